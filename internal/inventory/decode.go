@@ -1,0 +1,238 @@
+package inventory
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The decoder walks the yaml.v3 node tree into the inventory types itself,
+// rather than using yaml.Unmarshal, so that every error carries line, column
+// and the field path, unknown keys are errors, and a key that is absent stays
+// distinguishable from one set to "" or false.
+//
+// Struct fields are matched by their `yaml` tag; `yaml:",inline"` embeds a
+// struct's keys; a field of type Pos receives the position of the mapping.
+
+var (
+	stringType  = reflect.TypeOf(String{})
+	boolType    = reflect.TypeOf(Bool{})
+	stringsType = reflect.TypeOf(Strings{})
+	posType     = reflect.TypeOf(Pos{})
+)
+
+type decoder struct {
+	r *report
+}
+
+func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "empty"
+		}
+		return fmt.Sprintf("the scalar %q", n.Value)
+	}
+	return "an unexpected node"
+}
+
+// decode fills v (addressable) from n; path names n in messages.
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	n = resolveAlias(n)
+	switch v.Type() {
+	case stringType:
+		d.scalar(n, v, path)
+		return
+	case boolType:
+		d.boolean(n, v, path)
+		return
+	case stringsType:
+		d.list(n, v, path)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if isNull(n) {
+			return
+		}
+		p := reflect.New(v.Type().Elem())
+		d.decode(n, p.Elem(), path)
+		v.Set(p)
+	case reflect.Struct:
+		d.mapping(n, v, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.r.add(posOf(n), path, "must be a list, found %s", kindName(n))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+		v.Set(s)
+	default:
+		panic(fmt.Sprintf("inventory: no decoder for %s", v.Type()))
+	}
+}
+
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
+	switch {
+	case isNull(n):
+		d.r.add(posOf(n), path, `has no value: write "" to clear the field at the vendor, or remove the key to leave it unmanaged`)
+	case n.Kind != yaml.ScalarNode:
+		d.r.add(posOf(n), path, "must be a single value, found %s", kindName(n))
+	default:
+		v.Set(reflect.ValueOf(String{Value: n.Value, Set: true, Pos: posOf(n)}))
+	}
+}
+
+func (d *decoder) boolean(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		d.r.add(posOf(n), path, "must be true or false, found %s", kindName(n))
+		return
+	}
+	var b bool
+	if err := n.Decode(&b); err != nil {
+		d.r.add(posOf(n), path, "must be true or false: %v", err)
+		return
+	}
+	v.Set(reflect.ValueOf(Bool{Value: b, Set: true, Pos: posOf(n)}))
+}
+
+func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.r.add(posOf(n), path, "must be a list (write [] for an empty one), found %s", kindName(n))
+		return
+	}
+	out := Strings{Set: true, Pos: posOf(n), Values: []string{}}
+	for i, item := range n.Content {
+		item = resolveAlias(item)
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			d.r.add(posOf(item), fmt.Sprintf("%s[%d]", path, i), "must be a single value, found %s", kindName(item))
+			continue
+		}
+		out.Values = append(out.Values, item.Value)
+		out.Items = append(out.Items, posOf(item))
+	}
+	v.Set(reflect.ValueOf(out))
+}
+
+// fieldIndex maps yaml keys to field index paths, following inline structs.
+func fieldIndex(t reflect.Type) map[string][]int {
+	out := map[string][]int{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		if opts == "inline" {
+			for k, idx := range fieldIndex(f.Type) {
+				out[k] = append([]int{i}, idx...)
+			}
+			continue
+		}
+		if name != "" {
+			out[name] = []int{i}
+		}
+	}
+	return out
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.r.add(posOf(n), path, "must be a mapping of keys to values, found %s", kindName(n))
+		return
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Type == posType {
+			v.Field(i).Set(reflect.ValueOf(posOf(n)))
+		}
+	}
+	fields := fieldIndex(t)
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := k.Value
+		sub := key
+		if path != "" {
+			sub = path + "." + key
+		}
+		idx, ok := fields[key]
+		if !ok {
+			d.r.add(posOf(k), sub, "unknown field%s (allowed here: %s)", suggest(key, fields), strings.Join(keys(fields), ", "))
+			continue
+		}
+		if seen[key] {
+			d.r.add(posOf(k), sub, "is set twice in the same mapping")
+			continue
+		}
+		seen[key] = true
+		d.decode(val, v.FieldByIndex(idx), sub)
+	}
+}
+
+func keys(m map[string][]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// suggest names the allowed key closest to a misspelt one, when one is close.
+func suggest(key string, fields map[string][]int) string {
+	best, bestDist := "", 3
+	for k := range fields {
+		if dist := levenshtein(strings.ToLower(key), k); dist < bestDist {
+			best, bestDist = k, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

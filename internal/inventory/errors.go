@@ -1,0 +1,89 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ErrInvalid is wrapped by every error that Load returns for a bad inventory,
+// so callers can tell "fix your file" (exit 1, nothing sent) from I/O trouble.
+var ErrInvalid = errors.New("invalid inventory")
+
+// Pos is a position in the inventory file, 1-based like editors show it.
+type Pos struct {
+	Line, Col int
+}
+
+// Problem is one mistake in the inventory: where it is, which field, what is
+// wrong.
+type Problem struct {
+	File string
+	Pos  Pos
+	// Path is the field path, e.g. ccadb.intermediates[2].audits.standard.url.
+	Path string
+	Msg  string
+}
+
+// Error formats the problem as FILE:LINE:COL: PATH: MESSAGE.
+func (p Problem) Error() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Pos.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", p.Pos.Line, p.Pos.Col)
+	}
+	b.WriteString(": ")
+	if p.Path != "" {
+		b.WriteString(p.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Problems is every mistake found in one file, in file order. It is an error
+// that wraps ErrInvalid.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (ps Problems) Unwrap() error { return ErrInvalid }
+
+// sorted returns the problems in file order, keeping the order of problems
+// found at the same position.
+func (ps Problems) sorted() Problems {
+	out := append(Problems(nil), ps...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Pos, out[j].Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return out
+}
+
+// report collects problems while a file is checked.
+type report struct {
+	file string
+	ps   Problems
+}
+
+func (r *report) add(pos Pos, path, format string, args ...any) {
+	r.ps = append(r.ps, Problem{File: r.file, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (r *report) err() error {
+	if len(r.ps) == 0 {
+		return nil
+	}
+	return r.ps.sorted()
+}

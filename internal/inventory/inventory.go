@@ -1,0 +1,78 @@
+// Package inventory loads and checks the YAML inventory: the desired state of
+// every vendor certsync manages. Load never touches the network; every
+// problem it finds is reported at once as FILE:LINE:COL: PATH: MESSAGE.
+package inventory
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Inventory is a parsed and checked inventory file.
+type Inventory struct {
+	// File is the path the inventory was loaded from, as the user gave it.
+	File string `yaml:"-"`
+	// Dir is the directory that relative file references resolve against.
+	Dir string `yaml:"-"`
+
+	// CCADB holds intermediate-certificate records; nil when the section is absent.
+	CCADB *CCADB `yaml:"ccadb"`
+}
+
+// Load reads, decodes and checks the inventory at path. A bad inventory
+// returns Problems (which wraps ErrInvalid) listing every mistake found.
+func Load(path string) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read inventory: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for data already in memory; path names the file in errors and
+// anchors relative references.
+func Parse(path string, data []byte) (*Inventory, error) {
+	r := &report{file: path}
+	inv := &Inventory{File: path, Dir: filepath.Dir(path)}
+
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return inv, nil // an empty inventory manages nothing
+		}
+		r.add(Pos{}, "", "not valid YAML: %v", err)
+		return nil, r.err()
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		r.add(posOf(&extra), "", "holds more than one YAML document; put everything in one")
+	}
+	if len(doc.Content) == 0 {
+		return inv, r.err()
+	}
+	root := doc.Content[0]
+	if isNull(root) {
+		return inv, r.err()
+	}
+	d := &decoder{r: r}
+	d.decode(root, reflect.ValueOf(inv).Elem(), "")
+	if len(r.ps) > 0 {
+		// Semantic checks on a half-decoded tree would only add noise.
+		return nil, r.err()
+	}
+	if inv.CCADB != nil {
+		inv.CCADB.check(r, inv.Dir)
+	}
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}

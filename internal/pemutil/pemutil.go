@@ -1,0 +1,109 @@
+// Package pemutil reads certificates in the PEM forms certsync meets: the
+// usual wrapped form, and the one-line "flattened" form the CCADB API wants
+// (-----BEGIN CERTIFICATE-----MIID...-----END CERTIFICATE-----), which
+// encoding/pem rejects.
+package pemutil
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNoPEM means the input holds no PEM block of the wanted type.
+var ErrNoPEM = errors.New("no PEM block found")
+
+// Blocks returns the DER bytes of every PEM block of the given type in data,
+// in order. Text around the blocks is ignored (RFC 7468 allows it). Blocks
+// may be flattened to one line or wrapped at any width.
+func Blocks(data []byte, typ string) ([][]byte, error) {
+	begin := "-----BEGIN " + typ + "-----"
+	end := "-----END " + typ + "-----"
+	var out [][]byte
+	rest := string(data)
+	for {
+		i := strings.Index(rest, begin)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(begin):]
+		j := strings.Index(rest, end)
+		if j < 0 {
+			return nil, fmt.Errorf("PEM block %q has no END line", typ)
+		}
+		body := strings.Join(strings.Fields(rest[:j]), "")
+		rest = rest[j+len(end):]
+		if strings.Contains(body, ":") {
+			// Headers (Proc-Type and friends): let encoding/pem handle the
+			// wrapped form, which is the only one that can carry them.
+			b, _ := pem.Decode([]byte(begin + "\n" + body + "\n" + end))
+			if b == nil {
+				return nil, fmt.Errorf("PEM block %q has headers and is not well formed", typ)
+			}
+			out = append(out, b.Bytes)
+			continue
+		}
+		der, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return nil, fmt.Errorf("PEM block %q: bad base64: %w", typ, err)
+		}
+		out = append(out, der)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w (want %s)", ErrNoPEM, begin)
+	}
+	return out, nil
+}
+
+// Certificates parses every certificate in data.
+func Certificates(data []byte) ([]*x509.Certificate, error) {
+	ders, err := Blocks(data, "CERTIFICATE")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*x509.Certificate, 0, len(ders))
+	for i, der := range ders {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", i+1, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Certificate parses data that must hold exactly one certificate.
+func Certificate(data []byte) (*x509.Certificate, error) {
+	certs, err := Certificates(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(certs) != 1 {
+		return nil, fmt.Errorf("holds %d certificates, want exactly one", len(certs))
+	}
+	return certs[0], nil
+}
+
+// Encode returns the certificate in the usual wrapped PEM form.
+func Encode(der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// Flatten returns the certificate as one line with no line breaks, the form
+// the CCADB API documents for IntermediateCertPEM and ParentCertPEM.
+func Flatten(der []byte) string {
+	return string(bytes.ReplaceAll(bytes.TrimSpace([]byte(Encode(der))), []byte("\n"), nil))
+}
+
+// SHA256 returns the upper-case hex SHA-256 fingerprint of der, as the CCADB
+// and OpenSSL print it (without colons).
+func SHA256(der []byte) string {
+	sum := sha256.Sum256(der)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
