@@ -1,0 +1,248 @@
+// Package apply executes a plan: changes run concurrently up to a bound, a
+// change starts only after everything it depends on has succeeded, and every
+// change ends with exactly one Result. A failed change never stops the
+// changes that do not depend on it.
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/certsync/certsync/internal/diff"
+)
+
+// Outcome is what a vendor reports after executing one change.
+type Outcome struct {
+	// ID is the vendor's identifier of the object after the change.
+	ID string
+	// Messages are warnings or notes from the vendor, shown to the user.
+	Messages []string
+}
+
+// Applier executes changes for one vendor. Apply must be safe for concurrent
+// use and must honour ctx: when it is cancelled, an in-flight request may
+// finish, but no new one starts.
+type Applier interface {
+	Apply(ctx context.Context, c diff.Change) (Outcome, error)
+}
+
+// Status is the end state of one change.
+type Status string
+
+// The statuses a Result can have.
+const (
+	OK      Status = "ok"
+	Failed  Status = "failed"
+	Skipped Status = "skipped"
+)
+
+// Result is the outcome of one change of the plan.
+type Result struct {
+	Address  diff.Address  `json:"address"`
+	Action   diff.Action   `json:"action"`
+	Status   Status        `json:"status"`
+	Error    string        `json:"error,omitempty"`
+	Messages []string      `json:"messages,omitempty"`
+	ID       string        `json:"id,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Options tune Run.
+type Options struct {
+	// Concurrency bounds how many changes run at once; default 4.
+	Concurrency int
+	// OnResult, if set, is called as each change ends (for progress logs).
+	// Calls may come from several goroutines but never at the same time.
+	OnResult func(Result)
+}
+
+// Report holds one Result per change, in plan order.
+type Report struct {
+	Results []Result `json:"results"`
+}
+
+// Count returns how many results have the status.
+func (r *Report) Count(s Status) int {
+	n := 0
+	for _, x := range r.Results {
+		if x.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether every change succeeded.
+func (r *Report) OK() bool { return r.Count(OK) == len(r.Results) }
+
+// Summary is the closing line, e.g. "Apply complete: 3 ok, 1 failed, 1 skipped."
+func (r *Report) Summary() string {
+	return fmt.Sprintf("Apply complete: %d ok, %d failed, %d skipped.", r.Count(OK), r.Count(Failed), r.Count(Skipped))
+}
+
+// ErrCycle is reported for changes whose dependencies form a cycle.
+var ErrCycle = errors.New("dependency cycle")
+
+// Run executes plan with the appliers, keyed by vendor name.
+func Run(ctx context.Context, plan *diff.Plan, appliers map[string]Applier, opts Options) *Report {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	n := len(plan.Changes)
+	rep := &Report{Results: make([]Result, n)}
+	index := map[diff.Address]int{}
+	for i, c := range plan.Changes {
+		index[c.Address] = i
+	}
+	cyclic := cycles(plan, index)
+
+	done := make([]chan struct{}, n)
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	sem := make(chan struct{}, opts.Concurrency)
+	var mu sync.Mutex // serialises OnResult
+	finish := func(i int, r Result) {
+		rep.Results[i] = r
+		if opts.OnResult != nil {
+			mu.Lock()
+			opts.OnResult(r)
+			mu.Unlock()
+		}
+		close(done[i])
+	}
+
+	var wg sync.WaitGroup
+	for i, c := range plan.Changes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			base := Result{Address: c.Address, Action: c.Action}
+			if cyclic[i] {
+				finish(i, fail(base, ErrCycle))
+				return
+			}
+			for _, dep := range c.DependsOn {
+				j, inPlan := index[dep]
+				if !inPlan {
+					continue // nothing to do for it: already in place
+				}
+				<-done[j]
+				if rep.Results[j].Status != OK {
+					base.Status, base.Error = Skipped, fmt.Sprintf("skipped: %s did not succeed", dep)
+					finish(i, base)
+					return
+				}
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				base.Status, base.Error = Skipped, "skipped: "+context.Cause(ctx).Error()
+				finish(i, base)
+				return
+			}
+			defer func() { <-sem }()
+			if ctx.Err() != nil { // cancelled while we waited for a slot
+				base.Status, base.Error = Skipped, "skipped: "+context.Cause(ctx).Error()
+				finish(i, base)
+				return
+			}
+			a, ok := appliers[c.Address.Vendor]
+			if !ok {
+				finish(i, fail(base, fmt.Errorf("no vendor %q is configured", c.Address.Vendor)))
+				return
+			}
+			start := time.Now()
+			out, err := safeApply(ctx, a, c)
+			base.Duration = time.Since(start)
+			base.Messages, base.ID = out.Messages, out.ID
+			if err != nil {
+				finish(i, fail(base, err))
+				return
+			}
+			base.Status = OK
+			finish(i, base)
+		}()
+	}
+	wg.Wait()
+	return rep
+}
+
+func fail(r Result, err error) Result {
+	r.Status, r.Error = Failed, err.Error()
+	return r
+}
+
+// safeApply turns a panic in vendor code into a failed change, so one bad
+// change cannot take the others down. The panic value is not printed: it may
+// hold request data; the stack goes to the error for debugging.
+func safeApply(ctx context.Context, a Applier, c diff.Change) (out Outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error while applying %s (please report it): %s", c.Address, firstLines(debug.Stack(), 12))
+		}
+	}()
+	return a.Apply(ctx, c)
+}
+
+func firstLines(b []byte, n int) string {
+	lines := 0
+	for i, ch := range b {
+		if ch == '\n' {
+			lines++
+			if lines == n {
+				return string(b[:i])
+			}
+		}
+	}
+	return string(b)
+}
+
+// cycles marks the changes that sit on a dependency cycle within the plan.
+func cycles(plan *diff.Plan, index map[diff.Address]int) []bool {
+	const (
+		white = iota
+		grey
+		black
+	)
+	n := len(plan.Changes)
+	color := make([]int, n)
+	onCycle := make([]bool, n)
+	var stack []int
+	var visit func(i int)
+	visit = func(i int) {
+		color[i] = grey
+		stack = append(stack, i)
+		for _, dep := range plan.Changes[i].DependsOn {
+			j, ok := index[dep]
+			if !ok {
+				continue
+			}
+			switch color[j] {
+			case white:
+				visit(j)
+			case grey:
+				for k := len(stack) - 1; k >= 0; k-- {
+					onCycle[stack[k]] = true
+					if stack[k] == j {
+						break
+					}
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[i] = black
+	}
+	for i := range plan.Changes {
+		if color[i] == white {
+			visit(i)
+		}
+	}
+	// A change that depends on a cyclic one can never start either; it is
+	// skipped by Run when its dependency fails.
+	return onCycle
+}

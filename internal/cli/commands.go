@@ -1,0 +1,302 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/certsync/certsync/internal/apply"
+	"github.com/certsync/certsync/internal/atomicfile"
+	"github.com/certsync/certsync/internal/diff"
+)
+
+func (a *app) validate(_ context.Context, args []string) (int, error) {
+	fs := a.flagSet("validate")
+	file := fs.String("i", "", "inventory file (default $CERTSYNC_INVENTORY or inventory.yaml)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return ExitError, errReported
+	}
+	inv, err := a.loadInventory(*file)
+	if err != nil {
+		return ExitError, err
+	}
+	n := 0
+	if inv.CCADB != nil {
+		n += len(inv.CCADB.Intermediates)
+	}
+	fmt.Fprintf(a.stdout, "%s is valid: %d item(s).\n", inv.File, n)
+	return ExitOK, nil
+}
+
+func (a *app) plan(ctx context.Context, args []string) (int, error) {
+	fs := a.flagSet("plan")
+	file := fs.String("i", "", "inventory file")
+	format := fs.String("o", "text", "output format: text, json or markdown")
+	out := fs.String("out", "", "save the plan as JSON to this file, for apply PLANFILE")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when there are changes")
+	sandbox := fs.Bool("sandbox", false, "plan against the built-in simulators")
+	var targets multi
+	fs.Var(&targets, "target", "limit to this address (repeatable)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return ExitError, errReported
+	}
+	switch *format {
+	case "text", "json", "markdown":
+	default:
+		return ExitError, fmt.Errorf("-o %q: want text, json or markdown", *format)
+	}
+	plan, err := a.makePlan(ctx, *file, *sandbox, targets)
+	if err != nil {
+		return ExitError, err
+	}
+	if err := a.render(plan, *format); err != nil {
+		return ExitError, err
+	}
+	if *out != "" {
+		if err := savePlan(*out, plan); err != nil {
+			return ExitError, err
+		}
+		fmt.Fprintf(a.stderr, "Saved the plan to %s; apply it with: certsync apply %s\n", *out, *out)
+	}
+	if *detailed && !plan.Empty() {
+		return ExitChanges, nil
+	}
+	return ExitOK, nil
+}
+
+// makePlan loads the inventory, reads live state and computes the plan.
+func (a *app) makePlan(ctx context.Context, file string, sandbox bool, targets []string) (*diff.Plan, error) {
+	inv, err := a.loadInventory(file)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.open(ctx, inv, sandbox)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	plan, pairs, err := a.observe(ctx, s, inv)
+	if err != nil {
+		return nil, err
+	}
+	plan.Sandbox = sandbox
+	t, err := parseTargets(targets, pairs)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Targets(t), nil
+}
+
+func (a *app) render(p *diff.Plan, format string) error {
+	switch format {
+	case "json":
+		return diff.JSON(a.stdout, p)
+	case "markdown":
+		return diff.Markdown(a.stdout, p)
+	}
+	return diff.Text(a.stdout, p, a.color())
+}
+
+// color is on for a terminal only, and never with NO_COLOR set.
+func (a *app) color() bool {
+	if _, off := a.io.Lookup.Lookup("NO_COLOR"); off {
+		return false
+	}
+	return a.io.Terminal(a.io.Stdout)
+}
+
+func savePlan(path string, p *diff.Plan) error {
+	var b strings.Builder
+	if err := diff.JSON(&b, p); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, []byte(b.String()), 0o600)
+}
+
+func (a *app) apply(ctx context.Context, args []string) (int, error) {
+	fs := a.flagSet("apply")
+	file := fs.String("i", "", "inventory file")
+	auto := fs.Bool("auto-approve", false, "apply without asking")
+	sandbox := fs.Bool("sandbox", false, "apply to the built-in simulators")
+	var targets multi
+	fs.Var(&targets, "target", "limit to this address (repeatable)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return ExitError, errReported
+	}
+	if len(pos) > 1 {
+		return ExitError, fmt.Errorf("apply takes at most one PLANFILE, got %d arguments", len(pos))
+	}
+	if len(pos) == 1 {
+		if *file != "" || len(targets) > 0 {
+			return ExitError, errors.New("a saved plan is applied exactly as saved: -i and --target do not go with PLANFILE")
+		}
+		return a.applySaved(ctx, pos[0], *sandbox, *auto)
+	}
+
+	inv, err := a.loadInventory(*file)
+	if err != nil {
+		return ExitError, err
+	}
+	s, err := a.open(ctx, inv, *sandbox)
+	if err != nil {
+		return ExitError, err
+	}
+	defer s.Close()
+	plan, pairs, err := a.observe(ctx, s, inv)
+	if err != nil {
+		return ExitError, err
+	}
+	t, err := parseTargets(targets, pairs)
+	if err != nil {
+		return ExitError, err
+	}
+	plan = plan.Targets(t)
+	if err := diff.Text(a.stdout, plan, a.color()); err != nil {
+		return ExitError, err
+	}
+	if plan.Empty() {
+		return ExitOK, nil
+	}
+	if !*auto {
+		if ok, err := a.confirm(); !ok {
+			return ExitError, err
+		}
+	}
+	return a.execute(ctx, s, plan)
+}
+
+// applySaved applies a plan file after checking that the live state of every
+// change is still what the plan was computed from.
+func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ExitError, fmt.Errorf("read plan: %w", err)
+	}
+	plan, err := diff.Decode(data)
+	if err != nil {
+		return ExitError, fmt.Errorf("%s: %w", path, err)
+	}
+	if plan.Sandbox != sandbox {
+		return ExitError, fmt.Errorf("%s was made %s; apply it %s", path, where(plan.Sandbox), where(plan.Sandbox))
+	}
+	if plan.Empty() {
+		fmt.Fprintln(a.stdout, "The saved plan has no changes.")
+		return ExitOK, nil
+	}
+	inv, err := a.loadInventory(plan.Inventory)
+	if err != nil {
+		return ExitError, err
+	}
+	s, err := a.open(ctx, inv, sandbox)
+	if err != nil {
+		return ExitError, err
+	}
+	defer s.Close()
+	_, pairs, err := a.observe(ctx, s, inv)
+	if err != nil {
+		return ExitError, err
+	}
+	if stale := staleChanges(plan, pairs); len(stale) > 0 {
+		for _, msg := range stale {
+			fmt.Fprintln(a.stderr, msg)
+		}
+		return ExitError, fmt.Errorf("the saved plan is stale: %d change(s) were computed from live state that has moved since; nothing was applied. Make a new plan", len(stale))
+	}
+	if err := diff.Text(a.stdout, plan, a.color()); err != nil {
+		return ExitError, err
+	}
+	if !auto {
+		if ok, err := a.confirm(); !ok {
+			return ExitError, err
+		}
+	}
+	return a.execute(ctx, s, plan)
+}
+
+func where(sandbox bool) string {
+	if sandbox {
+		return "with --sandbox"
+	}
+	return "without --sandbox"
+}
+
+// staleChanges compares each change's fingerprint with the live state now.
+func staleChanges(plan *diff.Plan, pairs []diff.Pair) []string {
+	live := map[diff.Address]*diff.Object{}
+	known := map[diff.Address]bool{}
+	for _, p := range pairs {
+		live[p.Address], known[p.Address] = p.Live, true
+	}
+	var out []string
+	for _, c := range plan.Changes {
+		if !known[c.Address] {
+			out = append(out, fmt.Sprintf("%s: no longer in the inventory", c.Address))
+			continue
+		}
+		if now := diff.Fingerprint(live[c.Address]); now != c.Fingerprint {
+			out = append(out, fmt.Sprintf("%s: live state moved since the plan (fingerprint %s, now %s)", c.Address, orNone(c.Fingerprint), orNone(now)))
+		}
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "absent"
+	}
+	return s
+}
+
+// confirm asks for "yes" on a terminal; without one it refuses.
+func (a *app) confirm() (bool, error) {
+	if !a.io.Terminal(a.io.Stdin) {
+		return false, errors.New("apply needs a terminal to ask for confirmation; use --auto-approve in scripts")
+	}
+	fmt.Fprint(a.stdout, "\nDo you want to apply these changes? Only 'yes' will be accepted: ")
+	line, err := bufio.NewReader(a.io.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	if strings.TrimSpace(line) != "yes" {
+		return false, errors.New("apply cancelled; nothing was changed")
+	}
+	return true, nil
+}
+
+// execute runs the plan and prints one line per change and a summary.
+func (a *app) execute(ctx context.Context, s *session, plan *diff.Plan) (int, error) {
+	appliers := map[string]apply.Applier{}
+	for name, v := range s.vendors {
+		appliers[name] = v
+	}
+	fmt.Fprintln(a.stdout)
+	rep := apply.Run(ctx, plan, appliers, apply.Options{
+		Concurrency: a.cfg.Concurrency,
+		OnResult: func(r apply.Result) {
+			a.log.Info("change finished", "address", r.Address.String(), "action", string(r.Action), "status", string(r.Status), "duration", r.Duration)
+		},
+	})
+	for _, r := range rep.Results {
+		line := fmt.Sprintf("%-7s %s %s", r.Status, r.Action, r.Address)
+		if r.ID != "" {
+			line += " (id " + r.ID + ")"
+		}
+		if r.Error != "" {
+			line += ": " + r.Error
+		}
+		fmt.Fprintln(a.stdout, line)
+		for _, m := range r.Messages {
+			fmt.Fprintln(a.stdout, "        "+m)
+		}
+	}
+	fmt.Fprintln(a.stdout, rep.Summary())
+	if !rep.OK() {
+		return ExitError, errReported
+	}
+	return ExitOK, nil
+}

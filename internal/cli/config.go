@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/certsync/certsync/internal/redact"
+	"github.com/certsync/certsync/internal/vendors"
+)
+
+// Config is everything certsync reads from the environment (CERTSYNC_*).
+type Config struct {
+	// Inventory is the default for -i.
+	Inventory string `env:"INVENTORY, default=inventory.yaml"`
+	// LogFormat is text or json.
+	LogFormat string `env:"LOG_FORMAT, default=text"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"LOG_LEVEL, default=info"`
+	// StateDir holds certsync's own records and the sandbox's state.
+	StateDir string `env:"STATE_DIR, default=.certsync"`
+	// Concurrency bounds how many changes apply runs at once.
+	Concurrency int `env:"CONCURRENCY, default=4"`
+
+	Vendors vendors.Config
+}
+
+func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, error) {
+	var c Config
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{
+		Target:   &c,
+		Lookuper: envconfig.PrefixLookuper("CERTSYNC_", lookup),
+	}); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return &c, nil
+}
+
+// secrets lists the configured secrets, for the redactor.
+func (c *Config) secrets() []string {
+	return []string{c.Vendors.CCADB.ClientSecret, c.Vendors.CCADB.RefreshToken}
+}
+
+func newLogger(c *Config, w io.Writer, r *redact.Redactor) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("CERTSYNC_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	out := r.Writer(w)
+	switch strings.ToLower(c.LogFormat) {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(out, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(out, opts)), nil
+	}
+	return nil, fmt.Errorf("CERTSYNC_LOG_FORMAT=%q: want text or json", c.LogFormat)
+}

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/vendors"
+)
+
+// loadInventory loads and checks the inventory, printing every problem.
+func (a *app) loadInventory(path string) (*inventory.Inventory, error) {
+	if path == "" {
+		path = a.cfg.Inventory
+	}
+	inv, err := inventory.Load(path)
+	if err != nil {
+		var ps inventory.Problems
+		if errors.As(err, &ps) {
+			for _, p := range ps {
+				fmt.Fprintln(a.stderr, p.Error())
+			}
+			fmt.Fprintf(a.stderr, "%s: %d problem(s) found; nothing was sent to any vendor.\n", path, len(ps))
+			return nil, errReported
+		}
+		return nil, err
+	}
+	return inv, nil
+}
+
+// session is one run's vendors, built from the configuration (or the
+// sandbox) for the sections the inventory uses.
+type session struct {
+	entries map[string]vendors.Entry
+	vendors map[string]vendors.Vendor
+	close   func()
+}
+
+func (s *session) Close() {
+	if s.close != nil {
+		s.close()
+	}
+}
+
+// open builds the vendors the inventory needs. Missing credentials are an
+// error here, before any request.
+func (a *app) open(ctx context.Context, inv *inventory.Inventory, sandbox bool) (*session, error) {
+	cfg := a.cfg.Vendors
+	s := &session{entries: map[string]vendors.Entry{}, vendors: map[string]vendors.Vendor{}}
+	if sandbox {
+		sb, err := startSandbox(ctx, sandboxOptions{stateDir: vendors.StatePath(a.cfg.StateDir, true), inv: inv, log: a.log})
+		if err != nil {
+			return nil, err
+		}
+		cfg = sb.config(cfg)
+		a.redactor.Add(sb.secrets()...)
+		s.close = sb.Close
+	}
+	deps := vendors.Deps{HTTP: a.io.HTTP, Log: a.log, Redactor: a.redactor, StateDir: vendors.StatePath(a.cfg.StateDir, sandbox)}
+	var errs []string
+	for _, e := range vendors.All() {
+		if !e.Used(inv) {
+			continue
+		}
+		v, err := e.New(cfg, deps)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", e.Name, err))
+			continue
+		}
+		s.entries[e.Name], s.vendors[e.Name] = e, v
+	}
+	if len(errs) > 0 {
+		s.Close()
+		return nil, fmt.Errorf("%s (nothing was sent)", strings.Join(errs, "\n"))
+	}
+	return s, nil
+}
+
+// observe asks every vendor for its pairs, concurrently, and computes the
+// plan. Pairs keep the vendor table's order, so plans are stable.
+func (a *app) observe(ctx context.Context, s *session, inv *inventory.Inventory) (*diff.Plan, []diff.Pair, error) {
+	type result struct {
+		pairs []diff.Pair
+		err   error
+	}
+	names := make([]string, 0, len(s.vendors))
+	for _, e := range vendors.All() {
+		if _, ok := s.vendors[e.Name]; ok {
+			names = append(names, e.Name)
+		}
+	}
+	results := make([]result, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := s.vendors[name].Observe(ctx, inv)
+			results[i] = result{p, err}
+		}()
+	}
+	wg.Wait()
+	var all []diff.Pair
+	var errs []string
+	for i, r := range results {
+		if r.err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", names[i], r.err))
+		}
+		all = append(all, r.pairs...)
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.New(strings.Join(errs, "\n"))
+	}
+	plan := diff.Compute(all, a.now())
+	plan.Inventory = inv.File
+	for _, c := range plan.Changes {
+		if e := s.entries[c.Address.Vendor]; !e.Allowed(c.Address.Kind, c.Action) {
+			return nil, nil, fmt.Errorf("%s: vendor %s cannot %s a %s (this is a certsync bug)", c.Address, e.Name, c.Action, c.Address.Kind)
+		}
+	}
+	return plan, all, nil
+}
+
+// parseTargets checks --target values against the inventory's addresses.
+// A target is a full address as plans print it, e.g. ccadb/intermediate/NAME.
+func parseTargets(raw []string, pairs []diff.Pair) ([]diff.Address, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	known := map[string]diff.Address{}
+	for _, p := range pairs {
+		known[p.Address.String()] = p.Address
+	}
+	var out []diff.Address
+	var bad []string
+	for _, t := range raw {
+		if a, ok := known[t]; ok {
+			out = append(out, a)
+			continue
+		}
+		bad = append(bad, t)
+	}
+	if len(bad) > 0 {
+		names := make([]string, 0, len(known))
+		for k := range known {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		hint := ""
+		if len(names) > 0 && len(names) <= 20 {
+			hint = "; known: " + strings.Join(names, ", ")
+		}
+		return nil, fmt.Errorf("--target %s matches nothing in the inventory%s", strings.Join(bad, ", "), hint)
+	}
+	return out, nil
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/pemutil"
+	"github.com/certsync/certsync/internal/vendors"
+	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
+)
+
+// The sandbox's connected app. These are not secrets: they only open the
+// local simulators.
+const (
+	sandboxClientID     = "certsync-sandbox"
+	sandboxClientSecret = "certsync-sandbox-secret"
+	sandboxCAOwner      = "Example CA"
+)
+
+type sandboxOptions struct {
+	stateDir string
+	listen   string
+	inv      *inventory.Inventory // roots its intermediates name are pre-registered
+	log      *slog.Logger
+}
+
+// sandboxServer runs every vendor simulator behind one listener: their
+// routes do not overlap, so one base URL serves them all.
+type sandboxServer struct {
+	base    string
+	ccadb   *ccadbsim.Server
+	refresh string
+	srv     *http.Server
+	ln      net.Listener
+}
+
+func startSandbox(_ context.Context, o sandboxOptions) (*sandboxServer, error) {
+	if o.listen == "" {
+		o.listen = "127.0.0.1:0"
+	}
+	cc, err := ccadbsim.New(ccadbsim.Options{
+		ClientID:     sandboxClientID,
+		ClientSecret: sandboxClientSecret,
+		CAOwner:      sandboxCAOwner,
+		StatePath:    filepath.Join(o.stateDir, "ccadb-sim.json"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the CCADB simulator: %w", err)
+	}
+	if err := seedRoots(cc, o.inv); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", cc)
+	sb := &sandboxServer{
+		base:    "http://" + ln.Addr().String(),
+		ccadb:   cc,
+		refresh: cc.NewRefreshToken(),
+		srv:     &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		ln:      ln,
+	}
+	go func() {
+		if err := sb.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && o.log != nil {
+			o.log.Error("sandbox server stopped", "error", err)
+		}
+	}()
+	return sb, nil
+}
+
+// seedRoots registers, as root records owned by the sandbox CA Owner, every
+// self-signed parent the inventory names: a real CA's roots are in the CCADB
+// long before its intermediates are.
+func seedRoots(cc *ccadbsim.Server, inv *inventory.Inventory) error {
+	if inv == nil || inv.CCADB == nil {
+		return nil
+	}
+	for _, it := range inv.CCADB.Intermediates {
+		p := it.ParentCert
+		if p == nil || p.CheckSignatureFrom(p) != nil {
+			continue
+		}
+		if _, ok := cc.RecordBySHA256(pemutil.SHA256(p.Raw)); ok {
+			continue
+		}
+		if _, err := cc.AddRoot(pemutil.Encode(p.Raw), sandboxCAOwner); err != nil {
+			return fmt.Errorf("sandbox: register root %q: %w", p.Subject.CommonName, err)
+		}
+	}
+	return nil
+}
+
+// config points the vendor settings at the simulators.
+func (s *sandboxServer) config(c vendors.Config) vendors.Config {
+	c.CCADB.URL = s.base
+	c.CCADB.ClientID = sandboxClientID
+	c.CCADB.ClientSecret = sandboxClientSecret
+	c.CCADB.RefreshToken = s.refresh
+	c.CCADB.ReportURL = s.base + "/ccadb/AllCertificateRecordsCSVFormatV5"
+	c.CCADB.RequestInterval = 0
+	return c
+}
+
+// secrets are the sandbox tokens; redacted like real ones, so that output
+// looks the same in both worlds.
+func (s *sandboxServer) secrets() []string { return []string{s.refresh} }
+
+func (s *sandboxServer) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+}
+
+// sandbox serves the simulators until SIGINT/SIGTERM, after printing the
+// environment that points certsync (or curl) at them.
+func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
+	fs := a.flagSet("sandbox")
+	listen := fs.String("listen", "127.0.0.1:8780", "address to serve the simulators on")
+	dir := fs.String("state", "", "directory for the simulators' state (default $CERTSYNC_STATE_DIR/sandbox)")
+	file := fs.String("i", "", "inventory whose root certificates to pre-register (optional)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return ExitError, errReported
+	}
+	if *dir == "" {
+		*dir = vendors.StatePath(a.cfg.StateDir, true)
+	}
+	var inv *inventory.Inventory
+	path := *file
+	if path == "" {
+		path = a.cfg.Inventory
+	}
+	if _, err := os.Stat(path); err == nil || *file != "" {
+		var err error
+		if inv, err = a.loadInventory(path); err != nil {
+			return ExitError, err
+		}
+	}
+	sb, err := startSandbox(ctx, sandboxOptions{stateDir: *dir, listen: *listen, inv: inv, log: a.log})
+	if err != nil {
+		return ExitError, err
+	}
+	defer sb.Close()
+	c := sb.config(vendors.Config{})
+	// The sandbox's own credentials are printed on purpose: they open only
+	// the local simulators, and this is how other clients get them.
+	w := a.io.Stdout
+	fmt.Fprintf(w, "export CERTSYNC_CCADB_URL=%s\n", c.CCADB.URL)
+	fmt.Fprintf(w, "export CERTSYNC_CCADB_CLIENT_ID=%s\n", c.CCADB.ClientID)
+	fmt.Fprintf(w, "export CERTSYNC_CCADB_CLIENT_SECRET=%s\n", c.CCADB.ClientSecret)
+	fmt.Fprintf(w, "export CERTSYNC_CCADB_REFRESH_TOKEN=%s\n", c.CCADB.RefreshToken)
+	fmt.Fprintf(w, "export CERTSYNC_CCADB_REPORT_URL=%s\n", c.CCADB.ReportURL)
+	fmt.Fprintf(w, "export CERTSYNC_CCADB_REQUEST_INTERVAL=0s\n")
+	a.log.Info("sandbox serving; stop with Ctrl-C", "url", sb.base, "state", *dir)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	a.log.Info("sandbox stopping")
+	return ExitOK, nil
+}

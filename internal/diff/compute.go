@@ -1,0 +1,231 @@
+package diff
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// Field is one named value of an object. Values are string, bool or
+// []string; nil means "no value".
+type Field struct {
+	Name  string
+	Value any
+	// Sensitive values never appear in plans or logs.
+	Sensitive bool
+	// Unknown, on a live object, says why the value could not be read; the
+	// diff then plans to send the desired value.
+	Unknown string
+}
+
+// Object is one side of a comparison: the desired state of an item, or what
+// the vendor holds.
+type Object struct {
+	// ID is the vendor's identifier (live objects only).
+	ID string
+	// Fields in display order. Desired objects list only managed fields.
+	Fields []Field
+	// Keys is data the vendor needs to act on the object but that is not
+	// compared or printed in text plans: a certificate's PEM, its parent's.
+	// Never put a secret here.
+	Keys map[string]string
+}
+
+func (o *Object) field(name string) (Field, bool) {
+	for _, f := range o.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// Pair is what a vendor reports for one managed object.
+type Pair struct {
+	Address Address
+	// Desired is the inventory's view; only managed fields.
+	Desired *Object
+	// Live is the vendor's view; nil when the object does not exist.
+	Live *Object
+	// Absent means the inventory asks for the object to be gone.
+	Absent bool
+	// Action, when set, is the vendor's decision (renew, download, ...); the
+	// field differences are still computed. Empty lets Compute decide:
+	// create, update, delete or nothing.
+	Action Action
+	// Reason explains a vendor-decided Action.
+	Reason string
+	// DependsOn lists objects whose changes must be applied first.
+	DependsOn []Address
+	// Notes go with the change, if there is one.
+	Notes []string
+	// Info is shown even when no change is needed.
+	Info []string
+}
+
+var valueEqual = cmpopts.EquateEmpty()
+
+// Equal reports whether two field values are the same for planning: nil,
+// "" and an empty list are not interchangeable, but an empty list equals a
+// nil list.
+func Equal(a, b any) bool { return cmp.Equal(a, b, valueEqual) }
+
+// Compute turns pairs into a plan. Changes come out in the pairs' order, so a
+// vendor that lists parents before children gets a readable plan; apply
+// follows DependsOn, not the order.
+func Compute(pairs []Pair, now time.Time) *Plan {
+	p := &Plan{FormatVersion: FormatVersion, CreatedAt: now.UTC(), Changes: []Change{}}
+	for _, pr := range pairs {
+		for _, msg := range pr.Info {
+			p.Info = append(p.Info, Info{Address: pr.Address, Message: msg})
+		}
+		c, ok := change(pr)
+		if ok {
+			p.Changes = append(p.Changes, c)
+		}
+	}
+	return p
+}
+
+func change(pr Pair) (Change, bool) {
+	c := Change{
+		Address:     pr.Address,
+		Action:      pr.Action,
+		Reason:      pr.Reason,
+		Fingerprint: Fingerprint(pr.Live),
+		DependsOn:   pr.DependsOn,
+		Notes:       pr.Notes,
+	}
+	if pr.Live != nil {
+		c.LiveID = pr.Live.ID
+	}
+	if pr.Desired != nil {
+		c.Keys = pr.Desired.Keys
+		c.Desired = map[string]any{}
+		for _, f := range pr.Desired.Fields {
+			v := f.Value
+			if f.Sensitive {
+				v = Redacted
+			}
+			c.Desired[f.Name] = v
+		}
+	}
+	c.Fields = Fields(pr.Desired, pr.Live)
+	if c.Action != "" {
+		return c, true
+	}
+	switch {
+	case pr.Absent && pr.Live != nil:
+		c.Action, c.Reason, c.Fields = Delete, "the inventory asks for it to be absent", nil
+	case pr.Absent:
+		return Change{}, false
+	case pr.Live == nil:
+		c.Action, c.Reason = Create, "does not exist yet"
+	case len(c.Fields) > 0:
+		c.Action, c.Reason = Update, "fields differ"
+	default:
+		return Change{}, false
+	}
+	return c, true
+}
+
+// Fields returns the managed fields whose desired value differs from the
+// live one, in desired order. With no live object every desired field is new.
+func Fields(desired, live *Object) []FieldChange {
+	if desired == nil {
+		return nil
+	}
+	var out []FieldChange
+	for _, d := range desired.Fields {
+		fc := FieldChange{Field: d.Name, New: d.Value, Sensitive: d.Sensitive}
+		if live != nil {
+			l, ok := live.field(d.Name)
+			switch {
+			case ok && l.Unknown != "":
+				fc.Unknown = l.Unknown
+			case ok && Equal(l.Value, d.Value):
+				continue
+			case ok:
+				fc.Old = l.Value
+			}
+		}
+		if fc.Sensitive {
+			fc.New = Redacted
+			if fc.Old != nil {
+				fc.Old = Redacted
+			}
+		}
+		out = append(out, fc)
+	}
+	return out
+}
+
+// Fingerprint is a SHA-256 over a live object's id and fields; "" for nil.
+// Two observations of unchanged state give the same fingerprint.
+func Fingerprint(live *Object) string {
+	if live == nil {
+		return ""
+	}
+	m := map[string]any{"": live.ID}
+	for _, f := range live.Fields {
+		v := f.Value
+		if f.Unknown != "" {
+			v = fmt.Sprintf("(unknown: %s)", f.Unknown)
+		}
+		m[f.Name] = v
+	}
+	b, _ := json.Marshal(m) // map keys marshal sorted: stable
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// Targets keeps the changes whose address is in targets, plus everything they
+// depend on, so that a targeted apply still runs in a consistent order.
+func (p *Plan) Targets(targets []Address) *Plan {
+	if len(targets) == 0 {
+		return p
+	}
+	want := map[Address]bool{}
+	for _, t := range targets {
+		want[t] = true
+	}
+	byAddr := map[Address]Change{}
+	for _, c := range p.Changes {
+		byAddr[c.Address] = c
+	}
+	var visit func(a Address)
+	visit = func(a Address) {
+		c, ok := byAddr[a]
+		if !ok {
+			return
+		}
+		for _, d := range c.DependsOn {
+			if !want[d] {
+				want[d] = true
+				visit(d)
+			}
+		}
+	}
+	for _, t := range targets {
+		visit(t)
+	}
+	out := *p
+	out.Changes = []Change{}
+	for _, c := range p.Changes {
+		if want[c.Address] {
+			out.Changes = append(out.Changes, c)
+		}
+	}
+	out.Info = nil
+	for _, in := range p.Info {
+		if want[in.Address] {
+			out.Info = append(out.Info, in)
+		}
+	}
+	return &out
+}

@@ -1,0 +1,223 @@
+// Package diff compares desired state (from the inventory) with live state
+// (from a vendor) and produces a Plan: plain data that can be rendered for a
+// person, a pull request or a program, saved to a file, and applied later.
+//
+// The package knows nothing about any vendor. A vendor describes each object
+// it manages as a Pair of Objects; Compute turns the pairs into changes with
+// field-level differences, and the vendor executes those changes.
+package diff
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// FormatVersion is the version of the plan's JSON form. It changes only when
+// a field is removed or changes meaning.
+const FormatVersion = 1
+
+// Address names one managed object: VENDOR/KIND/NAME, e.g.
+// ccadb/intermediate/Example Issuing CA 1. Names may contain spaces but not '/'.
+type Address struct {
+	Vendor, Kind, Name string
+}
+
+// String returns VENDOR/KIND/NAME.
+func (a Address) String() string { return a.Vendor + "/" + a.Kind + "/" + a.Name }
+
+// MarshalText encodes the address as VENDOR/KIND/NAME.
+func (a Address) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText parses VENDOR/KIND/NAME.
+func (a *Address) UnmarshalText(b []byte) error {
+	p, err := ParseAddress(string(b))
+	if err != nil {
+		return err
+	}
+	*a = p
+	return nil
+}
+
+// ErrBadAddress is returned for a string that is not VENDOR/KIND/NAME.
+var ErrBadAddress = errors.New("address must be VENDOR/KIND/NAME")
+
+// ParseAddress parses VENDOR/KIND/NAME.
+func ParseAddress(s string) (Address, error) {
+	parts := strings.SplitN(s, "/", 3)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return Address{}, fmt.Errorf("%q: %w", s, ErrBadAddress)
+	}
+	return Address{Vendor: parts[0], Kind: parts[1], Name: parts[2]}, nil
+}
+
+// Action is what a change does. Vendors may use only the actions they declare.
+type Action string
+
+// The actions of DESIGN.md. Create, Update and Delete are generic; the others
+// are certificate-order lifecycle steps.
+const (
+	Create   Action = "create"
+	Update   Action = "update"
+	Delete   Action = "delete"
+	Renew    Action = "renew"
+	Reissue  Action = "reissue"
+	Cancel   Action = "cancel"
+	Revoke   Action = "revoke"
+	Download Action = "download"
+)
+
+// Irreversible reports whether the action costs money or cannot be undone;
+// such changes are never retried blindly and never run outside a plan.
+func (a Action) Irreversible() bool {
+	switch a {
+	case Delete, Renew, Reissue, Cancel, Revoke:
+		return true
+	case Create:
+		return false // a vendor whose create is paid for says so in its change notes
+	}
+	return false
+}
+
+// Redacted replaces a sensitive value in every plan output.
+const Redacted = "(sensitive)"
+
+// FieldChange is one field that differs: Old is the live value (nil when the
+// object does not exist yet or the value is unknown), New the desired one.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   any    `json:"old"`
+	New   any    `json:"new"`
+	// Unknown says why the live value could not be read, when it could not.
+	Unknown string `json:"unknown,omitempty"`
+	// Sensitive values are never printed; Old and New hold Redacted.
+	Sensitive bool `json:"sensitive,omitempty"`
+}
+
+// Change is one step of a plan.
+type Change struct {
+	Address Address `json:"address"`
+	Action  Action  `json:"action"`
+	// Reason says in a few words why the change is needed.
+	Reason string        `json:"reason,omitempty"`
+	Fields []FieldChange `json:"fields,omitempty"`
+	// Fingerprint identifies the live state the change was computed from;
+	// applying a saved plan refuses a change whose live state has moved.
+	// Empty when the object did not exist.
+	Fingerprint string `json:"fingerprint"`
+	// DependsOn lists changes that must succeed before this one starts.
+	DependsOn []Address `json:"depends_on,omitempty"`
+	// Notes are things the user should know about this change.
+	Notes []string `json:"notes,omitempty"`
+	// LiveID is the vendor's identifier of the live object, if it exists.
+	LiveID string `json:"live_id,omitempty"`
+	// Desired is every managed field of the desired object (sensitive ones
+	// redacted), what the vendor sends when it executes the change.
+	Desired map[string]any `json:"desired,omitempty"`
+	// Keys identify the object to the vendor (see Object.Keys).
+	Keys map[string]string `json:"keys,omitempty"`
+}
+
+// Plan is an ordered list of changes plus what it was computed from.
+type Plan struct {
+	FormatVersion int       `json:"format_version"`
+	CreatedAt     time.Time `json:"created_at"`
+	// Inventory is the path of the inventory file the plan was made from.
+	Inventory string `json:"inventory,omitempty"`
+	// Sandbox is true when the plan was computed against the simulators.
+	Sandbox bool     `json:"sandbox,omitempty"`
+	Changes []Change `json:"changes"`
+	// Info lists objects that need no change but need attention (an order
+	// waiting for validation, a field drifting that the API cannot change).
+	Info []Info `json:"info,omitempty"`
+}
+
+// Info is a message about an object that is not a change.
+type Info struct {
+	Address Address `json:"address"`
+	Message string  `json:"message"`
+}
+
+// Empty reports whether the plan has nothing to apply.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Count returns the number of changes per action.
+func (p *Plan) Count() map[Action]int {
+	out := map[Action]int{}
+	for _, c := range p.Changes {
+		out[c.Action]++
+	}
+	return out
+}
+
+// Summary is the closing line of a text plan, e.g.
+// "Plan: 2 to create, 1 to update, 0 to delete."
+func (p *Plan) Summary() string {
+	if p.Empty() {
+		return "No changes. The vendors match the inventory."
+	}
+	n := p.Count()
+	parts := []string{
+		fmt.Sprintf("%d to create", n[Create]),
+		fmt.Sprintf("%d to update", n[Update]),
+		fmt.Sprintf("%d to delete", n[Delete]),
+	}
+	var others []string
+	for a, k := range n {
+		switch a {
+		case Create, Update, Delete:
+		default:
+			others = append(others, fmt.Sprintf("%d to %s", k, a))
+		}
+	}
+	sort.Strings(others)
+	return "Plan: " + strings.Join(append(parts, others...), ", ") + "."
+}
+
+// Digest returns a SHA-256 over the plan's changes, so that a saved plan can
+// be referred to and checked for tampering.
+func (p *Plan) Digest() string {
+	b, _ := json.Marshal(p.Changes)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Decode reads a plan saved as JSON and checks its version.
+func Decode(data []byte) (*Plan, error) {
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("not a certsync plan: %w", err)
+	}
+	if p.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("plan format_version %d is not supported (want %d)", p.FormatVersion, FormatVersion)
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		for k, v := range c.Desired {
+			c.Desired[k] = Normalize(v)
+		}
+		for j := range c.Fields {
+			c.Fields[j].Old = Normalize(c.Fields[j].Old)
+			c.Fields[j].New = Normalize(c.Fields[j].New)
+		}
+	}
+	return &p, nil
+}
+
+// Normalize turns JSON-decoded lists back into []string, the form field
+// values take everywhere else.
+func Normalize(v any) any {
+	if l, ok := v.([]any); ok {
+		out := make([]string, 0, len(l))
+		for _, x := range l {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	}
+	return v
+}

@@ -1,0 +1,218 @@
+package diff
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// The three renderers print the same plan for three readers: a person at a
+// terminal (Text), a program (JSON) and a pull-request comment (Markdown).
+// None of them prints a sensitive value: Compute has already redacted them.
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiRed    = "\x1b[31m"
+	ansiCyan   = "\x1b[36m"
+)
+
+// symbol returns the Terraform-like marker and colour of an action.
+func symbol(a Action) (string, string) {
+	switch a {
+	case Create, Renew:
+		return "+", ansiGreen
+	case Update, Reissue:
+		return "~", ansiYellow
+	case Delete, Cancel, Revoke:
+		return "-", ansiRed
+	case Download:
+		return "<=", ansiCyan
+	}
+	return "?", ""
+}
+
+func verb(a Action) string {
+	switch a {
+	case Create:
+		return "created"
+	case Update:
+		return "updated"
+	case Delete:
+		return "deleted"
+	case Renew:
+		return "renewed"
+	case Reissue:
+		return "reissued"
+	case Cancel:
+		return "cancelled"
+	case Revoke:
+		return "revoked"
+	case Download:
+		return "downloaded"
+	}
+	return string(a)
+}
+
+// FormatValue prints a field value the way plans show it.
+func FormatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "(none)"
+	case string:
+		if x == Redacted {
+			return x
+		}
+		return fmt.Sprintf("%q", x)
+	case []string:
+		q := make([]string, len(x))
+		for i, s := range x {
+			q[i] = fmt.Sprintf("%q", s)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func formatOld(f FieldChange) string {
+	if f.Unknown != "" {
+		return "(unknown: " + f.Unknown + ")"
+	}
+	return FormatValue(f.Old)
+}
+
+// Text writes the plan for a person. color adds ANSI colours; callers enable
+// it only on a terminal and without NO_COLOR.
+func Text(w io.Writer, p *Plan, color bool) error {
+	paint := func(c, s string) string {
+		if !color || c == "" {
+			return s
+		}
+		return c + s + ansiReset
+	}
+	var b strings.Builder
+	if !p.Empty() {
+		b.WriteString("certsync will perform the following actions:\n")
+	}
+	for _, c := range p.Changes {
+		sym, col := symbol(c.Action)
+		fmt.Fprintf(&b, "\n  %s\n", paint(ansiBold, fmt.Sprintf("# %s will be %s", c.Address, verb(c.Action))+reasonSuffix(c.Reason)))
+		fmt.Fprintf(&b, "  %s %s\n", paint(col, sym), c.Address)
+		for _, f := range c.Fields {
+			if c.Action == Create || (f.Old == nil && f.Unknown == "" && c.LiveID == "") {
+				fmt.Fprintf(&b, "      %s %s = %s\n", paint(ansiGreen, "+"), f.Field, FormatValue(f.New))
+				continue
+			}
+			fmt.Fprintf(&b, "      %s %s = %s -> %s\n", paint(ansiYellow, "~"), f.Field, formatOld(f), FormatValue(f.New))
+		}
+		if len(c.DependsOn) > 0 {
+			fmt.Fprintf(&b, "      after: %s\n", joinAddrs(c.DependsOn))
+		}
+		for _, n := range c.Notes {
+			fmt.Fprintf(&b, "      note: %s\n", n)
+		}
+	}
+	if len(p.Info) > 0 {
+		b.WriteString("\nNeeds attention, no change planned:\n")
+		for _, in := range p.Info {
+			fmt.Fprintf(&b, "  ! %s: %s\n", in.Address, in.Message)
+		}
+	}
+	b.WriteString("\n")
+	b.WriteString(paint(ansiBold, p.Summary()))
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " (" + r + ")"
+}
+
+func joinAddrs(as []Address) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// JSON writes the plan as indented JSON with format_version.
+func JSON(w io.Writer, p *Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// Markdown writes the plan as a pull-request comment: the summary table
+// first, then one folded section per change.
+func Markdown(w io.Writer, p *Plan) error {
+	var b strings.Builder
+	b.WriteString("### certsync plan\n\n")
+	if p.Empty() {
+		b.WriteString("**No changes.** The vendors match the inventory.\n")
+	} else {
+		counts := p.Count()
+		actions := make([]string, 0, len(counts))
+		for a := range counts {
+			actions = append(actions, string(a))
+		}
+		sort.Strings(actions)
+		b.WriteString("| action | changes |\n|---|---:|\n")
+		for _, a := range actions {
+			fmt.Fprintf(&b, "| %s | %d |\n", a, counts[Action(a)])
+		}
+		b.WriteString("\n| | address | action | why |\n|---|---|---|---|\n")
+		for _, c := range p.Changes {
+			sym, _ := symbol(c.Action)
+			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", sym, mdCell(c.Address.String()), c.Action, mdCell(c.Reason))
+		}
+		b.WriteString("\n")
+		for _, c := range p.Changes {
+			fmt.Fprintf(&b, "<details><summary><code>%s</code> will be %s (%d field(s))</summary>\n\n", htmlEscape(c.Address.String()), verb(c.Action), len(c.Fields))
+			b.WriteString("```diff\n")
+			for _, f := range c.Fields {
+				if c.Action == Create || (f.Old == nil && f.Unknown == "" && c.LiveID == "") {
+					fmt.Fprintf(&b, "+ %s = %s\n", f.Field, FormatValue(f.New))
+					continue
+				}
+				fmt.Fprintf(&b, "- %s = %s\n+ %s = %s\n", f.Field, formatOld(f), f.Field, FormatValue(f.New))
+			}
+			b.WriteString("```\n")
+			if len(c.DependsOn) > 0 {
+				fmt.Fprintf(&b, "\nAfter: %s\n", mdCell(joinAddrs(c.DependsOn)))
+			}
+			for _, n := range c.Notes {
+				fmt.Fprintf(&b, "\n> %s\n", mdCell(n))
+			}
+			b.WriteString("\n</details>\n\n")
+		}
+	}
+	if len(p.Info) > 0 {
+		b.WriteString("\n**Needs attention (no change planned):**\n\n")
+		for _, in := range p.Info {
+			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", p.Summary())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\n", " ")
+	return strings.ReplaceAll(s, "`", "'")
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}

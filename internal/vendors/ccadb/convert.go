@@ -1,0 +1,106 @@
+package ccadb
+
+import (
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/pemutil"
+)
+
+// Keys of diff.Object.Keys: what identifies the record but is never compared.
+const (
+	keyCertPEM   = "certificate_pem"
+	keyParentPEM = "parent_pem"
+	keySHA256    = "sha256"
+)
+
+// desiredObject turns one inventory intermediate into the fields certsync
+// manages, in catalogue order. Unset inventory fields are left out: they are
+// not managed.
+func desiredObject(it *inventory.CCADBIntermediate) *diff.Object {
+	set := map[string]inventory.Leaf{}
+	for _, l := range inventory.Leaves(&it.CCADBRecord) {
+		if l.Set {
+			set[l.Path] = l
+		}
+	}
+	obj := &diff.Object{Keys: map[string]string{
+		keyCertPEM:   pemutil.Flatten(it.Cert.Raw),
+		keyParentPEM: pemutil.Flatten(it.ParentCert.Raw),
+		keySHA256:    pemutil.SHA256(it.Cert.Raw),
+	}}
+	for _, f := range fields {
+		if l, ok := set[f.path]; ok {
+			obj.Fields = append(obj.Fields, diff.Field{Name: f.path, Value: l.Value})
+		}
+	}
+	return obj
+}
+
+// Why a live value is unknown.
+const (
+	unknownNotInReport = "the record is not in the CCADB report yet"
+	unknownWriteOnly   = "the CCADB report does not show this field and certsync has no record of setting it"
+)
+
+// liveObject builds the live view of a record: report columns where the
+// report has them, certsync's own record of what it last sent for the
+// fields the report never shows, and "unknown" for the rest.
+func liveObject(id string, row reportRow, applied map[string]any) *diff.Object {
+	obj := &diff.Object{ID: id}
+	for _, f := range fields {
+		fl := diff.Field{Name: f.path}
+		var ok bool
+		if row != nil {
+			fl.Value, ok = row.value(f)
+		}
+		if !ok {
+			if v, had := applied[f.path]; had {
+				fl.Value, ok = diff.Normalize(v), true
+			}
+		}
+		if !ok {
+			fl.Unknown = unknownWriteOnly
+			if row == nil && f.column != "" {
+				fl.Unknown = unknownNotInReport
+			}
+		}
+		obj.Fields = append(obj.Fields, fl)
+	}
+	return obj
+}
+
+// requestBody builds an AddUpdateIntermediateCertAPI body carrying exactly
+// the managed fields of the change. id "" makes it an add.
+func requestBody(c diff.Change, id string) map[string]any {
+	body := map[string]any{}
+	section := func(name string) map[string]any {
+		if name == "" {
+			return body
+		}
+		s, ok := body[name].(map[string]any)
+		if !ok {
+			s = map[string]any{}
+			body[name] = s
+		}
+		return s
+	}
+	cert := section(secCert)
+	cert[keyRecordID] = id
+	cert[keyPEM] = c.Keys[keyCertPEM]
+	if id == "" {
+		cert[keyParent] = c.Keys[keyParentPEM]
+	}
+	for _, f := range fields {
+		v, ok := c.Desired[f.path]
+		if !ok {
+			continue
+		}
+		if f.kind == list {
+			if l, isList := v.([]string); isList && l == nil {
+				v = []string{} // [] resets; never send null for a managed list
+			}
+		}
+		section(f.section)[f.key] = v
+	}
+	return body
+}

@@ -1,0 +1,91 @@
+// Package vendors wires the vendor packages to the core: one explicit table
+// from vendor name to constructor, with no init() registration, so that the
+// set of vendors is visible here and nowhere else. Vendor packages import the
+// core (inventory, diff, apply); they never import each other or this package.
+package vendors
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+
+	"github.com/certsync/certsync/internal/apply"
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/redact"
+	"github.com/certsync/certsync/internal/state"
+	"github.com/certsync/certsync/internal/vendors/ccadb"
+)
+
+// Vendor is what the core needs from each vendor: read live state as pairs
+// to diff, and execute the changes of a plan.
+type Vendor interface {
+	// Observe returns one diff.Pair per object of the vendor's inventory
+	// section. It must not change anything at the vendor.
+	Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error)
+	apply.Applier
+}
+
+// Config holds every vendor's settings, read from CERTSYNC_<VENDOR>_*.
+type Config struct {
+	CCADB ccadb.Config `env:", prefix=CCADB_"`
+}
+
+// Deps are shared by all vendors of a run.
+type Deps struct {
+	HTTP     *http.Client
+	Log      *slog.Logger
+	Redactor *redact.Redactor
+	// StateDir is where vendors keep what they must remember between runs.
+	StateDir string
+}
+
+// Entry describes one vendor.
+type Entry struct {
+	// Name is the vendor's key: the inventory section and address prefix.
+	Name string
+	// Capabilities lists, per object kind, the actions the vendor can plan.
+	Capabilities map[string][]diff.Action
+	// Used reports whether the inventory has anything for this vendor.
+	Used func(*inventory.Inventory) bool
+	// New builds the vendor; it checks its settings and sends nothing.
+	New func(Config, Deps) (Vendor, error)
+}
+
+// All returns the vendor table, in the order plans list vendors.
+func All() []Entry {
+	return []Entry{
+		{
+			Name:         ccadb.Name,
+			Capabilities: ccadb.Capabilities,
+			Used:         func(inv *inventory.Inventory) bool { return inv.CCADB != nil && len(inv.CCADB.Intermediates) > 0 },
+			New: func(c Config, d Deps) (Vendor, error) {
+				st, err := state.Open(d.StateDir, ccadb.Name)
+				if err != nil {
+					return nil, err
+				}
+				return ccadb.New(c.CCADB, ccadb.Deps{HTTP: d.HTTP, Log: d.Log.With("vendor", ccadb.Name), Redactor: d.Redactor, State: st})
+			},
+		},
+	}
+}
+
+// StatePath returns the directory a run keeps vendor state in: dir itself, or
+// dir/sandbox for the simulators, so sandbox runs never mix with real ones.
+func StatePath(dir string, sandbox bool) string {
+	if sandbox {
+		return filepath.Join(dir, "sandbox")
+	}
+	return dir
+}
+
+// Allowed reports whether the vendor declares the action for the kind.
+func (e Entry) Allowed(kind string, a diff.Action) bool {
+	for _, x := range e.Capabilities[kind] {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
