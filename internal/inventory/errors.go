@@ -87,3 +87,27 @@ func (r *report) err() error {
 	}
 	return r.ps.sorted()
 }
+
+// dropShadowed removes problems found after the first n whose path is, or
+// lies below, the path of one of the first n: those fields failed to decode,
+// and what a later check says about them is noise.
+func (r *report) dropShadowed(n int) {
+	if n == 0 {
+		return
+	}
+	bad := r.ps[:n]
+	out := append(Problems(nil), bad...)
+	for _, p := range r.ps[n:] {
+		shadowed := false
+		for _, b := range bad {
+			if b.Path != "" && (p.Path == b.Path || strings.HasPrefix(p.Path, b.Path+".") || strings.HasPrefix(p.Path, b.Path+"[")) {
+				shadowed = true
+				break
+			}
+		}
+		if !shadowed {
+			out = append(out, p)
+		}
+	}
+	r.ps = out
+}

@@ -64,13 +64,14 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	}
 	d := &decoder{r: r}
 	d.decode(root, reflect.ValueOf(inv).Elem(), "")
-	if len(r.ps) > 0 {
-		// Semantic checks on a half-decoded tree would only add noise.
-		return nil, r.err()
-	}
+	// Semantic checks run even after decoding problems, so that one pass
+	// reports every mistake; a check on a field that failed to decode (and
+	// so looks unset) would only repeat the first problem, and is dropped.
+	decodeProblems := len(r.ps)
 	if inv.CCADB != nil {
 		inv.CCADB.check(r, inv.Dir)
 	}
+	r.dropShadowed(decodeProblems)
 	if err := r.err(); err != nil {
 		return nil, err
 	}
