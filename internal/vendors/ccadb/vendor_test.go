@@ -14,8 +14,8 @@ import (
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/sim"
-	"github.com/certsync/certsync/internal/vendors/conformance"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
+	"github.com/certsync/certsync/internal/vendors/conformance"
 )
 
 // every field of the inventory, so a round trip exercises the whole catalogue.
@@ -90,7 +90,7 @@ func TestOneFieldChangeAndRemoval(t *testing.T) {
 	var edits []string // cumulative: each case keeps the earlier edits
 	for _, tc := range []struct {
 		name, from, to, field string
-		old, new                any
+		old, new              any
 	}{
 		{"report column", "https://pki.example.com/cps.pdf", "https://pki.example.com/cps-v2.pdf", "policy.practice_statement", "https://pki.example.com/cps.pdf", "https://pki.example.com/cps-v2.pdf"},
 		{"write-only field", "description: Issuing CA", "description: Retired", "description", "Issuing CA", "Retired"},
