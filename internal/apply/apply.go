@@ -202,43 +202,60 @@ func firstLines(b []byte, n int) string {
 	return string(b)
 }
 
-// cycles marks the changes that sit on a dependency cycle within the plan.
+// cycles marks the changes that sit on a dependency cycle within the plan:
+// those in a strongly connected component of more than one change, or that
+// depend on themselves (Tarjan's algorithm). A plain depth-first search
+// that marks only the stack on meeting a grey change misses changes whose
+// path back into the cycle goes through an already finished change.
 func cycles(plan *diff.Plan, index map[diff.Address]int) []bool {
-	const (
-		white = iota
-		grey
-		black
-	)
 	n := len(plan.Changes)
-	color := make([]int, n)
+	order := make([]int, n) // 1-based visit order; 0 = not visited
+	low := make([]int, n)
+	onStack := make([]bool, n)
 	onCycle := make([]bool, n)
 	var stack []int
+	next := 0
 	var visit func(i int)
 	visit = func(i int) {
-		color[i] = grey
+		next++
+		order[i], low[i] = next, next
 		stack = append(stack, i)
+		onStack[i] = true
 		for _, dep := range plan.Changes[i].DependsOn {
 			j, ok := index[dep]
 			if !ok {
 				continue
 			}
-			switch color[j] {
-			case white:
+			if j == i {
+				onCycle[i] = true
+			}
+			switch {
+			case order[j] == 0:
 				visit(j)
-			case grey:
-				for k := len(stack) - 1; k >= 0; k-- {
-					onCycle[stack[k]] = true
-					if stack[k] == j {
-						break
-					}
-				}
+				low[i] = min(low[i], low[j])
+			case onStack[j]:
+				low[i] = min(low[i], order[j])
 			}
 		}
-		stack = stack[:len(stack)-1]
-		color[i] = black
+		if low[i] != order[i] {
+			return
+		}
+		// i is the root of a component: pop it.
+		k := len(stack) - 1
+		for stack[k] != i {
+			k--
+		}
+		comp := stack[k:]
+		stack = stack[:k]
+		for _, c := range comp {
+			onStack[c] = false
+			if len(comp) > 1 {
+				onCycle[c] = true
+			}
+		}
 	}
 	for i := range plan.Changes {
-		if color[i] == white {
+		if order[i] == 0 {
 			visit(i)
 		}
 	}

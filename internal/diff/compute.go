@@ -108,7 +108,7 @@ func change(pr Pair) (Change, bool) {
 		c.Keys = pr.Desired.Keys
 		c.Desired = map[string]any{}
 		for _, f := range pr.Desired.Fields {
-			v := f.Value
+			v := emptyList(f.Value)
 			if f.Sensitive {
 				v = Redacted
 			}
@@ -142,7 +142,7 @@ func Fields(desired, live *Object) []FieldChange {
 	}
 	var out []FieldChange
 	for _, d := range desired.Fields {
-		fc := FieldChange{Field: d.Name, New: d.Value, Sensitive: d.Sensitive}
+		fc := FieldChange{Field: d.Name, New: emptyList(d.Value), Sensitive: d.Sensitive}
 		if live != nil {
 			l, ok := live.field(d.Name)
 			switch {
@@ -151,7 +151,7 @@ func Fields(desired, live *Object) []FieldChange {
 			case ok && Equal(l.Value, d.Value):
 				continue
 			case ok:
-				fc.Old = l.Value
+				fc.Old = emptyList(l.Value)
 			}
 		}
 		if fc.Sensitive {
@@ -163,6 +163,16 @@ func Fields(desired, live *Object) []FieldChange {
 		out = append(out, fc)
 	}
 	return out
+}
+
+// emptyList turns a nil []string into an empty one. Both mean "empty list"
+// (see Equal), but a nil slice marshals as JSON null, which a saved plan
+// would decode as "no value": a different value.
+func emptyList(v any) any {
+	if l, ok := v.([]string); ok && l == nil {
+		return []string{}
+	}
+	return v
 }
 
 // Fingerprint is a SHA-256 over a live object's id and fields; "" for nil.
