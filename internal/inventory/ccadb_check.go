@@ -40,8 +40,9 @@ func (c *CCADB) check(r *report, dir string) {
 			if !it.Name.Set {
 				if cn == "" {
 					r.add(it.Certificate.Pos, path+".name", "the certificate has no subject CN to name the record after; set name")
+				} else {
+					it.Name = String{Value: cn, Set: true, Pos: it.Certificate.Pos}
 				}
-				it.Name = String{Value: cn, Set: true, Pos: it.Certificate.Pos}
 			}
 			if !it.CertificateName.Set {
 				it.CertificateName = String{Value: cn, Set: cn != "", Pos: it.Certificate.Pos}
@@ -95,13 +96,18 @@ func mergeDefaults(dst, def reflect.Value) {
 	}
 }
 
+// recordPrefix is the part of a problem's path that names the record.
+var recordPrefix = regexp.MustCompile(`^ccadb\.(defaults|intermediates\[\d+\])\.`)
+
 // dedupe drops repeats of a problem at the same position: a bad value in
-// ccadb.defaults is reported once, not once per intermediate.
+// ccadb.defaults is reported once, not once per intermediate. Problems about
+// different fields of the record (e.g. certificate and parent both missing,
+// reported at the record's position) are not repeats.
 func dedupe(r *report) {
 	seen := map[string]bool{}
 	out := r.ps[:0]
 	for _, p := range r.ps {
-		k := fmt.Sprintf("%d:%d:%s", p.Pos.Line, p.Pos.Col, p.Msg)
+		k := fmt.Sprintf("%d:%d:%s:%s", p.Pos.Line, p.Pos.Col, recordPrefix.ReplaceAllString(p.Path, ""), p.Msg)
 		if p.Pos.Line > 0 && seen[k] {
 			continue
 		}

@@ -206,7 +206,7 @@ func keys(m map[string][]int) []string {
 // suggest names the allowed key closest to a misspelt one, when one is close.
 func suggest(key string, fields map[string][]int) string {
 	best, bestDist := "", 3
-	for k := range fields {
+	for _, k := range keys(fields) { // sorted, so that a tie always picks the same key
 		if dist := levenshtein(strings.ToLower(key), k); dist < bestDist {
 			best, bestDist = k, dist
 		}

@@ -24,6 +24,8 @@ type Inventory struct {
 
 	// CCADB holds intermediate-certificate records; nil when the section is absent.
 	CCADB *CCADB `yaml:"ccadb"`
+	// Markmonitor holds organizations and certificate orders; nil when absent.
+	Markmonitor *Markmonitor `yaml:"markmonitor"`
 }
 
 // Load reads, decodes and checks the inventory at path. A bad inventory
@@ -54,14 +56,17 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		r.add(posOf(&extra), "", "holds more than one YAML document; put everything in one")
+	} else if !errors.Is(err, io.EOF) {
+		r.add(Pos{}, "", "not valid YAML: %v", err)
 	}
-	if len(doc.Content) == 0 {
-		return inv, r.err()
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		// Nothing managed; but a second document may have been reported.
+		if err := r.err(); err != nil {
+			return nil, err
+		}
+		return inv, nil
 	}
 	root := doc.Content[0]
-	if isNull(root) {
-		return inv, r.err()
-	}
 	d := &decoder{r: r}
 	d.decode(root, reflect.ValueOf(inv).Elem(), "")
 	// Semantic checks run even after decoding problems, so that one pass
@@ -70,6 +75,9 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	decodeProblems := len(r.ps)
 	if inv.CCADB != nil {
 		inv.CCADB.check(r, inv.Dir)
+	}
+	if inv.Markmonitor != nil {
+		inv.Markmonitor.check(r, inv)
 	}
 	r.dropShadowed(decodeProblems)
 	if err := r.err(); err != nil {

@@ -27,6 +27,9 @@ func Leaves(v any) []Leaf {
 }
 
 func walkLeaves(v reflect.Value, prefix string, out *[]Leaf) {
+	if !v.IsValid() { // Leaves(nil) or Leaves of a nil pointer
+		return
+	}
 	switch v.Type() {
 	case stringType:
 		s := v.Interface().(String)

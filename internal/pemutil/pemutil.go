@@ -6,6 +6,7 @@ package pemutil
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -37,12 +38,13 @@ func Blocks(data []byte, typ string) ([][]byte, error) {
 		if j < 0 {
 			return nil, fmt.Errorf("PEM block %q has no END line", typ)
 		}
-		body := strings.Join(strings.Fields(rest[:j]), "")
+		raw := rest[:j]
+		body := strings.Join(strings.Fields(raw), "")
 		rest = rest[j+len(end):]
 		if strings.Contains(body, ":") {
 			// Headers (Proc-Type and friends): let encoding/pem handle the
 			// wrapped form, which is the only one that can carry them.
-			b, _ := pem.Decode([]byte(begin + "\n" + body + "\n" + end))
+			b, _ := pem.Decode([]byte(begin + raw + end))
 			if b == nil {
 				return nil, fmt.Errorf("PEM block %q has headers and is not well formed", typ)
 			}
@@ -106,4 +108,33 @@ func Flatten(der []byte) string {
 func SHA256(der []byte) string {
 	sum := sha256.Sum256(der)
 	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// PrivateKey parses the first private key in data: PKCS#8, PKCS#1 RSA or SEC 1
+// EC. The error never quotes the data.
+func PrivateKey(data []byte) (crypto.Signer, error) {
+	for _, typ := range []string{"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"} {
+		ders, err := Blocks(data, typ)
+		if err != nil {
+			continue
+		}
+		var key any
+		switch typ {
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(ders[0])
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(ders[0])
+		case "EC PRIVATE KEY":
+			key, err = x509.ParseECPrivateKey(ders[0])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the %s block cannot be parsed: %v", typ, err)
+		}
+		s, ok := key.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("unsupported private key type %T", key)
+		}
+		return s, nil
+	}
+	return nil, errors.New("holds no PEM private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)")
 }

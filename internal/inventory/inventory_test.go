@@ -1,0 +1,1055 @@
+package inventory_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/certsync/certsync/internal/inventory"
+)
+
+// pkiSource is the committed test PKI; each test copies it next to its
+// inventory so that the inventory can say "pki/root.pem".
+const pkiSource = "../../testdata/pki"
+
+// writeInventory writes src as inventory.yaml into a fresh directory that
+// also holds a copy of testdata/pki as pki/ and the extra files, and returns
+// the inventory's path.
+func writeInventory(t *testing.T, src string, extra map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "pki"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pems, err := filepath.Glob(filepath.Join(pkiSource, "*.pem"))
+	if err != nil || len(pems) == 0 {
+		t.Fatalf("no test certificates in %s: %v", pkiSource, err)
+	}
+	for _, p := range pems {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "pki", filepath.Base(p)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, body := range extra {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// loadOK writes and loads an inventory that must be valid.
+func loadOK(t *testing.T, src string) *inventory.Inventory {
+	t.Helper()
+	inv, err := inventory.Load(writeInventory(t, src, nil))
+	if err != nil {
+		t.Fatalf("Load: unexpected error:\n%v", err)
+	}
+	if inv == nil {
+		t.Fatal("Load returned a nil inventory and no error")
+	}
+	return inv
+}
+
+func readPKI(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(pkiSource, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// derOf returns the DER of the single certificate in a committed PEM file,
+// decoded with encoding/pem (independently of pemutil).
+func derOf(t *testing.T, name string) []byte {
+	t.Helper()
+	b, _ := pem.Decode([]byte(readPKI(t, name)))
+	if b == nil {
+		t.Fatalf("%s: no PEM block", name)
+	}
+	return b.Bytes
+}
+
+// noCNCA returns a self-signed CA certificate whose subject has no CN.
+func noCNCA(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(7),
+		Subject:               pkix.Name{Organization: []string{"Example CA"}},
+		NotBefore:             time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:              time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// head is a valid inventory with one intermediate; lines a case appends
+// start at line 6, and an intermediate's keys start at column 7.
+const head = `ccadb:
+  intermediates:
+    - certificate: pki/tls-issuing.pem
+      parent: pki/root.pem
+      ca_owner: Example CA
+`
+
+// standardAudit is a valid audit slot at lines 6-12 after head:
+// url value at 8:16, type 9:17, statement_date 10:27, period_start 11:25,
+// period_end 12:23.
+const standardAudit = `      audits:
+        standard:
+          url: https://audits.example.com/s.pdf
+          type: WebTrust
+          statement_date: "2025-06-30"
+          period_start: "2024-04-01"
+          period_end: "2025-03-31"
+`
+
+// want is one expected problem.
+type want struct {
+	line, col int
+	path      string
+	msg       string // substring of the message
+}
+
+func TestMistakes(t *testing.T) {
+	// A partitioned CRL list over the 20,000-character limit, written on
+	// line 7 with its '[' at column 22.
+	var long []string
+	for i := range 500 {
+		long = append(long, fmt.Sprintf("http://crl.example.com/partitioned/%05d.crl", i))
+	}
+	nocn := noCNCA(t)
+	chain := readPKI(t, "tls-issuing.pem") + readPKI(t, "root.pem")
+
+	tests := []struct {
+		name  string
+		yaml  string
+		files map[string]string
+		want  []want
+	}{
+		{
+			name: "unknown top-level key",
+			yaml: "ccadbs:\n  intermediates: []\n",
+			want: []want{{1, 1, "ccadbs", `unknown field; did you mean "ccadb"? (allowed here: ccadb`}},
+		},
+		{
+			name: "unknown nested key with suggestion",
+			yaml: head + `      audits:
+        standard:
+          urll: https://audits.example.com/s.pdf
+`,
+			want: []want{{8, 11, "ccadb.intermediates[0].audits.standard.urll",
+				`unknown field; did you mean "url"? (allowed here: period_end, period_start, statement_date, type, url)`}},
+		},
+		{
+			name: "unknown key in wrong case",
+			yaml: head + "      Description: x\n",
+			want: []want{{6, 7, "ccadb.intermediates[0].Description", `unknown field; did you mean "description"?`}},
+		},
+		{
+			name: "record-only key in defaults",
+			yaml: "ccadb:\n  defaults:\n    certificate: pki/root.pem\n",
+			want: []want{{3, 5, "ccadb.defaults.certificate", "unknown field (allowed here: auditor, audits,"}},
+		},
+		{
+			name: "key set twice",
+			yaml: head + "      ca_owner: Other CA\n",
+			want: []want{{6, 7, "ccadb.intermediates[0].ca_owner", "is set twice in the same mapping"}},
+		},
+		{
+			name: "list where a mapping is expected",
+			yaml: head + "      crls:\n        - http://crl.example.com/a.crl\n",
+			want: []want{{7, 9, "ccadb.intermediates[0].crls", "must be a mapping of keys to values, found a list"}},
+		},
+		{
+			name: "mapping where a single value is expected",
+			yaml: head + "      description:\n        text: hello\n",
+			want: []want{{7, 9, "ccadb.intermediates[0].description", "must be a single value, found a mapping"}},
+		},
+		{
+			name: "single value where a list is expected",
+			yaml: head + "      crls:\n        partitioned: http://crl.example.com/1.crl\n",
+			want: []want{{7, 22, "ccadb.intermediates[0].crls.partitioned",
+				`must be a list (write [] for an empty one), found the scalar "http://crl.example.com/1.crl"`}},
+		},
+		{
+			name: "mapping where the list of intermediates is expected",
+			yaml: "ccadb:\n  intermediates:\n    certificate: pki/tls-issuing.pem\n",
+			want: []want{{3, 5, "ccadb.intermediates", "must be a list, found a mapping"}},
+		},
+		{
+			name: "list item that is not a single value",
+			yaml: head + "      crls:\n        partitioned: [[http://crl.example.com/1.crl]]\n",
+			want: []want{{7, 23, "ccadb.intermediates[0].crls.partitioned[0]", "must be a single value, found a list"}},
+		},
+		{
+			name: "document that is not a mapping",
+			yaml: "- ccadb\n",
+			want: []want{{1, 1, "", "must be a mapping of keys to values, found a list"}},
+		},
+		{
+			name: "key with no value",
+			yaml: head + "      public_comments:\n      description: x\n",
+			want: []want{{6, 23, "ccadb.intermediates[0].public_comments",
+				`has no value: write "" to clear the field at the vendor, or remove the key to leave it unmanaged`}},
+		},
+		{
+			name: "bool given a quoted string",
+			yaml: head + "      technically_constrained: \"true\"\n",
+			want: []want{{6, 32, "ccadb.intermediates[0].technically_constrained", `must be true or false, found the scalar "true"`}},
+		},
+		{
+			name: "bool given yes",
+			yaml: head + "      technically_constrained: yes\n",
+			want: []want{{6, 32, "ccadb.intermediates[0].technically_constrained", `must be true or false, found the scalar "yes"`}},
+		},
+		{
+			name: "missing certificate",
+			yaml: "ccadb:\n  intermediates:\n    - parent: pki/root.pem\n      ca_owner: Example CA\n",
+			want: []want{{3, 7, "ccadb.intermediates[0].certificate", "is required: a PEM file path (relative to the inventory) or an inline PEM"}},
+		},
+		{
+			name: "missing parent",
+			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/tls-issuing.pem\n      ca_owner: Example CA\n",
+			want: []want{{3, 7, "ccadb.intermediates[0].parent", "is required: a PEM file path"}},
+		},
+		{
+			name: "missing certificate and parent",
+			yaml: "ccadb:\n  intermediates:\n    - ca_owner: Example CA\n",
+			want: []want{
+				{3, 7, "ccadb.intermediates[0].certificate", "is required: a PEM file path"},
+				{3, 7, "ccadb.intermediates[0].parent", "is required: a PEM file path"},
+			},
+		},
+		{
+			name: "certificate file does not exist",
+			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/missing.pem\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
+			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "missing.pem: no such file or directory"}},
+		},
+		{
+			name: "certificate file cannot be read",
+			yaml: "ccadb:\n  intermediates:\n    - certificate: pki\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
+			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "pki: is a directory"}},
+		},
+		{
+			name:  "certificate file is not PEM",
+			yaml:  "ccadb:\n  intermediates:\n    - certificate: notes.txt\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
+			files: map[string]string{"notes.txt": "just some notes\n"},
+			want:  []want{{3, 20, "ccadb.intermediates[0].certificate", "is not a PEM certificate: no PEM block found"}},
+		},
+		{
+			name: "inline PEM with bad base64",
+			yaml: "ccadb:\n  intermediates:\n    - certificate: \"-----BEGIN CERTIFICATE-----MIIB@@@-----END CERTIFICATE-----\"\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
+			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "is not a PEM certificate: PEM block \"CERTIFICATE\": bad base64"}},
+		},
+		{
+			name: "inline PEM that is not a certificate",
+			yaml: "ccadb:\n  intermediates:\n    - certificate: \"-----BEGIN CERTIFICATE-----aGVsbG8=-----END CERTIFICATE-----\"\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
+			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "is not a PEM certificate: certificate 1: x509:"}},
+		},
+		{
+			name:  "certificate file holds a chain",
+			yaml:  "ccadb:\n  intermediates:\n    - certificate: chain.pem\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
+			files: map[string]string{"chain.pem": chain},
+			want:  []want{{3, 20, "ccadb.intermediates[0].certificate", "holds 2 certificates, want exactly one"}},
+		},
+		{
+			name: "leaf certificate",
+			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/leaf.pem\n      parent: pki/tls-issuing.pem\n      ca_owner: Example CA\n",
+			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "is not a CA certificate (basicConstraints CA:FALSE)"}},
+		},
+		{
+			name: "parent did not sign the certificate",
+			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/tls-issuing.pem\n      parent: pki/other-root.pem\n      ca_owner: Example CA\n",
+			want: []want{{4, 15, "ccadb.intermediates[0].parent",
+				`did not sign the certificate ("CN=certsync Test TLS Issuing CA 1,O=Example CA" is not signed by "CN=certsync Other Root CA,O=Other CA")`}},
+		},
+		{
+			name:  "certificate without CN and no name",
+			yaml:  "ccadb:\n  intermediates:\n    - certificate: nocn.pem\n      parent: nocn.pem\n      ca_owner: Example CA\n",
+			files: map[string]string{"nocn.pem": nocn},
+			want:  []want{{3, 20, "ccadb.intermediates[0].name", "the certificate has no subject CN to name the record after; set name"}},
+		},
+		{
+			name: "duplicate names",
+			yaml: `ccadb:
+  defaults:
+    ca_owner: Example CA
+  intermediates:
+    - name: ca
+      certificate: pki/tls-issuing.pem
+      parent: pki/root.pem
+    - name: ca
+      certificate: pki/revoked.pem
+      parent: pki/root.pem
+`,
+			want: []want{{8, 13, "ccadb.intermediates[1].name", `"ca" is already the name of ccadb.intermediates[0]; names must be unique`}},
+		},
+		{
+			name: "name clashes with a defaulted subject CN",
+			yaml: `ccadb:
+  defaults:
+    ca_owner: Example CA
+  intermediates:
+    - certificate: pki/tls-issuing.pem
+      parent: pki/root.pem
+    - name: certsync Test TLS Issuing CA 1
+      certificate: pki/revoked.pem
+      parent: pki/root.pem
+`,
+			want: []want{{7, 13, "ccadb.intermediates[1].name", `"certsync Test TLS Issuing CA 1" is already the name of ccadb.intermediates[0]`}},
+		},
+		{
+			name: "duplicate certificates (wrapped and flattened)",
+			yaml: `ccadb:
+  defaults:
+    ca_owner: Example CA
+  intermediates:
+    - name: a
+      certificate: pki/tls-issuing.pem
+      parent: pki/root.pem
+    - name: b
+      certificate: pki/tls-issuing.flat.pem
+      parent: pki/root.pem
+`,
+			want: []want{{9, 20, "ccadb.intermediates[1].certificate",
+				"is the same certificate as ccadb.intermediates[0] (SHA-256 7A801014987"}},
+		},
+		{
+			name: "name containing a slash",
+			yaml: head + "      name: ccadb/tls\n",
+			want: []want{{6, 13, "ccadb.intermediates[0].name", "must be non-empty and must not contain '/'"}},
+		},
+		{
+			name: "empty name",
+			yaml: head + "      name: \"  \"\n",
+			want: []want{{6, 13, "ccadb.intermediates[0].name", "must be non-empty"}},
+		},
+		{
+			name: "missing ca_owner",
+			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/tls-issuing.pem\n      parent: pki/root.pem\n",
+			want: []want{{3, 7, "ccadb.intermediates[0].ca_owner", "is required (set it here or in ccadb.defaults)"}},
+		},
+		{
+			name: "date with slashes",
+			yaml: head + "      policy:\n        last_updated: 2025/01/02\n",
+			want: []want{{7, 23, "ccadb.intermediates[0].policy.last_updated", `"2025/01/02" is not a date in the form yyyy-MM-dd`}},
+		},
+		{
+			name: "date without leading zeros",
+			yaml: head + "      revocation:\n        status: Revoked\n        date: 2025-1-2\n        reason: (4) superseded\n",
+			want: []want{{8, 15, "ccadb.intermediates[0].revocation.date", `"2025-1-2" is not a date in the form yyyy-MM-dd`}},
+		},
+		{
+			name: "date that does not exist",
+			yaml: head + strings.Replace(standardAudit, `period_start: "2024-04-01"`, `period_start: "2025-02-30"`, 1),
+			want: []want{{11, 25, "ccadb.intermediates[0].audits.standard.period_start", `"2025-02-30" is not a date in the form yyyy-MM-dd`}},
+		},
+		{
+			name: "period_end after statement_date",
+			yaml: head + strings.Replace(standardAudit, `period_end: "2025-03-31"`, `period_end: "2025-07-01"`, 1),
+			want: []want{{12, 23, "ccadb.intermediates[0].audits.standard.period_end",
+				"2025-07-01 is after the statement date 2025-06-30"}},
+		},
+		{
+			name: "period_end before period_start",
+			yaml: head + strings.NewReplacer("standard:", "br:", `period_start: "2024-04-01"`, `period_start: "2025-04-01"`).Replace(standardAudit),
+			want: []want{{12, 23, "ccadb.intermediates[0].audits.br.period_end", "2025-03-31 is before the period start 2025-04-01"}},
+		},
+		{
+			name: "http audit url",
+			yaml: head + strings.Replace(standardAudit, "https://", "http://", 1),
+			want: []want{{8, 16, "ccadb.intermediates[0].audits.standard.url", `"http://audits.example.com/s.pdf" is not a valid https URL`}},
+		},
+		{
+			name: "audit url without type and dates",
+			yaml: head + "      audits:\n        ev_ssl:\n          url: https://audits.example.com/ev.pdf\n",
+			want: []want{
+				{8, 16, "ccadb.intermediates[0].audits.ev_ssl.type", "is required when the audit's url is set"},
+				{8, 16, "ccadb.intermediates[0].audits.ev_ssl.statement_date", "is required when the audit's url is set"},
+				{8, 16, "ccadb.intermediates[0].audits.ev_ssl.period_start", "is required when the audit's url is set"},
+				{8, 16, "ccadb.intermediates[0].audits.ev_ssl.period_end", "is required when the audit's url is set"},
+			},
+		},
+		{
+			name: "unknown audit type",
+			yaml: head + strings.NewReplacer("standard:", "code_signing:", "type: WebTrust", "type: SOC 2").Replace(standardAudit),
+			want: []want{{9, 17, "ccadb.intermediates[0].audits.code_signing.type", `"SOC 2" is not one of: "WebTrust", "ETSI EN 319 411"`}},
+		},
+		{
+			name: "audit type in the wrong case",
+			yaml: head + strings.NewReplacer("standard:", "ev_code_signing:", "type: WebTrust", "type: webtrust").Replace(standardAudit),
+			want: []want{{9, 17, "ccadb.intermediates[0].audits.ev_code_signing.type",
+				`"webtrust" is not spelt as the CCADB spells it; did you mean "WebTrust"?`}},
+		},
+		{
+			name: "revocation status neither blank nor Revoked",
+			yaml: head + "      revocation:\n        status: Active\n",
+			want: []want{{7, 17, "ccadb.intermediates[0].revocation.status",
+				`"Active" is not allowed: leave it "" for a certificate that is not revoked, or write "Revoked"`}},
+		},
+		{
+			name: "Revoked without date and reason",
+			yaml: head + "      revocation:\n        status: Revoked\n",
+			want: []want{
+				{7, 17, "ccadb.intermediates[0].revocation.date", "is required when status is Revoked (yyyy-MM-dd)"},
+				{7, 17, "ccadb.intermediates[0].revocation.reason", `is required when status is Revoked, e.g. "(4) superseded"`},
+			},
+		},
+		{
+			name: "revocation reason without its code",
+			yaml: head + "      revocation:\n        status: Revoked\n        date: \"2025-09-01\"\n        reason: keyCompromise\n",
+			want: []want{{9, 17, "ccadb.intermediates[0].revocation.reason",
+				`"keyCompromise" is not spelt as the CCADB spells it; did you mean "(1) keyCompromise"?`}},
+		},
+		{
+			name: "revocation reason that does not exist",
+			yaml: head + "      revocation:\n        status: Revoked\n        date: \"2025-09-01\"\n        reason: (7) unused\n",
+			want: []want{{9, 17, "ccadb.intermediates[0].revocation.reason", `"(7) unused" is not one of: "(0) unspecified", "(1) keyCompromise"`}},
+		},
+		{
+			name: "revocation date and reason while status is blank",
+			yaml: head + "      revocation:\n        status: \"\"\n        date: \"2025-09-01\"\n        reason: (4) superseded\n",
+			want: []want{
+				{8, 15, "ccadb.intermediates[0].revocation.date", "is set but status is not Revoked"},
+				{9, 17, "ccadb.intermediates[0].revocation.reason", "is set but status is not Revoked"},
+			},
+		},
+		{
+			name: "bad alternate CRL URL",
+			yaml: head + "      revocation:\n        alternate_crl: crl.example.com/root.crl\n",
+			want: []want{{7, 24, "ccadb.intermediates[0].revocation.alternate_crl", `"crl.example.com/root.crl" is not a valid http or https URL`}},
+		},
+		{
+			name: "partitioned CRLs over 20,000 characters",
+			yaml: head + "      crls:\n        partitioned: [" + strings.Join(long, ", ") + "]\n",
+			want: []want{{7, 22, "ccadb.intermediates[0].crls.partitioned", "is 23501 characters as a JSON array; the CCADB allows at most 20000"}},
+		},
+		{
+			name: "blank mixed with URLs in partitioned CRLs",
+			yaml: head + "      crls:\n        partitioned: [\"\", http://crl.example.com/1.crl]\n",
+			want: []want{{7, 23, "ccadb.intermediates[0].crls.partitioned[0]", `"" is only allowed alone, as [""], meaning "not yet issuing"`}},
+		},
+		{
+			name: "partitioned CRL that is not a URL",
+			yaml: head + "      crls:\n        partitioned: [http://crl.example.com/1.crl, 2.crl]\n",
+			want: []want{{7, 53, "ccadb.intermediates[0].crls.partitioned[1]", `"2.crl" is not a valid http or https URL`}},
+		},
+		{
+			name: "bad full CRL URL",
+			yaml: head + "      crls:\n        full: ldap://crl.example.com/x.crl\n",
+			want: []want{{7, 15, "ccadb.intermediates[0].crls.full", `"ldap://crl.example.com/x.crl" is not a valid http or https URL`}},
+		},
+		{
+			name: "auditor location with a cleared auditor",
+			yaml: head + "      auditor:\n        name: \"\"\n        location: United States\n",
+			want: []want{{8, 19, "ccadb.intermediates[0].auditor.location", "is set but auditor.name is cleared"}},
+		},
+		{
+			name: "two YAML documents",
+			yaml: "ccadb: {}\n---\nccadb: {}\n",
+			want: []want{{2, 1, "", "holds more than one YAML document; put everything in one"}},
+		},
+		{
+			name: "two YAML documents, the first empty",
+			yaml: "---\n---\nccadb: {}\n",
+			want: []want{{2, 1, "", "holds more than one YAML document"}},
+		},
+		{
+			name: "invalid YAML",
+			yaml: "ccadb:\n  intermediates: [\n",
+			want: []want{{0, 0, "", "not valid YAML: yaml: line 2:"}},
+		},
+		{
+			name: "invalid YAML in a second document",
+			yaml: "ccadb: {}\n---\nccadb: [\n",
+			want: []want{{0, 0, "", "not valid YAML: yaml: line 3:"}},
+		},
+		{
+			name: "bad value in defaults is reported once",
+			yaml: `ccadb:
+  defaults:
+    ca_owner: Example CA
+    audits:
+      standard:
+        url: http://audits.example.com/s.pdf
+        type: WebTrust
+        statement_date: "2025-06-30"
+        period_start: "2024-04-01"
+        period_end: "2025-03-31"
+  intermediates:
+    - certificate: pki/tls-issuing.pem
+      parent: pki/root.pem
+    - certificate: pki/revoked.pem
+      parent: pki/root.pem
+`,
+			want: []want{{6, 14, "ccadb.defaults.audits.standard.url", `"http://audits.example.com/s.pdf" is not a valid https URL`}},
+		},
+	}
+
+	seen := map[string]bool{}
+	for _, tc := range tests {
+		if seen[tc.name] {
+			t.Fatalf("duplicate case name %q", tc.name)
+		}
+		seen[tc.name] = true
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeInventory(t, tc.yaml, tc.files)
+			inv, err := inventory.Load(path)
+			if err == nil {
+				t.Fatalf("Load succeeded; want %d problem(s)", len(tc.want))
+			}
+			if inv != nil {
+				t.Errorf("Load returned an inventory along with the error")
+			}
+			checkProblems(t, path, err, tc.want)
+		})
+	}
+	if len(tests) < 25 {
+		t.Errorf("only %d mistakes covered", len(tests))
+	}
+}
+
+// checkProblems asserts that err is exactly the wanted problems, in order.
+func checkProblems(t *testing.T, path string, err error, wants []want) {
+	t.Helper()
+	if !errors.Is(err, inventory.ErrInvalid) {
+		t.Errorf("errors.Is(err, ErrInvalid) = false for %T: %v", err, err)
+	}
+	var ps inventory.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("error is %T, not Problems: %v", err, err)
+	}
+	if len(ps) != len(wants) {
+		t.Fatalf("got %d problem(s), want %d:\n%v", len(ps), len(wants), err)
+	}
+	for i, w := range wants {
+		p := ps[i]
+		if p.File != path {
+			t.Errorf("problem %d: File = %q, want %q", i, p.File, path)
+		}
+		if p.Pos != (inventory.Pos{Line: w.line, Col: w.col}) {
+			t.Errorf("problem %d: at %d:%d, want %d:%d: %v", i, p.Pos.Line, p.Pos.Col, w.line, w.col, p)
+		}
+		if p.Path != w.path {
+			t.Errorf("problem %d: Path = %q, want %q: %v", i, p.Path, w.path, p)
+		}
+		if !strings.Contains(p.Msg, w.msg) {
+			t.Errorf("problem %d: message %q does not contain %q", i, p.Msg, w.msg)
+		}
+		prefix := path
+		if w.line > 0 {
+			prefix += fmt.Sprintf(":%d:%d", w.line, w.col)
+		}
+		prefix += ": "
+		if w.path != "" {
+			prefix += w.path + ": "
+		}
+		if got := p.Error(); !strings.HasPrefix(got, prefix) || !strings.HasSuffix(got, p.Msg) {
+			t.Errorf("problem %d formats as %q, want %q + message", i, got, prefix)
+		}
+	}
+	if got, want := err.Error(), strings.Join(lines(ps), "\n"); got != want {
+		t.Errorf("err.Error() = %q, want the problems one per line: %q", got, want)
+	}
+}
+
+func lines(ps inventory.Problems) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Error()
+	}
+	return out
+}
+
+func TestAllMistakesAtOnceSorted(t *testing.T) {
+	src := `ccadb:
+  defaults:
+    ca_owner: Example CA
+    policy:
+      last_updated: 2025/02/01
+  intermediates:
+    - name: first/one
+      certificate: pki/tls-issuing.pem
+      parent: pki/other-root.pem
+      crls:
+        full: ftp://crl.example.com/x.crl
+    - certificate: pki/leaf.pem
+      parent: pki/tls-issuing.pem
+      ca_owner: ""
+      revocation:
+        status: Revoked
+      policy:
+        last_updated: "2025-13-01"
+`
+	path := writeInventory(t, src, nil)
+	_, err := inventory.Load(path)
+	// The checker finds these in a different order (e.g. ca_owner after the
+	// certificate checks); the report is in file order. The defaults' bad
+	// date, inherited by intermediates[0], appears once.
+	checkProblems(t, path, err, []want{
+		{5, 21, "ccadb.defaults.policy.last_updated", `"2025/02/01" is not a date`},
+		{7, 13, "ccadb.intermediates[0].name", "must not contain '/'"},
+		{9, 15, "ccadb.intermediates[0].parent", "did not sign the certificate"},
+		{11, 15, "ccadb.intermediates[0].crls.full", `"ftp://crl.example.com/x.crl" is not a valid http or https URL`},
+		{12, 7, "ccadb.intermediates[1].ca_owner", "is required"},
+		{12, 20, "ccadb.intermediates[1].certificate", "is not a CA certificate"},
+		{16, 17, "ccadb.intermediates[1].revocation.date", "is required when status is Revoked"},
+		{16, 17, "ccadb.intermediates[1].revocation.reason", "is required when status is Revoked"},
+		{18, 23, "ccadb.intermediates[1].policy.last_updated", `"2025-13-01" is not a date`},
+	})
+}
+
+func TestDecodingAndCheckingProblemsAtOnce(t *testing.T) {
+	src := `ccadb:
+  intermediates:
+    - certificate: [pki/tls-issuing.pem]
+      parnet: pki/root.pem
+      ca_owner: Example CA
+      technically_constrained: "no"
+      policy:
+        last_updated: 2025/02/01
+  defualts: {}
+`
+	path := writeInventory(t, src, nil)
+	_, err := inventory.Load(path)
+	// Decoding problems do not hide the checks' problems (the bad date, the
+	// parent that the typo left unset), but the check's "certificate is
+	// required" on the field that failed to decode is not repeated.
+	checkProblems(t, path, err, []want{
+		{3, 7, "ccadb.intermediates[0].parent", "is required"},
+		{3, 20, "ccadb.intermediates[0].certificate", "must be a single value, found a list"},
+		{4, 7, "ccadb.intermediates[0].parnet", `did you mean "parent"?`},
+		{6, 32, "ccadb.intermediates[0].technically_constrained", `found the scalar "no"`},
+		{8, 23, "ccadb.intermediates[0].policy.last_updated", `"2025/02/01" is not a date`},
+		{9, 3, "ccadb.defualts", `did you mean "defaults"?`},
+	})
+}
+
+func TestSuggestionIsStable(t *testing.T) {
+	// "audito" is one edit from both "auditor" and "audits": the suggestion
+	// must not depend on map iteration order.
+	path := writeInventory(t, head+"      audito: x\n", nil)
+	var first string
+	for i := range 50 {
+		_, err := inventory.Load(path)
+		if err == nil {
+			t.Fatal("Load succeeded")
+		}
+		if i == 0 {
+			first = err.Error()
+			if !strings.Contains(first, `audito: unknown field; did you mean "auditor"?`) {
+				t.Fatalf("want the alphabetically first of the closest keys: %s", first)
+			}
+		} else if err.Error() != first {
+			t.Fatalf("suggestion changed between runs:\n%s\n%v", first, err)
+		}
+	}
+}
+
+func TestLoadMissingFileIsNotInvalid(t *testing.T) {
+	_, err := inventory.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil {
+		t.Fatal("Load of a missing file succeeded")
+	}
+	if errors.Is(err, inventory.ErrInvalid) {
+		t.Errorf("a missing file is an I/O error, not ErrInvalid: %v", err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("errors.Is(err, fs.ErrNotExist) = false: %v", err)
+	}
+}
+
+func TestLoadExample(t *testing.T) {
+	const path = "../../inventory.example.yaml"
+	inv, err := inventory.Load(path)
+	if err != nil {
+		t.Fatalf("Load(%s):\n%v", path, err)
+	}
+	if inv.File != path || inv.Dir != "../.." {
+		t.Errorf("File, Dir = %q, %q; want %q, %q", inv.File, inv.Dir, path, "../..")
+	}
+	if inv.CCADB == nil || inv.CCADB.Defaults == nil {
+		t.Fatal("ccadb section or its defaults not loaded")
+	}
+	its := inv.CCADB.Intermediates
+	var names []string
+	for _, it := range its {
+		names = append(names, it.Name.Value)
+	}
+	if diff := cmp.Diff([]string{"certsync Test TLS Issuing CA 1", "tls-sub", "constrained", "revoked"}, names); diff != "" {
+		t.Fatalf("names (-want +got):\n%s", diff)
+	}
+	for i, it := range its {
+		if it.Cert == nil || it.ParentCert == nil {
+			t.Fatalf("intermediates[%d]: certificates not parsed", i)
+		}
+		if err := it.Cert.CheckSignatureFrom(it.ParentCert); err != nil {
+			t.Errorf("intermediates[%d]: parent did not sign: %v", i, err)
+		}
+		// ca_owner comes from the defaults, with the defaults' position.
+		if want := (inventory.String{Value: "Example CA", Set: true, Pos: inventory.Pos{Line: 10, Col: 15}}); it.CAOwner != want {
+			t.Errorf("intermediates[%d].ca_owner = %+v, want %+v", i, it.CAOwner, want)
+		}
+	}
+	if got := its[1].ParentCert.Subject.CommonName; got != "certsync Test TLS Issuing CA 1" {
+		t.Errorf("tls-sub parent CN = %q", got)
+	}
+	if got := its[1].CertificateName; got.Value != "certsync Test TLS Sub CA" || !got.Set {
+		t.Errorf("tls-sub certificate_name = %+v, want the subject CN", got)
+	}
+	// An explicit "" is kept as set-and-empty.
+	if got := its[0].SubordinateCAOwner; !got.Set || got.Value != "" {
+		t.Errorf("subordinate_ca_owner = %+v, want set and empty", got)
+	}
+	if got := its[1].SubordinateCAOwner; got.Set {
+		t.Errorf("tls-sub subordinate_ca_owner = %+v, want unset", got)
+	}
+	if got := its[0].CRLs.Partitioned; !got.Set || len(got.Values) != 0 {
+		t.Errorf("partitioned = %+v, want set and empty", got)
+	}
+	if diff := cmp.Diff([]string{"http://crl.example.com/tls-sub/1.crl", "http://crl.example.com/tls-sub/2.crl"}, its[1].CRLs.Partitioned.Values); diff != "" {
+		t.Errorf("tls-sub partitioned (-want +got):\n%s", diff)
+	}
+	if !its[1].Audits.SameAsParent.Value || !its[1].Audits.SameAsParent.Set {
+		t.Errorf("tls-sub audits.same_as_parent = %+v, want true", its[1].Audits.SameAsParent)
+	}
+	if !its[2].TechnicallyConstrained.Value {
+		t.Errorf("constrained: technically_constrained not true")
+	}
+	if got := its[2].Audits.EVSSL.URL; !got.Set || got.Value != "" {
+		t.Errorf("constrained audits.ev_ssl.url = %+v, want set and empty", got)
+	}
+	rv := its[3].Revocation
+	if rv.Status.Value != "Revoked" || rv.Date.Value != "2025-09-01" || rv.Reason.Value != "(5) cessationOfOperation" {
+		t.Errorf("revoked revocation = %+v", rv)
+	}
+}
+
+func TestNameDefaultsToSubjectCN(t *testing.T) {
+	inv := loadOK(t, head)
+	it := inv.CCADB.Intermediates[0]
+	certPos := inventory.Pos{Line: 3, Col: 20}
+	want := inventory.String{Value: "certsync Test TLS Issuing CA 1", Set: true, Pos: certPos}
+	if it.Name != want {
+		t.Errorf("name = %+v, want %+v", it.Name, want)
+	}
+	if it.CertificateName != want {
+		t.Errorf("certificate_name = %+v, want %+v", it.CertificateName, want)
+	}
+
+	// Explicit values win over the CN.
+	inv = loadOK(t, head+"      name: issuing\n      certificate_name: Issuing CA\n")
+	it = inv.CCADB.Intermediates[0]
+	if it.Name.Value != "issuing" || it.CertificateName.Value != "Issuing CA" {
+		t.Errorf("name, certificate_name = %q, %q; want issuing, Issuing CA", it.Name.Value, it.CertificateName.Value)
+	}
+}
+
+func TestDefaultsMerge(t *testing.T) {
+	inv := loadOK(t, `ccadb:
+  defaults:
+    ca_owner: Example CA
+    description: from defaults
+    technically_constrained: true
+    crls:
+      partitioned: [http://crl.example.com/d.crl]
+  intermediates:
+    - certificate: pki/tls-issuing.pem
+      parent: pki/root.pem
+      description: ""
+      technically_constrained: false
+      crls:
+        partitioned: []
+    - certificate: pki/revoked.pem
+      parent: pki/root.pem
+      description: own
+`)
+	pos := func(l, c int) inventory.Pos { return inventory.Pos{Line: l, Col: c} }
+	a, b := inv.CCADB.Intermediates[0], inv.CCADB.Intermediates[1]
+
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		// Inherited values keep the defaults' position.
+		{"a.ca_owner", a.CAOwner, inventory.String{Value: "Example CA", Set: true, Pos: pos(3, 15)}},
+		{"b.ca_owner", b.CAOwner, inventory.String{Value: "Example CA", Set: true, Pos: pos(3, 15)}},
+		// An explicit "" and an explicit false win over the defaults.
+		{"a.description", a.Description, inventory.String{Value: "", Set: true, Pos: pos(11, 20)}},
+		{"a.technically_constrained", a.TechnicallyConstrained, inventory.Bool{Value: false, Set: true, Pos: pos(12, 32)}},
+		{"a.crls.partitioned", a.CRLs.Partitioned, inventory.Strings{Values: []string{}, Set: true, Pos: pos(14, 22)}},
+		{"b.description", b.Description, inventory.String{Value: "own", Set: true, Pos: pos(17, 20)}},
+		{"b.technically_constrained", b.TechnicallyConstrained, inventory.Bool{Value: true, Set: true, Pos: pos(5, 30)}},
+		{"b.crls.partitioned", b.CRLs.Partitioned, inventory.Strings{
+			Values: []string{"http://crl.example.com/d.crl"}, Set: true, Pos: pos(7, 20), Items: []inventory.Pos{pos(7, 21)}}},
+		// Fields neither sets stay unmanaged.
+		{"a.public_comments", a.PublicComments, inventory.String{}},
+		{"b.subordinate_ca_owner", b.SubordinateCAOwner, inventory.String{}},
+		{"b.crls.full", b.CRLs.Full, inventory.String{}},
+		{"b.audits.same_as_parent", b.Audits.SameAsParent, inventory.Bool{}},
+		// The defaults themselves are not changed by merging.
+		{"defaults.description", inv.CCADB.Defaults.Description, inventory.String{Value: "from defaults", Set: true, Pos: pos(4, 18)}},
+	}
+	for _, c := range checks {
+		if diff := cmp.Diff(c.want, c.got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
+}
+
+func TestAbsentVersusEmpty(t *testing.T) {
+	inv := loadOK(t, head+`      description: ""
+      public_comments: ''
+      technically_constrained: false
+      crls:
+        partitioned: []
+`)
+	it := inv.CCADB.Intermediates[0]
+	set := map[string]bool{
+		"description":             it.Description.Set,
+		"public_comments":         it.PublicComments.Set,
+		"technically_constrained": it.TechnicallyConstrained.Set,
+		"crls.partitioned":        it.CRLs.Partitioned.Set,
+	}
+	unset := map[string]bool{
+		"subordinate_ca_owner":  it.SubordinateCAOwner.Set,
+		"crls.full":             it.CRLs.Full.Set,
+		"audits.same_as_parent": it.Audits.SameAsParent.Set,
+		"policy.last_updated":   it.Policy.LastUpdated.Set,
+		"revocation.status":     it.Revocation.Status.Set,
+	}
+	for k, v := range set {
+		if !v {
+			t.Errorf("%s: Set = false for a key written as empty", k)
+		}
+	}
+	for k, v := range unset {
+		if v {
+			t.Errorf("%s: Set = true for an absent key", k)
+		}
+	}
+	if it.Description.Value != "" || it.PublicComments.Value != "" || it.TechnicallyConstrained.Value || len(it.CRLs.Partitioned.Values) != 0 {
+		t.Errorf("empty values not empty: %+v %+v %+v %+v", it.Description, it.PublicComments, it.TechnicallyConstrained, it.CRLs.Partitioned)
+	}
+}
+
+func TestPEMForms(t *testing.T) {
+	wantDER := derOf(t, "tls-issuing.pem")
+	wrapped := readPKI(t, "tls-issuing.pem")
+	flat := strings.TrimSpace(readPKI(t, "tls-issuing.flat.pem"))
+	if strings.Contains(flat, "\n") {
+		t.Fatal("tls-issuing.flat.pem is not one line")
+	}
+	const tail = "      parent: pki/root.pem\n      ca_owner: Example CA\n"
+	forms := map[string]string{
+		"flattened file":   "ccadb:\n  intermediates:\n    - certificate: pki/tls-issuing.flat.pem\n" + tail,
+		"inline flattened": "ccadb:\n  intermediates:\n    - certificate: \"" + flat + "\"\n" + tail,
+		"inline wrapped": "ccadb:\n  intermediates:\n    - certificate: |\n        " +
+			strings.ReplaceAll(strings.TrimSpace(wrapped), "\n", "\n        ") + "\n" + tail,
+		"CRLF file":     "ccadb:\n  intermediates:\n    - certificate: crlf.pem\n" + tail,
+		"absolute path": "ccadb:\n  intermediates:\n    - certificate: " + mustAbs(t, filepath.Join(pkiSource, "tls-issuing.pem")) + "\n" + tail,
+	}
+	for name, src := range forms {
+		t.Run(name, func(t *testing.T) {
+			path := writeInventory(t, src, map[string]string{"crlf.pem": strings.ReplaceAll(wrapped, "\n", "\r\n")})
+			inv, err := inventory.Load(path)
+			if err != nil {
+				t.Fatalf("Load:\n%v", err)
+			}
+			it := inv.CCADB.Intermediates[0]
+			if it.Cert == nil || !cmp.Equal(it.Cert.Raw, wantDER) {
+				t.Errorf("certificate does not match tls-issuing.pem")
+			}
+			if it.Name.Value != "certsync Test TLS Issuing CA 1" {
+				t.Errorf("name = %q", it.Name.Value)
+			}
+		})
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+func TestPartitionedLimitBoundary(t *testing.T) {
+	for _, size := range []int{inventory.CCADBPartitionedCRLLimit, inventory.CCADBPartitionedCRLLimit + 1} {
+		// ["URL"] is the URL plus 4 characters.
+		u := "http://crl.example.com/"
+		u += strings.Repeat("a", size-4-len(u))
+		src := head + "      crls:\n        partitioned: [" + u + "]\n"
+		path := writeInventory(t, src, nil)
+		_, err := inventory.Load(path)
+		if size <= inventory.CCADBPartitionedCRLLimit {
+			if err != nil {
+				t.Errorf("%d characters: unexpected error: %v", size, err)
+			}
+			continue
+		}
+		checkProblems(t, path, err, []want{{7, 22, "ccadb.intermediates[0].crls.partitioned",
+			fmt.Sprintf("is %d characters as a JSON array; the CCADB allows at most 20000", size)}})
+	}
+}
+
+func TestAuditDateBoundaries(t *testing.T) {
+	// The period may end on the statement date and may be a single day.
+	src := head + strings.NewReplacer(
+		`statement_date: "2025-06-30"`, `statement_date: "2025-03-31"`,
+		`period_start: "2024-04-01"`, `period_start: "2025-03-31"`,
+	).Replace(standardAudit)
+	inv := loadOK(t, src)
+	a := inv.CCADB.Intermediates[0].Audits.Standard
+	if a.StatementDate.Value != "2025-03-31" || a.PeriodStart.Value != "2025-03-31" || a.PeriodEnd.Value != "2025-03-31" {
+		t.Errorf("audit = %+v", a)
+	}
+}
+
+func TestLeaves(t *testing.T) {
+	inv := loadOK(t, head+standardAudit+`      description: ""
+      technically_constrained: false
+`)
+	it := &inv.CCADB.Intermediates[0]
+	leaves := inventory.Leaves(it)
+
+	var wantPaths []string
+	wantPaths = append(wantPaths,
+		"name", "certificate", "parent",
+		"certificate_name", "ca_owner", "subordinate_ca_owner", "technically_constrained",
+		"revocation.status", "revocation.date", "revocation.reason", "revocation.alternate_crl",
+		"ca_information.recognized_caa_domains", "ca_information.problem_reporting_mechanism",
+		"crls.full", "crls.partitioned",
+		"auditor.name", "auditor.location",
+		"audits.same_as_parent")
+	for _, slot := range []string{"standard", "code_signing", "br", "ev_ssl", "ev_code_signing"} {
+		for _, f := range []string{"url", "type", "statement_date", "period_start", "period_end"} {
+			wantPaths = append(wantPaths, "audits."+slot+"."+f)
+		}
+	}
+	wantPaths = append(wantPaths,
+		"policy.same_as_parent", "policy.documentation", "policy.repository",
+		"policy.certificate_policy", "policy.practice_statement", "policy.last_updated",
+		"description", "public_comments")
+
+	var gotPaths []string
+	gotSet := map[string]inventory.Leaf{}
+	for _, l := range leaves {
+		gotPaths = append(gotPaths, l.Path)
+		if l.Set {
+			gotSet[l.Path] = l
+		}
+	}
+	if diff := cmp.Diff(wantPaths, gotPaths); diff != "" {
+		t.Fatalf("leaf paths (-want +got):\n%s", diff)
+	}
+
+	pos := func(l, c int) inventory.Pos { return inventory.Pos{Line: l, Col: c} }
+	wantSet := map[string]inventory.Leaf{
+		"name":                           {Path: "name", Value: "certsync Test TLS Issuing CA 1", Set: true, Pos: pos(3, 20)},
+		"certificate":                    {Path: "certificate", Value: "pki/tls-issuing.pem", Set: true, Pos: pos(3, 20)},
+		"parent":                         {Path: "parent", Value: "pki/root.pem", Set: true, Pos: pos(4, 15)},
+		"certificate_name":               {Path: "certificate_name", Value: "certsync Test TLS Issuing CA 1", Set: true, Pos: pos(3, 20)},
+		"ca_owner":                       {Path: "ca_owner", Value: "Example CA", Set: true, Pos: pos(5, 17)},
+		"technically_constrained":        {Path: "technically_constrained", Value: false, Set: true, Pos: pos(14, 32)},
+		"audits.standard.url":            {Path: "audits.standard.url", Value: "https://audits.example.com/s.pdf", Set: true, Pos: pos(8, 16)},
+		"audits.standard.type":           {Path: "audits.standard.type", Value: "WebTrust", Set: true, Pos: pos(9, 17)},
+		"audits.standard.statement_date": {Path: "audits.standard.statement_date", Value: "2025-06-30", Set: true, Pos: pos(10, 27)},
+		"audits.standard.period_start":   {Path: "audits.standard.period_start", Value: "2024-04-01", Set: true, Pos: pos(11, 25)},
+		"audits.standard.period_end":     {Path: "audits.standard.period_end", Value: "2025-03-31", Set: true, Pos: pos(12, 23)},
+		"description":                    {Path: "description", Value: "", Set: true, Pos: pos(13, 20)},
+	}
+	if diff := cmp.Diff(wantSet, gotSet); diff != "" {
+		t.Errorf("set leaves (-want +got):\n%s", diff)
+	}
+
+	// Unset leaves carry the zero value of their kind.
+	for _, l := range leaves {
+		switch l.Path {
+		case "crls.partitioned":
+			if v, ok := l.Value.([]string); !ok || v == nil || len(v) != 0 || l.Set {
+				t.Errorf("crls.partitioned leaf = %#v, want unset []string{}", l)
+			}
+		case "audits.same_as_parent":
+			if v, ok := l.Value.(bool); !ok || v || l.Set {
+				t.Errorf("audits.same_as_parent leaf = %#v, want unset false", l)
+			}
+		case "public_comments":
+			if v, ok := l.Value.(string); !ok || v != "" || l.Set {
+				t.Errorf("public_comments leaf = %#v, want unset \"\"", l)
+			}
+		}
+	}
+
+	// The defaults record lists the same fields, without name/certificate/parent.
+	recPaths := []string{}
+	for _, l := range inventory.Leaves(inventory.CCADBRecord{}) {
+		recPaths = append(recPaths, l.Path)
+	}
+	if diff := cmp.Diff(wantPaths[3:], recPaths); diff != "" {
+		t.Errorf("record leaf paths (-want +got):\n%s", diff)
+	}
+	// An absent defaults section has no leaves (and does not panic).
+	if got := inventory.Leaves((*inventory.CCADBRecord)(nil)); len(got) != 0 {
+		t.Errorf("Leaves(nil record) = %v, want none", got)
+	}
+}
+
+func TestEmptyInventory(t *testing.T) {
+	for name, src := range map[string]string{
+		"empty":         "",
+		"comments only": "# certsync inventory\n# nothing managed yet\n",
+		"empty doc":     "---\n# nothing\n",
+		"empty ccadb":   "ccadb:\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := writeInventory(t, src, nil)
+			inv, err := inventory.Load(path)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if inv == nil || inv.CCADB != nil {
+				t.Fatalf("Load = %+v, want an empty inventory", inv)
+			}
+			if inv.File != path || inv.Dir != filepath.Dir(path) {
+				t.Errorf("File, Dir = %q, %q", inv.File, inv.Dir)
+			}
+		})
+	}
+}

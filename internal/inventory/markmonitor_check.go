@@ -1,0 +1,325 @@
+package inventory
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certsync/certsync/internal/pemutil"
+)
+
+// Resolve returns a file reference as an absolute path, relative paths being
+// relative to the inventory file.
+func (inv *Inventory) Resolve(s String) string {
+	if s.Value == "" || filepath.IsAbs(s.Value) {
+		return s.Value
+	}
+	abs, err := filepath.Abs(filepath.Join(inv.Dir, s.Value))
+	if err != nil {
+		return filepath.Join(inv.Dir, s.Value)
+	}
+	return abs
+}
+
+// ParseDuration reads a duration with a day unit too: "30d", "720h", "1d12h".
+func ParseDuration(s string) (time.Duration, error) {
+	var total time.Duration
+	rest := s
+	if i := strings.Index(rest, "d"); i > 0 {
+		days, err := strconv.Atoi(rest[:i])
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("%q is not a duration like 30d or 720h", s)
+		}
+		total = time.Duration(days) * 24 * time.Hour
+		rest = rest[i+1:]
+	}
+	if rest != "" {
+		d, err := time.ParseDuration(rest)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("%q is not a duration like 30d or 720h", s)
+		}
+		total += d
+	}
+	if total == 0 {
+		return 0, fmt.Errorf("%q is not a positive duration", s)
+	}
+	return total, nil
+}
+
+var hostnameRE = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$`)
+
+func checkHostname(r *report, path string, pos Pos, name string) {
+	if len(name) > 253 || !hostnameRE.MatchString(name) {
+		r.add(pos, path, "%q is not a valid DNS name (a wildcard is allowed only as the leftmost label)", name)
+	}
+}
+
+func requireOneOf(r *report, path string, s String, owner Pos, allowed []string) {
+	if !s.Set || s.Value == "" {
+		r.add(owner, path, "is required (one of %s)", quoteAll(allowed))
+		return
+	}
+	oneOfExact(r, path, s, allowed)
+}
+
+func oneOfExact(r *report, path string, s String, allowed []string) {
+	if !s.Set || slices.Contains(allowed, s.Value) {
+		return
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(a, s.Value) {
+			r.add(s.Pos, path, "%q: did you mean %q?", s.Value, a)
+			return
+		}
+	}
+	r.add(s.Pos, path, "%q is not one of: %s", s.Value, quoteAll(allowed))
+}
+
+func required(r *report, path string, s String, owner Pos) bool {
+	if !s.Set || strings.TrimSpace(s.Value) == "" {
+		r.add(owner, path, "is required")
+		return false
+	}
+	return true
+}
+
+func (m *Markmonitor) check(r *report, inv *Inventory) {
+	const base = "markmonitor"
+	orgs := map[string]*MMOrganization{}
+	for i := range m.Organizations {
+		o := &m.Organizations[i]
+		path := fmt.Sprintf("%s.organizations[%d]", base, i)
+		if required(r, path+".name", o.Name, o.Pos) {
+			if _, dup := orgs[o.Name.Value]; dup {
+				r.add(o.Name.Pos, path+".name", "%q is already the name of another organization", o.Name.Value)
+			} else if strings.Contains(o.Name.Value, "/") {
+				r.add(o.Name.Pos, path+".name", "must not contain '/'")
+			} else {
+				orgs[o.Name.Value] = o
+			}
+		}
+		for _, f := range []struct {
+			name string
+			v    String
+		}{{"address1", o.Address1}, {"city", o.City}, {"state", o.State}, {"country", o.Country}, {"zipcode", o.Zipcode}, {"phone", o.Phone}} {
+			required(r, path+"."+f.name, f.v, o.Pos)
+		}
+		if o.Country.Value != "" && !regexp.MustCompile(`^[A-Za-z]{2}$`).MatchString(o.Country.Value) {
+			r.add(o.Country.Pos, path+".country", "%q is not a two-letter ISO 3166 country code", o.Country.Value)
+		}
+		present := 0
+		emails := map[string]bool{}
+		for j := range o.Contacts {
+			c := &o.Contacts[j]
+			cp := fmt.Sprintf("%s.contacts[%d]", path, j)
+			if required(r, cp+".email", c.Email, c.Pos) {
+				if _, err := mail.ParseAddress(c.Email.Value); err != nil || strings.ContainsAny(c.Email.Value, "<> ") {
+					r.add(c.Email.Pos, cp+".email", "%q is not an e-mail address", c.Email.Value)
+				}
+				key := strings.ToLower(c.Email.Value)
+				if emails[key] {
+					r.add(c.Email.Pos, cp+".email", "%q is listed twice in this organization", c.Email.Value)
+				}
+				emails[key] = true
+			}
+			oneOfExact(r, cp+".state", c.State, []string{"present", "absent"})
+			if c.State.Value == "absent" {
+				continue
+			}
+			present++
+			for _, f := range []struct {
+				name string
+				v    String
+			}{{"first_name", c.FirstName}, {"last_name", c.LastName}, {"job_title", c.JobTitle}, {"phone", c.Phone}} {
+				required(r, cp+"."+f.name, f.v, c.Pos)
+			}
+			if !c.Types.Set || len(c.Types.Values) == 0 {
+				r.add(c.Pos, cp+".types", "is required: one or more of %s", quoteAll(MMContactTypes))
+			}
+			for k, t := range c.Types.Values {
+				oneOfExact(r, fmt.Sprintf("%s.types[%d]", cp, k), String{Value: t, Set: true, Pos: c.Types.Items[k]}, MMContactTypes)
+			}
+		}
+		if present == 0 {
+			r.add(o.Pos, path+".contacts", "needs at least one contact: Markmonitor validates an organization through its contacts and creates both together")
+		}
+	}
+
+	names := map[string]bool{}
+	for i := range m.Orders {
+		o := &m.Orders[i]
+		path := fmt.Sprintf("%s.orders[%d]", base, i)
+		if required(r, path+".name", o.Name, o.Pos) {
+			switch {
+			case names[o.Name.Value]:
+				r.add(o.Name.Pos, path+".name", "%q is already the name of another order", o.Name.Value)
+			case strings.ContainsAny(o.Name.Value, "/ "):
+				r.add(o.Name.Pos, path+".name", "must not contain '/' or spaces (it goes into the order's comments as a marker)")
+			}
+			names[o.Name.Value] = true
+		}
+		var org *MMOrganization
+		if required(r, path+".organization", o.Organization, o.Pos) {
+			if org = orgs[o.Organization.Value]; org == nil {
+				r.add(o.Organization.Pos, path+".organization", "%q is not an organization of this inventory (markmonitor.organizations[].name)", o.Organization.Value)
+			}
+		}
+		requireOneOf(r, path+".cert_type", o.CertType, o.Pos, MMCertTypes)
+		requireOneOf(r, path+".dcv_method", o.DCVMethod, o.Pos, MMDCVMethods)
+		oneOfExact(r, path+".algorithm", o.Algorithm, MMAlgorithms)
+		oneOfExact(r, path+".server_platform", o.ServerPlatform, MMServerPlatforms)
+		oneOfExact(r, path+".key_type", o.KeyType, MMKeyTypes)
+		oneOfExact(r, path+".state", o.State, MMOrderStates)
+		if required(r, path+".common_name", o.CommonName, o.Pos) {
+			checkHostname(r, path+".common_name", o.CommonName.Pos, o.CommonName.Value)
+		}
+		seen := map[string]bool{strings.ToLower(o.CommonName.Value): true}
+		for k, n := range o.DNSNames.Values {
+			p := fmt.Sprintf("%s.dns_names[%d]", path, k)
+			checkHostname(r, p, o.DNSNames.Items[k], n)
+			if seen[strings.ToLower(n)] {
+				r.add(o.DNSNames.Items[k], p, "%q is listed twice (the common name is always included)", n)
+			}
+			seen[strings.ToLower(n)] = true
+		}
+		for k, e := range o.AdditionalEmails.Values {
+			if _, err := mail.ParseAddress(e); err != nil || strings.ContainsAny(e, "<> ") {
+				r.add(o.AdditionalEmails.Items[k], fmt.Sprintf("%s.additional_emails[%d]", path, k), "%q is not an e-mail address", e)
+			}
+		}
+		if org != nil {
+			byEmail := map[string]MMContact{}
+			for _, c := range org.Contacts {
+				if c.State.Value != "absent" {
+					byEmail[strings.ToLower(c.Email.Value)] = c
+				}
+			}
+			for k, e := range o.Contacts.Values {
+				if _, ok := byEmail[strings.ToLower(e)]; !ok {
+					r.add(o.Contacts.Items[k], fmt.Sprintf("%s.contacts[%d]", path, k), "%q is not a contact of organization %q", e, org.Name.Value)
+				}
+			}
+			if strings.HasPrefix(o.CertType.Value, "SSL_EV_") && !hasEVApprover(org) {
+				r.add(o.CertType.Pos, path+".cert_type", "%s needs an EXTENDED_VALIDATION_APPROVER contact in organization %q", o.CertType.Value, org.Name.Value)
+			}
+		}
+		if o.RenewBefore.Set {
+			if _, err := ParseDuration(o.RenewBefore.Value); err != nil {
+				r.add(o.RenewBefore.Pos, path+".renew_before", "%v", err)
+			}
+		}
+		checkOrderKey(r, inv, path, o)
+	}
+}
+
+func hasEVApprover(org *MMOrganization) bool {
+	for _, c := range org.Contacts {
+		if c.State.Value != "absent" && slices.Contains(c.Types.Values, "EXTENDED_VALIDATION_APPROVER") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOrderKey checks the CSR or private key: exactly one, parseable, a key
+// the CA accepts (RSA >= 2048 bits, ECDSA on a named curve P-256/P-384), and
+// a CSR whose CN, if any, is the order's common name.
+func checkOrderKey(r *report, inv *Inventory, path string, o *MMOrder) {
+	hasCSR, hasKey := o.CSR.Value != "", o.PrivateKey.Value != ""
+	switch {
+	case hasCSR && hasKey:
+		r.add(o.CSR.Pos, path+".csr", "set either csr or private_key, not both")
+		return
+	case !hasCSR && !hasKey:
+		r.add(o.Pos, path+".private_key", "is required (or csr): certsync makes the CSR from the key, and generates the key if the file does not exist yet")
+		return
+	}
+	if hasCSR {
+		file := inv.Resolve(o.CSR)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			r.add(o.CSR.Pos, path+".csr", "cannot read %s: %v", file, unwrapPathErr(err))
+			return
+		}
+		ders, err := pemutil.Blocks(data, "CERTIFICATE REQUEST")
+		if err != nil {
+			r.add(o.CSR.Pos, path+".csr", "is not a PEM certificate request: %v", err)
+			return
+		}
+		csr, err := x509.ParseCertificateRequest(ders[0])
+		if err != nil {
+			r.add(o.CSR.Pos, path+".csr", "cannot be parsed: %v", err)
+			return
+		}
+		if err := csr.CheckSignature(); err != nil {
+			r.add(o.CSR.Pos, path+".csr", "has a bad signature: %v", err)
+			return
+		}
+		if msg := keyProblem(csr.PublicKey); msg != "" {
+			r.add(o.CSR.Pos, path+".csr", "%s", msg)
+		}
+		if cn := csr.Subject.CommonName; cn != "" && o.CommonName.Value != "" && !strings.EqualFold(cn, o.CommonName.Value) {
+			r.add(o.CSR.Pos, path+".csr", "has CN %q but common_name is %q", cn, o.CommonName.Value)
+		}
+		checkAlgorithm(r, path, o, csr.PublicKey)
+		o.ParsedCSR = csr
+		return
+	}
+	o.KeyPath = inv.Resolve(o.PrivateKey)
+	data, err := os.ReadFile(o.KeyPath)
+	if os.IsNotExist(err) {
+		return // generated at apply time, per key_type
+	}
+	if err != nil {
+		r.add(o.PrivateKey.Pos, path+".private_key", "cannot read %s: %v", o.KeyPath, unwrapPathErr(err))
+		return
+	}
+	key, err := pemutil.PrivateKey(data)
+	if err != nil {
+		r.add(o.PrivateKey.Pos, path+".private_key", "%v", err)
+		return
+	}
+	if msg := keyProblem(key.Public()); msg != "" {
+		r.add(o.PrivateKey.Pos, path+".private_key", "%s", msg)
+	}
+	checkAlgorithm(r, path, o, key.Public())
+	if o.KeyType.Set {
+		r.add(o.KeyType.Pos, path+".key_type", "only applies when certsync generates the key; %s already exists", o.PrivateKey.Value)
+	}
+}
+
+func keyProblem(pub any) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return fmt.Sprintf("has a %d-bit RSA key; the CA needs at least 2048 bits", k.N.BitLen())
+		}
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() && k.Curve != elliptic.P384() {
+			return fmt.Sprintf("uses the curve %s; the CA accepts only the named curves P-256 and P-384", k.Curve.Params().Name)
+		}
+	default:
+		return fmt.Sprintf("has a %T key; the CA accepts RSA and ECC (ECDSA) keys only", pub)
+	}
+	return ""
+}
+
+func checkAlgorithm(r *report, path string, o *MMOrder, pub any) {
+	want := "RSA"
+	if _, ok := pub.(*ecdsa.PublicKey); ok {
+		want = "ECC"
+	}
+	if o.Algorithm.Value != "" && o.Algorithm.Value != want {
+		r.add(o.Algorithm.Pos, path+".algorithm", "is %s but the key is %s", o.Algorithm.Value, want)
+	}
+}
