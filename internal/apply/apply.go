@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -179,27 +178,14 @@ func fail(r Result, err error) Result {
 
 // safeApply turns a panic in vendor code into a failed change, so one bad
 // change cannot take the others down. The panic value is not printed: it may
-// hold request data; the stack goes to the error for debugging.
+// hold request data or a secret.
 func safeApply(ctx context.Context, a Applier, c diff.Change) (out Outcome, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error while applying %s (please report it): %s", c.Address, firstLines(debug.Stack(), 12))
+			err = fmt.Errorf("internal error: certsync's %s code failed (%T) while applying %s; please report it with a debug log", c.Address.Vendor, r, c.Address)
 		}
 	}()
 	return a.Apply(ctx, c)
-}
-
-func firstLines(b []byte, n int) string {
-	lines := 0
-	for i, ch := range b {
-		if ch == '\n' {
-			lines++
-			if lines == n {
-				return string(b[:i])
-			}
-		}
-	}
-	return string(b)
 }
 
 // cycles marks the changes that sit on a dependency cycle within the plan:

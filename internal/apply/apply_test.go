@@ -341,7 +341,7 @@ func TestPanicFailsOnlyThatChange(t *testing.T) {
 		t.Errorf("statuses (-want +got):\n%s", d)
 	}
 	msg := result(t, r, "boom").Error
-	if !strings.Contains(msg, "internal error while applying "+a("boom").String()) {
+	if !strings.Contains(msg, "internal error") || !strings.Contains(msg, "while applying "+a("boom").String()) {
 		t.Errorf("panic error = %q", msg)
 	}
 	if strings.Contains(msg, secretish) {

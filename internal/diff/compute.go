@@ -152,6 +152,8 @@ func Fields(desired, live *Object) []FieldChange {
 				continue
 			case ok:
 				fc.Old = emptyList(l.Value)
+			case d.Value == nil:
+				continue // the vendor does not report it, and nothing is wanted
 			}
 		}
 		if fc.Sensitive {

@@ -692,7 +692,7 @@ func TestSummary(t *testing.T) {
 		{"create only", mk(diff.Create), "Plan: 1 to create, 0 to update, 0 to delete."},
 		{"mixed", mk(diff.Create, diff.Update, diff.Create, diff.Delete), "Plan: 2 to create, 1 to update, 1 to delete."},
 		{"lifecycle actions", mk(diff.Update, diff.Renew, diff.Download, diff.Revoke, diff.Download),
-			"Plan: 0 to create, 1 to update, 0 to delete, 1 to renew, 1 to revoke, 2 to download."},
+			"Plan: 0 to create, 1 to update, 0 to delete, 2 to download, 1 to renew, 1 to revoke."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

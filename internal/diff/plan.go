@@ -167,16 +167,19 @@ func (p *Plan) Summary() string {
 		fmt.Sprintf("%d to update", n[Update]),
 		fmt.Sprintf("%d to delete", n[Delete]),
 	}
-	var others []string
-	for a, k := range n {
+	var others []Action
+	for a := range n {
 		switch a {
 		case Create, Update, Delete:
 		default:
-			others = append(others, fmt.Sprintf("%d to %s", k, a))
+			others = append(others, a)
 		}
 	}
-	sort.Strings(others)
-	return "Plan: " + strings.Join(append(parts, others...), ", ") + "."
+	sort.Slice(others, func(i, j int) bool { return others[i] < others[j] })
+	for _, a := range others {
+		parts = append(parts, fmt.Sprintf("%d to %s", n[a], a))
+	}
+	return "Plan: " + strings.Join(parts, ", ") + "."
 }
 
 // Digest returns a SHA-256 over the plan's changes, so that a saved plan can

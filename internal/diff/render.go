@@ -178,7 +178,12 @@ func Markdown(w io.Writer, p *Plan) error {
 		b.WriteString("\n")
 		for _, c := range p.Changes {
 			fmt.Fprintf(&b, "<details><summary><code>%s</code> will be %s (%d field(s))</summary>\n\n", htmlEscape(c.Address.String()), verb(c.Action), len(c.Fields))
-			b.WriteString("```diff\n")
+			if c.Reason != "" {
+				fmt.Fprintf(&b, "%s\n\n", mdCell(c.Reason))
+			}
+			if len(c.Fields) > 0 {
+				b.WriteString("```diff\n")
+			}
 			for _, f := range c.Fields {
 				if c.Action == Create || (f.Old == nil && f.Unknown == "" && c.LiveID == "") {
 					fmt.Fprintf(&b, "+ %s = %s\n", f.Field, FormatValue(f.New))
@@ -186,7 +191,9 @@ func Markdown(w io.Writer, p *Plan) error {
 				}
 				fmt.Fprintf(&b, "- %s = %s\n+ %s = %s\n", f.Field, formatOld(f), f.Field, FormatValue(f.New))
 			}
-			b.WriteString("```\n")
+			if len(c.Fields) > 0 {
+				b.WriteString("```\n")
+			}
 			if len(c.DependsOn) > 0 {
 				fmt.Fprintf(&b, "\nAfter: %s\n", mdCell(joinAddrs(c.DependsOn)))
 			}
@@ -202,12 +209,17 @@ func Markdown(w io.Writer, p *Plan) error {
 			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
 		}
 	}
-	fmt.Fprintf(&b, "\n%s\n", p.Summary())
+	if !p.Empty() {
+		fmt.Fprintf(&b, "\n%s\n", p.Summary())
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// mdCell makes text safe inside a table cell or a quote: no pipes, no line
+// breaks, no backticks, and no HTML that could close the <details> blocks.
 func mdCell(s string) string {
+	s = htmlEscape(s)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\n", " ")
 	return strings.ReplaceAll(s, "`", "'")
