@@ -17,7 +17,7 @@ func TestRedactor(t *testing.T) {
 	for in, want := range map[string]string{
 		"x token-abc123 y":           "x " + Marker + " y",
 		"token-abc123-longer":        Marker, // the longer secret wins, nothing of it is left
-		"abc stays: too short":       "abc stays: too short",
+		"abc stays: too brief":       "abc stays: too brief",
 		"short is long enough to go": Marker + " is long enough to go",
 	} {
 		if got := r.String(in); got != want {
