@@ -22,7 +22,7 @@ lint:
 # Applies inventory.example.yaml to the built-in simulators (fresh state),
 # then shows that a second plan has nothing to do (exit 0 = no changes).
 demo: build
-	rm -rf .certsync/sandbox
+	rm -rf .certsync/sandbox out
 	$(BIN) apply --sandbox --auto-approve -i inventory.example.yaml
 	$(BIN) plan --sandbox --detailed-exitcode -i inventory.example.yaml
 

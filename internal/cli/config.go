@@ -42,7 +42,7 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, error)
 
 // secrets lists the configured secrets, for the redactor.
 func (c *Config) secrets() []string {
-	return []string{c.Vendors.CCADB.ClientSecret, c.Vendors.CCADB.RefreshToken}
+	return c.Vendors.Secrets()
 }
 
 func newLogger(c *Config, w io.Writer, r *redact.Redactor) (*slog.Logger, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
+	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
 )
 
 // The sandbox's connected app. These are not secrets: they only open the
@@ -25,6 +26,9 @@ const (
 	sandboxClientID     = "certsync-sandbox"
 	sandboxClientSecret = "certsync-sandbox-secret"
 	sandboxCAOwner      = "Example CA"
+	sandboxMMAPIKey     = "certsync-sandbox-api-key"
+	sandboxMMUser       = "certsync-sandbox"
+	sandboxMMPassword   = "certsync-sandbox-password"
 )
 
 type sandboxOptions struct {
@@ -39,6 +43,7 @@ type sandboxOptions struct {
 type sandboxServer struct {
 	base    string
 	ccadb   *ccadbsim.Server
+	mm      *mmsim.Server
 	refresh string
 	srv     *http.Server
 	ln      net.Listener
@@ -60,15 +65,26 @@ func startSandbox(_ context.Context, o sandboxOptions) (*sandboxServer, error) {
 	if err := seedRoots(cc, o.inv); err != nil {
 		return nil, err
 	}
+	mm, err := mmsim.New(mmsim.Options{
+		APIKey: sandboxMMAPIKey, Username: sandboxMMUser, Password: sandboxMMPassword,
+		StatePath: filepath.Join(o.stateDir, "markmonitor-sim.json"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the Markmonitor simulator: %w", err)
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	mux := http.NewServeMux()
+	for _, prefix := range []string{"/certs/", "/cert/", "/auth/", "/v1/", "/api/"} {
+		mux.Handle(prefix, mm) // the simulators' routes do not overlap
+	}
 	mux.Handle("/", cc)
 	sb := &sandboxServer{
 		base:    "http://" + ln.Addr().String(),
 		ccadb:   cc,
+		mm:      mm,
 		refresh: cc.NewRefreshToken(),
 		srv:     &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
 		ln:      ln,
@@ -111,6 +127,11 @@ func (s *sandboxServer) config(c vendors.Config) vendors.Config {
 	c.CCADB.RefreshToken = s.refresh
 	c.CCADB.ReportURL = s.base + "/ccadb/AllCertificateRecordsCSVFormatV5"
 	c.CCADB.RequestInterval = 0
+	c.Markmonitor.URL = s.base + "/certs/v1"
+	c.Markmonitor.AuthURL = s.base + "/auth/v1"
+	c.Markmonitor.APIKey = sandboxMMAPIKey
+	c.Markmonitor.Username = sandboxMMUser
+	c.Markmonitor.Password = sandboxMMPassword
 	return c
 }
 
@@ -163,6 +184,11 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 	fmt.Fprintf(w, "export CERTSYNC_CCADB_REFRESH_TOKEN=%s\n", c.CCADB.RefreshToken)
 	fmt.Fprintf(w, "export CERTSYNC_CCADB_REPORT_URL=%s\n", c.CCADB.ReportURL)
 	fmt.Fprintf(w, "export CERTSYNC_CCADB_REQUEST_INTERVAL=0s\n")
+	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_URL=%s\n", c.Markmonitor.URL)
+	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_AUTH_URL=%s\n", c.Markmonitor.AuthURL)
+	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_API_KEY=%s\n", c.Markmonitor.APIKey)
+	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_USERNAME=%s\n", c.Markmonitor.Username)
+	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_PASSWORD=%s\n", c.Markmonitor.Password)
 	a.log.Info("sandbox serving; stop with Ctrl-C", "url", sb.base, "state", *dir)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

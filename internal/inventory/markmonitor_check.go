@@ -292,10 +292,8 @@ func checkOrderKey(r *report, inv *Inventory, path string, o *MMOrder) {
 	if msg := keyProblem(key.Public()); msg != "" {
 		r.add(o.PrivateKey.Pos, path+".private_key", "%s", msg)
 	}
+	// key_type is ignored once the key exists: it only says what to generate.
 	checkAlgorithm(r, path, o, key.Public())
-	if o.KeyType.Set {
-		r.add(o.KeyType.Pos, path+".key_type", "only applies when certsync generates the key; %s already exists", o.PrivateKey.Value)
-	}
 }
 
 func keyProblem(pub any) string {

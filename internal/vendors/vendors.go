@@ -16,6 +16,7 @@ import (
 	"github.com/certsync/certsync/internal/redact"
 	"github.com/certsync/certsync/internal/state"
 	"github.com/certsync/certsync/internal/vendors/ccadb"
+	"github.com/certsync/certsync/internal/vendors/markmonitor"
 )
 
 // Vendor is what the core needs from each vendor: read live state as pairs
@@ -29,7 +30,13 @@ type Vendor interface {
 
 // Config holds every vendor's settings, read from CERTSYNC_<VENDOR>_*.
 type Config struct {
-	CCADB ccadb.Config `env:", prefix=CCADB_"`
+	CCADB       ccadb.Config       `env:", prefix=CCADB_"`
+	Markmonitor markmonitor.Config `env:", prefix=MARKMONITOR_"`
+}
+
+// Secrets lists every configured secret, for the redactor.
+func (c Config) Secrets() []string {
+	return []string{c.CCADB.ClientSecret, c.CCADB.RefreshToken, c.Markmonitor.APIKey, c.Markmonitor.Password}
 }
 
 // Deps are shared by all vendors of a run.
@@ -66,6 +73,16 @@ func All() []Entry {
 					return nil, err
 				}
 				return ccadb.New(c.CCADB, ccadb.Deps{HTTP: d.HTTP, Log: d.Log.With("vendor", ccadb.Name), Redactor: d.Redactor, State: st})
+			},
+		},
+		{
+			Name:         markmonitor.Name,
+			Capabilities: markmonitor.Capabilities,
+			Used: func(inv *inventory.Inventory) bool {
+				return inv.Markmonitor != nil && (len(inv.Markmonitor.Organizations) > 0 || len(inv.Markmonitor.Orders) > 0)
+			},
+			New: func(c Config, d Deps) (Vendor, error) {
+				return markmonitor.New(c.Markmonitor, markmonitor.Deps{HTTP: d.HTTP, Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor})
 			},
 		},
 	}

@@ -1,0 +1,476 @@
+package markmonitor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/certsync/certsync/internal/redact"
+)
+
+// Sentinel errors.
+var (
+	// ErrAmbiguous means a request that changes something may or may not
+	// have been carried out (timeout, 5xx, dropped connection). It is never
+	// sent again blindly: the caller reconciles by reading first.
+	ErrAmbiguous = errors.New("the request may or may not have been carried out")
+	// ErrAuth means the API key, username or password was refused.
+	ErrAuth = errors.New("Markmonitor refused the credentials; check CERTSYNC_MARKMONITOR_API_KEY, _USERNAME and _PASSWORD")
+	// ErrNotFound is a 404.
+	ErrNotFound = errors.New("not found")
+)
+
+// APIError is an error answer of the API, with its decoded messages.
+type APIError struct {
+	Status   int
+	Messages []string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("HTTP %d: %s", e.Status, strings.Join(e.Messages, "; "))
+}
+
+// Unwrap maps 404 to ErrNotFound.
+func (e *APIError) Unwrap() error {
+	if e.Status == http.StatusNotFound {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Client talks to the Markmonitor SSL Certs API. It is safe for concurrent
+// use: one JWT, one rate limiter and one re-authentication at a time are
+// shared by every goroutine.
+type Client struct {
+	base, authBase string
+	apiKey         string
+	user, pass     string
+	http           *http.Client
+	log            *slog.Logger
+	clock          Clock
+	limit          *limiter
+	retries        int
+	backoff        time.Duration
+	pageSize       int
+
+	redactor *redact.Redactor
+
+	authMu  sync.Mutex
+	token   string
+	expires time.Time
+}
+
+// ClientOptions tune a client; zero values give the defaults.
+type ClientOptions struct {
+	HTTP  *http.Client
+	Log   *slog.Logger
+	Clock Clock
+	// RequestsPerMinute caps the pace; default 95, under the documented 100.
+	RequestsPerMinute int
+	Redactor          *redact.Redactor
+}
+
+// NewClient builds a client; it sends nothing until the first call.
+func NewClient(cfg Config, o ClientOptions) *Client {
+	if o.HTTP == nil {
+		o.HTTP = &http.Client{Timeout: time.Minute}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.RequestsPerMinute <= 0 {
+		o.RequestsPerMinute = 95
+	}
+	if o.Redactor != nil {
+		o.Redactor.Add(cfg.APIKey, cfg.Password)
+	}
+	return &Client{
+		base:     strings.TrimRight(cfg.URL, "/"),
+		authBase: strings.TrimRight(cfg.AuthURL, "/"),
+		apiKey:   cfg.APIKey, user: cfg.Username, pass: cfg.Password,
+		http: o.HTTP, log: o.Log, clock: o.Clock,
+		limit:    newLimiter(o.Clock, o.RequestsPerMinute, time.Minute),
+		retries:  5,
+		backoff:  time.Second,
+		pageSize: 500,
+		redactor: o.Redactor,
+	}
+}
+
+// authenticate returns a JWT: the cached one while it has more than a minute
+// left, else a new one. stale, when set, is a token the API just refused:
+// if another goroutine has already replaced it, that newer token is used
+// instead of authenticating again (single flight).
+func (c *Client) authenticate(ctx context.Context, stale string) (string, error) {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	if c.token != "" && c.token != stale && c.clock.Now().Before(c.expires.Add(-time.Minute)) {
+		return c.token, nil
+	}
+	body, _ := json.Marshal(map[string]string{"username": c.user, "password": c.pass})
+	var tok struct {
+		Token     string `json:"token"`
+		ExpiresIn int64  `json:"expiresIn"`
+	}
+	for attempt := 1; ; attempt++ {
+		if err := c.limit.wait(ctx); err != nil {
+			return "", err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.authBase+"/auth/authenticate", bytes.NewReader(body))
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("X-API-KEY", c.apiKey)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		status, hdr, respBody, err := c.send(req)
+		if c.retryable(ctx, status, hdr, err, attempt, true) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("authenticate: %w", err)
+		}
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			return "", fmt.Errorf("%w (HTTP %d)", ErrAuth, status)
+		}
+		if status != http.StatusOK {
+			return "", fmt.Errorf("authenticate: %w", apiError(status, respBody))
+		}
+		if err := json.Unmarshal(respBody, &tok); err != nil || tok.Token == "" {
+			return "", fmt.Errorf("authenticate: unexpected answer (HTTP %d)", status)
+		}
+		break
+	}
+	if c.redactor != nil {
+		c.redactor.Add(tok.Token)
+	}
+	ttl := time.Duration(tok.ExpiresIn) * time.Second
+	if ttl <= 0 {
+		ttl = 90 * time.Minute // the documented lifetime, when expiresIn is missing
+	}
+	c.token, c.expires = tok.Token, c.clock.Now().Add(ttl)
+	c.log.Debug("markmonitor: authenticated", "expires_in", ttl)
+	return c.token, nil
+}
+
+// send performs one HTTP exchange and reads the whole body.
+func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.log.Debug("markmonitor: request failed", "method", req.Method, "path", req.URL.Path, "error", err)
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	c.log.Debug("markmonitor: request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "duration", time.Since(start))
+	return resp.StatusCode, resp.Header, body, err
+}
+
+// retryable decides whether to send again, and waits before returning true.
+// 429 was refused before any processing, so it is always safe to repeat
+// after Retry-After; 5xx and transport errors only when idempotent.
+func (c *Client) retryable(ctx context.Context, status int, hdr http.Header, err error, attempt int, idempotent bool) bool {
+	if attempt >= c.retries || ctx.Err() != nil {
+		return false
+	}
+	var wait time.Duration
+	switch {
+	case err == nil && status == http.StatusTooManyRequests:
+		wait = retryAfter(hdr)
+		if wait <= 0 {
+			wait = c.jitter(attempt)
+		}
+		c.limit.holdUntil(c.clock.Now().Add(wait))
+		c.log.Info("markmonitor: rate limited; waiting", "retry_after", wait)
+		return c.clock.Sleep(ctx, wait) == nil
+	case !idempotent:
+		return false
+	case err != nil || status >= 500:
+		wait = c.jitter(attempt)
+		c.log.Warn("markmonitor: retrying", "status", status, "error", errText(err), "in", wait)
+		return c.clock.Sleep(ctx, wait) == nil
+	}
+	return false
+}
+
+func (c *Client) jitter(attempt int) time.Duration {
+	d := c.backoff << (attempt - 1)
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryAfter reads Retry-After (seconds or an HTTP date), capped at two
+// minutes so a bad value cannot stall a run.
+func retryAfter(h http.Header) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = time.Until(t)
+	}
+	return min(max(d, 0), 2*time.Minute)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// apiError decodes the API's error bodies: validations[] (400), errors[]
+// (others), or a bare message.
+func apiError(status int, body []byte) *APIError {
+	var b struct {
+		Validations []struct{ Field, Code, Message string } `json:"validations"`
+		Errors      []struct{ Code, Message string }        `json:"errors"`
+		Message     string                                  `json:"message"`
+		Detail      string                                  `json:"detail"`
+	}
+	e := &APIError{Status: status}
+	if json.Unmarshal(body, &b) == nil {
+		for _, v := range b.Validations {
+			e.Messages = append(e.Messages, fmt.Sprintf("%s: %s (%s)", v.Field, v.Message, v.Code))
+		}
+		for _, v := range b.Errors {
+			e.Messages = append(e.Messages, fmt.Sprintf("%s (%s)", v.Message, v.Code))
+		}
+		for _, m := range []string{b.Message, b.Detail} {
+			if m != "" {
+				e.Messages = append(e.Messages, m)
+			}
+		}
+	}
+	if len(e.Messages) == 0 {
+		s := strings.TrimSpace(string(body))
+		if len(s) > 200 {
+			s = s[:200] + "…"
+		}
+		if s == "" {
+			s = http.StatusText(status)
+		}
+		e.Messages = []string{s}
+	}
+	return e
+}
+
+// call sends one API request with the key and the JWT, re-authenticating
+// once on 401 and retrying as retryable allows. out, if not nil, receives
+// the JSON answer. idempotent marks requests that may be repeated after an
+// ambiguous failure; for the others such a failure is ErrAmbiguous.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, in, out any, idempotent bool) error {
+	var payload []byte
+	if in != nil {
+		var err error
+		if payload, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	reauthed := false
+	stale := ""
+	for attempt := 1; ; attempt++ {
+		tok, err := c.authenticate(ctx, stale)
+		if err != nil {
+			return err
+		}
+		if err := c.limit.wait(ctx); err != nil {
+			return err
+		}
+		var body io.Reader
+		if payload != nil {
+			body = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("X-API-KEY", c.apiKey)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Accept", "application/json")
+		if payload != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		status, hdr, respBody, err := c.send(req)
+		if err == nil && status == http.StatusUnauthorized && !reauthed {
+			// Rejected before any side effect: authenticate again, once.
+			reauthed, stale = true, tok
+			attempt--
+			continue
+		}
+		if c.retryable(ctx, status, hdr, err, attempt, idempotent) {
+			continue
+		}
+		switch {
+		case err != nil && !idempotent:
+			return fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, err)
+		case err != nil:
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		case status >= 500 && !idempotent:
+			return fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, apiError(status, respBody))
+		case status >= 300:
+			return fmt.Errorf("%s %s: %w", method, path, apiError(status, respBody))
+		}
+		if out != nil && len(respBody) > 0 {
+			if err := json.Unmarshal(respBody, out); err != nil {
+				return fmt.Errorf("%s %s: cannot read the answer: %w", method, path, err)
+			}
+		}
+		return nil
+	}
+}
+
+// listAll fetches every page of a paged list.
+func listAll[T any](ctx context.Context, c *Client, path string, query url.Values) ([]T, error) {
+	var all []T
+	for n := 0; ; n++ {
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = v
+		}
+		q.Set("size", strconv.Itoa(c.pageSize))
+		if n > 0 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		var p page[T]
+		if err := c.call(ctx, http.MethodGet, path, q, nil, &p, true); err != nil {
+			return nil, err
+		}
+		all = append(all, p.Content...)
+		if n+1 >= p.totalPages() || len(p.Content) == 0 {
+			return all, nil
+		}
+	}
+}
+
+// Organizations lists every organization of the account, with contacts.
+func (c *Client) Organizations(ctx context.Context) ([]Organization, error) {
+	return listAll[Organization](ctx, c, "/organization", nil)
+}
+
+// Orders lists every order of the account, each with its cert and chain.
+func (c *Client) Orders(ctx context.Context, query url.Values) ([]Order, error) {
+	return listAll[Order](ctx, c, "/order", query)
+}
+
+// Order reads one order.
+func (c *Client) Order(ctx context.Context, id string) (*Order, error) {
+	var o Order
+	if err := c.call(ctx, http.MethodGet, "/order/"+url.PathEscape(id), nil, nil, &o, true); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// CreateOrganization creates an organization with its contacts. Not
+// idempotent: an ambiguous failure is ErrAmbiguous.
+func (c *Client) CreateOrganization(ctx context.Context, o Organization) (*Organization, error) {
+	var out Organization
+	if err := c.call(ctx, http.MethodPost, "/organization", nil, o, &out, false); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreateContact adds a contact to an organization.
+func (c *Client) CreateContact(ctx context.Context, ct Contact) (*Contact, error) {
+	var out Contact
+	if err := c.call(ctx, http.MethodPost, "/contact", nil, ct, &out, false); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PatchContact modifies a contact (a merge: idempotent).
+func (c *Client) PatchContact(ctx context.Context, id string, ct Contact) (*Contact, error) {
+	var out Contact
+	if err := c.call(ctx, http.MethodPatch, "/contact/"+url.PathEscape(id), nil, ct, &out, true); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteContact deletes a contact; a repeat finds it gone (404), which
+// DeleteContact treats as done.
+func (c *Client) DeleteContact(ctx context.Context, id string) error {
+	err := c.call(ctx, http.MethodDelete, "/contact/"+url.PathEscape(id), nil, nil, nil, true)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// CreateOrder posts a new, paid-for order. It is never retried after an
+// ambiguous failure: the caller reconciles by listing orders.
+func (c *Client) CreateOrder(ctx context.Context, r OrderRequest) (*Order, error) {
+	var out Order
+	if err := c.call(ctx, http.MethodPost, "/order", nil, r, &out, false); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Action runs PATCH /order/{id}/{action}. idempotent says whether the
+// action may be repeated after an ambiguous failure (updateAdditionalEmails
+// may; reissue, cancel and revoke may not).
+func (c *Client) Action(ctx context.Context, id, action string, body ActionRequest, idempotent bool) (*Order, error) {
+	var out Order
+	if err := c.call(ctx, http.MethodPatch, "/order/"+url.PathEscape(id)+"/"+action, nil, body, &out, idempotent); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Download fetches an issued order's certificates as one PEM bundle
+// (format pem_all), for orders whose JSON lacks them.
+func (c *Client) Download(ctx context.Context, id string) (string, error) {
+	tok, err := c.authenticate(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	for attempt := 1; ; attempt++ {
+		if err := c.limit.wait(ctx); err != nil {
+			return "", err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/order/"+url.PathEscape(id)+"/downloadCert?format=pem_all", nil)
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("X-API-KEY", c.apiKey)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		// The seed asks for this Accept header even for pem_all.
+		req.Header.Set("Accept", "application/x-pkcs7-certificates")
+		status, hdr, body, err := c.send(req)
+		if c.retryable(ctx, status, hdr, err, attempt, true) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if status != http.StatusOK {
+			return "", fmt.Errorf("download order %s: %w", id, apiError(status, body))
+		}
+		return string(body), nil
+	}
+}

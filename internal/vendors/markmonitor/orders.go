@@ -1,0 +1,619 @@
+package markmonitor
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certsync/certsync/internal/apply"
+	"github.com/certsync/certsync/internal/atomicfile"
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/inventory"
+)
+
+// Keys of an order change: what Apply needs besides the desired fields.
+const (
+	kOrderID     = "order_id"
+	kOrg         = "organization"
+	kMarker      = "marker"
+	kLeaf        = "certificate_pem"
+	kChain       = "chain_pem"
+	kOutCert     = "output_certificate"
+	kOutChain    = "output_chain"
+	kOutFull     = "output_full_chain"
+	kCSRFile     = "csr_file"
+	kKeyFile     = "key_file"
+	kKeyType     = "key_type"
+	kCN          = "common_name"
+	kCertType    = "cert_type"
+	kDCV         = "dcv_method"
+	kPlatform    = "server_platform"
+	kContacts    = "contacts"
+	kSANs        = "dns_names"
+	kEmails      = "additional_emails"
+	fileUnknown  = "(not written yet)"
+	keyGenerated = "(generated on apply: %s)"
+)
+
+// desiredKey returns the key id the order should use, and the key itself
+// when it exists on disk.
+func desiredKey(want *inventory.MMOrder) (string, crypto.Signer, error) {
+	if want.ParsedCSR != nil {
+		return keyID(want.ParsedCSR.PublicKey), nil, nil
+	}
+	k, ok, err := loadKey(want.KeyPath)
+	if err != nil {
+		return "", nil, err
+	}
+	if !ok {
+		kt := want.KeyType.Value
+		if kt == "" {
+			kt = "rsa-2048"
+		}
+		return fmt.Sprintf(keyGenerated, kt), nil, nil
+	}
+	return keyID(k.Public()), k, nil
+}
+
+// liveKey is the key id of an order's certificate (or of its CSR).
+func liveKey(o *Order) string {
+	if o == nil || o.Cert == nil {
+		return ""
+	}
+	if c := certOf(o.Cert.EndEntityCert); c != nil {
+		return keyID(c.PublicKey)
+	}
+	if k := csrKey(o.Cert.CSR); k != nil {
+		return keyID(k)
+	}
+	return ""
+}
+
+// onDisk describes the certificate file as plans show it: its serial and
+// expiry, or nil when there is none.
+func onDisk(path string) any {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	c := certOf(string(data))
+	if c == nil {
+		return "(not a certificate)"
+	}
+	return fmt.Sprintf("serial %X, expires %s", c.SerialNumber, c.NotAfter.UTC().Format("2006-01-02"))
+}
+
+func certSummary(pemText string) any {
+	c := certOf(pemText)
+	if c == nil {
+		return nil
+	}
+	return fmt.Sprintf("serial %X, expires %s", c.SerialNumber, c.NotAfter.UTC().Format("2006-01-02"))
+}
+
+// bundle returns the leaf and the chain (intermediates, no root) PEMs of an
+// issued order.
+func bundle(o *Order) (leaf, chain string) {
+	if o == nil || o.Cert == nil {
+		return "", ""
+	}
+	return pemNL(o.Cert.EndEntityCert), pemNL(o.Cert.IntermediateCert)
+}
+
+func pemNL(s string) string {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
+	if s == "" {
+		return ""
+	}
+	return s + "\n"
+}
+
+// filesDiffer reports whether any configured output file differs from what
+// the order issued.
+func filesDiffer(outCert, outChain, outFull, leaf, chain string) bool {
+	check := func(path, want string) bool {
+		if path == "" {
+			return false
+		}
+		got, err := os.ReadFile(path)
+		return err != nil || !bytes.Equal(got, []byte(want))
+	}
+	return check(outCert, leaf) || check(outChain, chain) || check(outFull, leaf+chain)
+}
+
+// orderPair applies the renew/reissue rule (see README, "Orders") to one
+// inventory order and its marked orders, newest first.
+func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order, orgsByID map[string]*Organization, orgMissing bool, now time.Time) (diff.Pair, error) {
+	name := want.Name.Value
+	addr := orderAddress(name)
+	sans := normNames(want.DNSNames.Values, want.CommonName.Value)
+	key, _, err := desiredKey(want)
+	if err != nil {
+		return diff.Pair{}, err
+	}
+	spec := specHash(want.Organization.Value, want.CertType.Value, want.CommonName.Value, sans)
+	outCert, outChain, outFull := inv.Resolve(want.Output.Certificate), inv.Resolve(want.Output.Chain), inv.Resolve(want.Output.FullChain)
+
+	desired := &diff.Object{Keys: map[string]string{
+		kOrg: want.Organization.Value, kCN: want.CommonName.Value, kCertType: want.CertType.Value,
+		kDCV: want.DCVMethod.Value, kPlatform: want.ServerPlatform.Value, kKeyType: want.KeyType.Value,
+		kOutCert: outCert, kOutChain: outChain, kOutFull: outFull,
+		kSANs: strings.Join(sans, ","), kContacts: strings.Join(want.Contacts.Values, ","),
+		kEmails: strings.Join(want.AdditionalEmails.Values, ","),
+	}}
+	if want.ParsedCSR != nil {
+		desired.Keys[kCSRFile] = inv.Resolve(want.CSR)
+	} else {
+		desired.Keys[kKeyFile] = want.KeyPath
+	}
+	desired.Fields = []diff.Field{
+		{Name: "organization", Value: want.Organization.Value},
+		{Name: "cert_type", Value: want.CertType.Value},
+		{Name: "common_name", Value: want.CommonName.Value},
+		{Name: "dns_names", Value: sans},
+		{Name: "key", Value: key},
+	}
+	if want.AdditionalEmails.Set {
+		desired.Fields = append(desired.Fields, diff.Field{Name: "additional_emails", Value: sortedTypes(want.AdditionalEmails.Values)})
+	}
+	// The vendor decides every order change itself (p.Action). A pair left
+	// without an action must still carry a live view, or Compute would plan
+	// a create: an empty one when there is no order and none is wanted.
+	p := diff.Pair{Address: addr, Live: &diff.Object{}}
+	if orgMissing {
+		p.DependsOn = []diff.Address{orgAddress(want.Organization.Value)}
+	}
+
+	var latest, current *Order
+	if len(hist) > 0 {
+		latest = hist[0]
+	}
+
+	for _, o := range hist {
+		if hasCert(o) {
+			current = o
+			break
+		}
+	}
+	liveOf := func(o *Order) *diff.Object {
+		obj := &diff.Object{ID: o.ID}
+		orgName := ""
+		if org := orgsByID[o.OrganizationID]; org != nil {
+			orgName = org.Name
+		} else if m, ok := parseMarker(o.Comments); ok && m.spec == spec {
+			orgName = want.Organization.Value // the list did not say; the marker vouches
+		}
+		var liveSANs []string
+		if o.Cert != nil {
+			liveSANs = normNames(o.Cert.DNSNames, o.Cert.CommonName)
+		}
+		cn := ""
+		if o.Cert != nil {
+			cn = o.Cert.CommonName
+		}
+		obj.Fields = []diff.Field{
+			{Name: "organization", Value: orgName},
+			{Name: "cert_type", Value: o.CertType},
+			{Name: "common_name", Value: cn},
+			{Name: "dns_names", Value: liveSANs},
+			{Name: "key", Value: liveKey(o)},
+			{Name: "additional_emails", Value: sortedTypes(o.AdditionalEmails)},
+			{Name: "status", Value: o.Status},
+		}
+		if o.Cert != nil && o.Cert.DateValidUntil != nil {
+			obj.Fields = append(obj.Fields, diff.Field{Name: "expires", Value: o.Cert.DateValidUntil.UTC().Format(time.RFC3339)})
+		}
+		return obj
+	}
+	if latest != nil {
+		p.Live = liveOf(latest)
+	}
+	setMarker := func(prev string) {
+		desired.Keys[kMarker] = marker{name: name, spec: spec, prev: shortID(prev)}.String()
+	}
+	plan := func(a diff.Action, reason string, o *Order) diff.Pair {
+		p.Action, p.Reason, p.Desired, p.Live = a, reason, desired, nil
+		if o != nil {
+			p.Live = liveOf(o)
+			desired.Keys[kOrderID] = o.ID
+		}
+		return p
+	}
+
+	switch want.State.Value {
+	case "cancelled":
+		switch {
+		case latest == nil:
+			p.Info = append(p.Info, "state is cancelled and there is no order: nothing to do")
+		case latest.Status == StatusCanceled:
+		case cancellable(latest.Status):
+			return plan(diff.Cancel, fmt.Sprintf("the inventory asks to cancel order %s (%s)", latest.ID, latest.Status), latest), nil
+		default:
+			p.Info = append(p.Info, fmt.Sprintf("order %s is %s and cannot be cancelled (only CREATED, DIGI_PENDING, DIGI_WAITING_PICKUP, DIGI_NEEDS_APPROVAL or a pending reissue can); an issued certificate is revoked instead (state: revoked)", latest.ID, latest.Status))
+		}
+		return p, nil
+	case "revoked":
+		switch {
+		case current != nil && current.Status == StatusIssued:
+			return plan(diff.Revoke, fmt.Sprintf("the inventory asks to revoke order %s; this cannot be undone", current.ID), current), nil
+		case current != nil:
+			p.Info = append(p.Info, fmt.Sprintf("order %s is %s: a certificate with a pending reissue cannot be revoked; cancel the reissue or wait for it", current.ID, current.Status))
+		case latest != nil && latest.Status == StatusRevoked:
+		default:
+			p.Info = append(p.Info, "state is revoked but no issued certificate exists to revoke")
+		}
+		return p, nil
+	}
+
+	// state present
+	if latest == nil {
+		setMarker("")
+		p.Notes = append(p.Notes, "a new certificate order is paid for")
+		return plan(diff.Create, "no order yet", nil), nil
+	}
+	if pending(latest.Status) {
+		p.Info = append(p.Info, fmt.Sprintf("order %s is %s: %s", latest.ID, latest.Status, dcvHint(latest)))
+		if current == nil || current == latest {
+			return p, nil
+		}
+		// An older certificate is still in use while its renewal is pending.
+	}
+	if current == nil {
+		if latest.Status == StatusExpired {
+			setMarker(latest.ID)
+			return plan(diff.Renew, fmt.Sprintf("order %s expired", latest.ID), latest), nil
+		}
+		if m, _ := parseMarker(latest.Comments); (latest.Status == StatusRejected || latest.Status == StatusFailed) && m.spec == spec {
+			p.Info = append(p.Info, fmt.Sprintf("order %s ended %s; certsync does not order the same certificate again by itself: change the order in the inventory, or look at the order's history", latest.ID, latest.Status))
+			return p, nil
+		}
+		setMarker(latest.ID)
+		p.Notes = append(p.Notes, "a new certificate order is paid for")
+		return plan(diff.Create, fmt.Sprintf("the last order %s ended %s", latest.ID, latest.Status), latest), nil
+	}
+
+	live := liveOf(current)
+	leaf, chain := bundle(current)
+	desired.Keys[kLeaf], desired.Keys[kChain] = leaf, chain
+	liveKeyID := liveKey(current)
+	liveSANs := normNames(current.Cert.DNSNames, current.Cert.CommonName)
+	lf := func(n string) any {
+		for _, f := range live.Fields {
+			if f.Name == n {
+				return f.Value
+			}
+		}
+		return nil
+	}
+	switch {
+	case lf("organization") != want.Organization.Value || current.CertType != want.CertType.Value || !strings.EqualFold(current.Cert.CommonName, want.CommonName.Value):
+		if pending(latest.Status) && latest != current {
+			return p, nil // the replacement is already on its way
+		}
+		setMarker(current.ID)
+		p.Notes = append(p.Notes, "a new certificate order is paid for; the current one is left as it is (set state: revoked on a separate item to revoke it)")
+		return plan(diff.Create, "the organization, type or common name changed, which a reissue cannot do: a new order replaces "+current.ID, current), nil
+	case !sameSet(sans, liveSANs) || (liveKeyID != "" && key != liveKeyID):
+		if current.Status != StatusIssued {
+			p.Info = append(p.Info, fmt.Sprintf("order %s is %s; a reissue waits until it is DIGI_ISSUED", current.ID, current.Status))
+			return p, nil
+		}
+		why := "the DNS names changed"
+		if sameSet(sans, liveSANs) {
+			why = "the key or CSR changed"
+		}
+		return plan(diff.Reissue, why+": reissue order "+current.ID, current), nil
+	}
+	until := current.Cert.DateValidUntil.UTC()
+	from := until.Add(-397 * 24 * time.Hour)
+	if current.Cert.DateValidFrom != nil {
+		from = current.Cert.DateValidFrom.UTC()
+	}
+	var renewBefore time.Duration
+	if want.RenewBefore.Set {
+		renewBefore, _ = inventory.ParseDuration(want.RenewBefore.Value)
+	}
+	due := renewAt(name, renewalWindow(renewBefore, from, until), until)
+	if !now.Before(due) && !(pending(latest.Status) && latest != current) {
+		setMarker(current.ID)
+		p.Notes = append(p.Notes, "a new certificate order is paid for")
+		return plan(diff.Renew, fmt.Sprintf("expires %s; renewal due since %s", until.Format("2006-01-02"), due.Format("2006-01-02")), current), nil
+	}
+	if want.AdditionalEmails.Set && !sameSet(sortedTypes(want.AdditionalEmails.Values), sortedTypes(current.AdditionalEmails)) {
+		return plan(diff.Update, "additional e-mails differ", current), nil
+	}
+	if leaf != "" && filesDiffer(outCert, outChain, outFull, leaf, chain) || leaf == "" && outCert != "" && onDisk(outCert) == nil {
+		desired.Fields = append(desired.Fields, diff.Field{Name: "certificate_file", Value: certSummary(leaf)})
+		if desired.Fields[len(desired.Fields)-1].Value == nil {
+			desired.Fields[len(desired.Fields)-1].Value = "(downloaded on apply)"
+		}
+		p = plan(diff.Download, "the issued certificate is not on disk as configured", current)
+		p.Live.Fields = append(p.Live.Fields, diff.Field{Name: "certificate_file", Value: onDisk(outCert)})
+		return p, nil
+	}
+	return p, nil
+}
+
+// applyOrder runs an order change.
+func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	k := c.Keys
+	switch c.Action {
+	case diff.Create, diff.Renew:
+		return v.placeOrder(ctx, c)
+	case diff.Reissue:
+		return v.reissue(ctx, c)
+	case diff.Update:
+		emails := splitList(k[kEmails])
+		o, err := v.client.Action(ctx, k[kOrderID], "updateAdditionalEmails", ActionRequest{AdditionalEmails: emails}, true)
+		if err != nil {
+			return apply.Outcome{}, err
+		}
+		return apply.Outcome{ID: o.ID}, nil
+	case diff.Cancel, diff.Revoke:
+		action := "cancel"
+		want := []string{StatusCanceled, StatusIssued} // cancelling a pending reissue returns to issued
+		if c.Action == diff.Revoke {
+			action, want = "revoke", []string{StatusRevoked}
+		}
+		o, err := v.client.Action(ctx, k[kOrderID], action, ActionRequest{}, false)
+		if errors.Is(err, ErrAmbiguous) {
+			got, gerr := v.client.Order(ctx, k[kOrderID])
+			if gerr == nil && (slices.Contains(want, got.Status) || got.Cert != nil && got.Cert.RevokeStatus != "" && c.Action == diff.Revoke) {
+				return apply.Outcome{ID: got.ID, Messages: []string{"the answer was lost, but the order is " + got.Status}}, nil
+			}
+			return apply.Outcome{}, fmt.Errorf("%w; the order does not show it: run certsync again", err)
+		}
+		if err != nil {
+			return apply.Outcome{}, err
+		}
+		return apply.Outcome{ID: o.ID, Messages: []string{"order is now " + o.Status}}, nil
+	case diff.Download:
+		leaf, chain := k[kLeaf], k[kChain]
+		if leaf == "" {
+			all, err := v.client.Download(ctx, k[kOrderID])
+			if err != nil {
+				return apply.Outcome{}, err
+			}
+			leaf, chain = splitBundle(all)
+		}
+		if err := writeOutputs(k, leaf, chain); err != nil {
+			return apply.Outcome{}, err
+		}
+		return apply.Outcome{ID: k[kOrderID], Messages: []string{"wrote " + outputsList(k)}}, nil
+	}
+	return apply.Outcome{}, fmt.Errorf("cannot %s an order", c.Action)
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func outputsList(k map[string]string) string {
+	var out []string
+	for _, f := range []string{k[kOutCert], k[kOutChain], k[kOutFull]} {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// writeOutputs writes the certificate, chain and full chain atomically.
+func writeOutputs(k map[string]string, leaf, chain string) error {
+	for _, f := range []struct{ path, data string }{
+		{k[kOutCert], leaf}, {k[kOutChain], chain}, {k[kOutFull], leaf + chain},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if err := atomicfile.Write(f.path, []byte(f.data), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", f.path, err)
+		}
+	}
+	return nil
+}
+
+// splitBundle splits a pem_all download (leaf, intermediates, root) into the
+// leaf and the chain without the root.
+func splitBundle(all string) (leaf, chain string) {
+	const end = "-----END CERTIFICATE-----"
+	var blocks []string
+	rest := all
+	for {
+		i := strings.Index(rest, end)
+		if i < 0 {
+			break
+		}
+		blocks = append(blocks, strings.TrimSpace(rest[:i+len(end)])+"\n")
+		rest = rest[i+len(end):]
+	}
+	if len(blocks) == 0 {
+		return "", ""
+	}
+	leaf = blocks[0]
+	for _, b := range blocks[1:] {
+		if c := certOf(b); c != nil && c.CheckSignatureFrom(c) == nil {
+			continue // the self-signed root stays out of the chain
+		}
+		chain += b
+	}
+	return leaf, chain
+}
+
+// csrFor returns the CSR to send: the inventory's CSR file, or one made from
+// the private key, which is generated (0600) first when it does not exist.
+func csrFor(k map[string]string, sans []string) (string, string, error) {
+	if f := k[kCSRFile]; f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return "", "", err
+		}
+		return string(data), "", nil
+	}
+	key, ok, err := loadKey(k[kKeyFile])
+	if err != nil {
+		return "", "", err
+	}
+	msg := ""
+	if !ok {
+		if key, err = generateKey(k[kKeyFile], k[kKeyType]); err != nil {
+			return "", "", err
+		}
+		msg = "generated a new private key in " + k[kKeyFile]
+	}
+	csr, err := makeCSR(key, k[kCN], sans)
+	return csr, msg, err
+}
+
+// placeOrder posts a new order (create or renew) exactly once. An ambiguous
+// failure is reconciled by listing orders and adopting the one that carries
+// this change's marker; if none does, nothing is re-sent in this run.
+func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	k := c.Keys
+	org := v.org(k[kOrg])
+	if org == nil {
+		return apply.Outcome{}, fmt.Errorf("organization %q does not exist at Markmonitor", k[kOrg])
+	}
+	var refs []ContactRef
+	wanted := splitList(k[kContacts])
+	for _, ct := range org.Contacts {
+		if len(wanted) > 0 && !slices.ContainsFunc(wanted, func(e string) bool { return strings.EqualFold(e, ct.Email) }) {
+			continue
+		}
+		var types []ContactType
+		for _, t := range ct.ContactTypes {
+			if t.Type != "TECHNICAL_CONTACT" {
+				types = append(types, t)
+			}
+		}
+		if len(types) > 0 {
+			refs = append(refs, ContactRef{ID: ct.ID, ContactTypes: types})
+		}
+	}
+	sans := splitList(k[kSANs])
+	csr, keyMsg, err := csrFor(k, sans)
+	if err != nil {
+		return apply.Outcome{}, err
+	}
+	var out apply.Outcome
+	if keyMsg != "" {
+		out.Messages = append(out.Messages, keyMsg)
+	}
+	req := OrderRequest{
+		OrganizationID: org.ID, Contacts: refs, CertType: k[kCertType], Locale: "en", Provider: "DIGICERT",
+		Comments: k[kMarker], AdditionalEmails: splitList(k[kEmails]), SkipPrice: true,
+		Cert: CertRequest{
+			CommonName: k[kCN], DNSNames: sans, CSR: csr, ServerPlatform: k[kPlatform],
+			AlgorithmHash: algorithmOf(csrKey(csr)), Provider: "DIGICERT", DCVMethod: k[kDCV],
+		},
+	}
+	o, err := v.client.CreateOrder(ctx, req)
+	if errors.Is(err, ErrAmbiguous) {
+		adopted, lerr := v.findMarked(ctx, org.ID, k[kMarker])
+		if lerr != nil {
+			return out, fmt.Errorf("%w; listing orders to check for it failed too (%v): nothing is re-sent; run certsync again", err, lerr)
+		}
+		if adopted == nil {
+			return out, fmt.Errorf("%w; no order carries its marker, so none was placed: nothing is re-sent in this run; run certsync again", err)
+		}
+		out.Messages = append(out.Messages, "the answer was lost; adopted order "+adopted.ID+" that carries this change's marker instead of ordering again")
+		o, err = adopted, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	out.ID = o.ID
+	return v.afterIssue(ctx, k, o, "", out)
+}
+
+// findMarked lists the organization's orders and returns the one whose
+// comments carry the marker.
+func (v *Vendor) findMarked(ctx context.Context, orgID, mark string) (*Order, error) {
+	orders, err := v.client.Orders(ctx, map[string][]string{"organizationId": {orgID}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range orders {
+		if strings.Contains(orders[i].Comments, mark) {
+			return &orders[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// afterIssue reads the order once more and, if it is issued with a
+// certificate other than oldSerial, writes the output files: with an instant
+// CA (the sandbox) the certificate lands in the same run.
+func (v *Vendor) afterIssue(ctx context.Context, k map[string]string, o *Order, oldSerial string, out apply.Outcome) (apply.Outcome, error) {
+	if o.Status != StatusIssued || o.Cert == nil || o.Cert.EndEntityCert == "" {
+		got, err := v.client.Order(ctx, o.ID)
+		if err != nil {
+			out.Messages = append(out.Messages, "placed; reading it back failed: "+err.Error())
+			return out, nil
+		}
+		o = got
+	}
+	if o.Status != StatusIssued || o.Cert == nil || o.Cert.EndEntityCert == "" || o.Cert.SerialNumber == oldSerial {
+		out.Messages = append(out.Messages, fmt.Sprintf("order %s is %s: %s", o.ID, o.Status, dcvHint(o)))
+		return out, nil
+	}
+	leaf, chain := bundle(o)
+	if err := writeOutputs(k, leaf, chain); err != nil {
+		return out, err
+	}
+	if f := outputsList(k); f != "" {
+		out.Messages = append(out.Messages, "issued; wrote "+f)
+	}
+	return out, nil
+}
+
+// reissue sends PATCH reissue once; an ambiguous failure is reconciled by
+// reading the order back.
+func (v *Vendor) reissue(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	k := c.Keys
+	sans := splitList(k[kSANs])
+	csr, keyMsg, err := csrFor(k, sans)
+	if err != nil {
+		return apply.Outcome{}, err
+	}
+	var out apply.Outcome
+	if keyMsg != "" {
+		out.Messages = append(out.Messages, keyMsg)
+	}
+	before, err := v.client.Order(ctx, k[kOrderID])
+	if err != nil {
+		return out, err
+	}
+	oldSerial := ""
+	if before.Cert != nil {
+		oldSerial = before.Cert.SerialNumber
+	}
+	body := ActionRequest{Cert: &CertRequest{DNSNames: sans, CSR: csr, AlgorithmHash: algorithmOf(csrKey(csr)), ServerPlatform: k[kPlatform]}}
+	o, err := v.client.Action(ctx, k[kOrderID], "reissue", body, false)
+	if errors.Is(err, ErrAmbiguous) {
+		got, gerr := v.client.Order(ctx, k[kOrderID])
+		if gerr == nil && (got.Status != StatusIssued || got.Cert != nil && got.Cert.SerialNumber != oldSerial) {
+			out.Messages = append(out.Messages, "the answer was lost, but the reissue was accepted ("+got.Status+")")
+			o, err = got, nil
+		} else {
+			return out, fmt.Errorf("%w; the order shows no reissue, so none is re-sent in this run: run certsync again", err)
+		}
+	}
+	if err != nil {
+		return out, err
+	}
+	out.ID = o.ID
+	return v.afterIssue(ctx, k, o, oldSerial, out)
+}

@@ -1,0 +1,416 @@
+// Package markmonitor keeps Markmonitor organizations, contacts and
+// certificate orders in line with the inventory through the SSL Certs API,
+// and writes issued certificates to disk.
+//
+// Live state is read with two paged lists per run (organizations with their
+// contacts, orders with their certificates and chains): a steady-state plan
+// makes no per-order request. Orders are tied to inventory items by a marker
+// in their comments (see decide.go), so nothing is kept locally.
+package markmonitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/certsync/certsync/internal/apply"
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/redact"
+)
+
+// Name is the vendor's key.
+const Name = "markmonitor"
+
+// Object kinds.
+const (
+	KindOrganization = "organization"
+	KindContact      = "contact"
+	KindOrder        = "order"
+)
+
+// Capabilities: organizations can only be created (the API cannot modify
+// them); contacts fully managed; orders through their lifecycle.
+var Capabilities = map[string][]diff.Action{
+	KindOrganization: {diff.Create},
+	KindContact:      {diff.Create, diff.Update, diff.Delete},
+	KindOrder:        {diff.Create, diff.Renew, diff.Reissue, diff.Update, diff.Cancel, diff.Revoke, diff.Download},
+}
+
+// ErrConfig means required settings are missing.
+var ErrConfig = errors.New("missing Markmonitor settings")
+
+// Deps are what the vendor borrows from the program.
+type Deps struct {
+	HTTP     *http.Client
+	Log      *slog.Logger
+	Redactor *redact.Redactor
+	Clock    Clock
+	// RequestsPerMinute overrides the client's pace (tests).
+	RequestsPerMinute int
+}
+
+// Vendor implements the Markmonitor side of plan and apply.
+type Vendor struct {
+	client *Client
+	log    *slog.Logger
+	clock  Clock
+
+	mu   sync.Mutex
+	orgs map[string]*Organization // by name, from Observe and creates
+	inv  *inventory.Inventory
+}
+
+// New checks the configuration and builds the vendor. It sends nothing.
+func New(cfg Config, d Deps) (*Vendor, error) {
+	if m := cfg.Missing(); len(m) > 0 {
+		return nil, fmt.Errorf("%w: set %s", ErrConfig, strings.Join(m, ", "))
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Clock == nil {
+		d.Clock = realClock{}
+	}
+	c := NewClient(cfg, ClientOptions{HTTP: d.HTTP, Log: d.Log, Clock: d.Clock, Redactor: d.Redactor, RequestsPerMinute: d.RequestsPerMinute})
+	return &Vendor{client: c, log: d.Log, clock: d.Clock, orgs: map[string]*Organization{}}, nil
+}
+
+// Client returns the API client.
+func (v *Vendor) Client() *Client { return v.client }
+
+func (v *Vendor) org(name string) *Organization {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.orgs[name]
+}
+
+func (v *Vendor) setOrg(o *Organization) {
+	v.mu.Lock()
+	v.orgs[o.Name] = o
+	v.mu.Unlock()
+}
+
+// Observe reads organizations and orders once each and returns one pair per
+// organization, contact and order of the inventory.
+func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
+	mm := inv.Markmonitor
+	if mm == nil {
+		return nil, nil
+	}
+	v.mu.Lock()
+	v.inv = inv
+	v.mu.Unlock()
+	orgs, err := v.client.Organizations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list organizations: %w", err)
+	}
+	byName := map[string]*Organization{}
+	byID := map[string]*Organization{}
+	for i := range orgs {
+		o := &orgs[i]
+		byID[o.ID] = o
+		if _, dup := byName[o.Name]; !dup {
+			byName[o.Name] = o // the API's name filter is fuzzy; match exactly here
+		}
+	}
+	var orders []Order
+	if len(mm.Orders) > 0 {
+		if orders, err = v.client.Orders(ctx, nil); err != nil {
+			return nil, fmt.Errorf("list orders: %w", err)
+		}
+	}
+	var pairs []diff.Pair
+	for i := range mm.Organizations {
+		want := &mm.Organizations[i]
+		live := byName[want.Name.Value]
+		if live != nil {
+			v.setOrg(live)
+		}
+		pairs = append(pairs, orgPairs(want, live)...)
+	}
+	byMarker := map[string][]*Order{}
+	for i := range orders {
+		o := &orders[i]
+		if m, ok := parseMarker(o.Comments); ok {
+			byMarker[m.name] = append(byMarker[m.name], o)
+		}
+	}
+	now := v.clock.Now()
+	for i := range mm.Orders {
+		want := &mm.Orders[i]
+		hist := byMarker[want.Name.Value]
+		sort.SliceStable(hist, func(a, b int) bool { return hist[a].DateCreated.After(hist[b].DateCreated) })
+		p, err := orderPair(inv, want, hist, byID, byName[want.Organization.Value] == nil, now)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", orderAddress(want.Name.Value), err)
+		}
+		pairs = append(pairs, p)
+	}
+	return pairs, nil
+}
+
+func orgAddress(name string) diff.Address {
+	return diff.Address{Vendor: Name, Kind: KindOrganization, Name: name}
+}
+
+func contactAddress(org, email string) diff.Address {
+	return diff.Address{Vendor: Name, Kind: KindContact, Name: org + "/" + strings.ToLower(email)}
+}
+
+// orgFields are the organization's managed fields; the API cannot change
+// them after creation.
+func orgFields(o *inventory.MMOrganization) []diff.Field {
+	var out []diff.Field
+	for _, l := range inventory.Leaves(o) {
+		if l.Set && l.Path != "name" {
+			out = append(out, diff.Field{Name: l.Path, Value: l.Value})
+		}
+	}
+	return out
+}
+
+func liveOrgFields(o *Organization) map[string]any {
+	return map[string]any{
+		"assumed_name": o.AssumedName, "address1": o.Address1, "address2": o.Address2, "city": o.City,
+		"state": o.State, "country": o.Country, "zipcode": o.Zipcode, "phone": o.Phone,
+	}
+}
+
+func contactFields(c *inventory.MMContact) []diff.Field {
+	var out []diff.Field
+	for _, l := range inventory.Leaves(c) {
+		if !l.Set || l.Path == "email" || l.Path == "state" {
+			continue
+		}
+		if l.Path == "types" {
+			t := slices.Clone(l.Value.([]string))
+			sort.Strings(t)
+			l.Value = t
+		}
+		out = append(out, diff.Field{Name: l.Path, Value: l.Value})
+	}
+	return out
+}
+
+func liveContactFields(c *Contact) map[string]any {
+	types := []string{}
+	for _, t := range c.ContactTypes {
+		if t.Type != "TECHNICAL_CONTACT" {
+			types = append(types, t.Type)
+		}
+	}
+	sort.Strings(types)
+	return map[string]any{
+		"first_name": c.FirstName, "last_name": c.LastName, "job_title": c.JobTitle,
+		"phone": c.Phone, "phone_extension": c.PhoneExtension, "types": types,
+	}
+}
+
+func objectFrom(id string, fields []diff.Field, live map[string]any) *diff.Object {
+	obj := &diff.Object{ID: id}
+	for _, f := range fields {
+		obj.Fields = append(obj.Fields, diff.Field{Name: f.Name, Value: live[f.Name]})
+	}
+	return obj
+}
+
+// orgPairs plans an organization and its contacts. A missing organization
+// is created with its contacts in one request; drift in its own fields is
+// reported, since only a person can change it.
+func orgPairs(want *inventory.MMOrganization, live *Organization) []diff.Pair {
+	addr := orgAddress(want.Name.Value)
+	desired := &diff.Object{Fields: orgFields(want)}
+	if live == nil {
+		for _, c := range want.Contacts {
+			if c.State.Value != "absent" {
+				desired.Fields = append(desired.Fields, diff.Field{Name: "contacts." + strings.ToLower(c.Email.Value) + ".types", Value: sortedTypes(c.Types.Values)})
+			}
+		}
+		return []diff.Pair{{Address: addr, Desired: desired, Reason: "does not exist yet; created with its contacts"}}
+	}
+	var out []diff.Pair
+	liveObj := objectFrom(live.ID, desired.Fields, liveOrgFields(live))
+	org := diff.Pair{Address: addr, Live: liveObj}
+	for _, fc := range diff.Fields(desired, liveObj) {
+		org.Info = append(org.Info, fmt.Sprintf("%s is %s at Markmonitor but %s in the inventory; the API cannot modify organizations: change it in the Markmonitor portal (or with your DPA)",
+			fc.Field, diff.FormatValue(fc.Old), diff.FormatValue(fc.New)))
+	}
+	out = append(out, org)
+	for i := range want.Contacts {
+		c := &want.Contacts[i]
+		var lc *Contact
+		for j := range live.Contacts {
+			if strings.EqualFold(live.Contacts[j].Email, c.Email.Value) {
+				lc = &live.Contacts[j]
+				break
+			}
+		}
+		p := diff.Pair{Address: contactAddress(want.Name.Value, c.Email.Value), Absent: c.State.Value == "absent"}
+		fields := contactFields(c)
+		if !p.Absent {
+			p.Desired = &diff.Object{Fields: fields, Keys: map[string]string{"email": c.Email.Value, "organization": want.Name.Value}}
+		}
+		if lc != nil {
+			p.Live = objectFrom(lc.ID, fields, liveContactFields(lc))
+		}
+		if p.Absent && lc != nil {
+			p.Desired = &diff.Object{Keys: map[string]string{"email": c.Email.Value, "organization": want.Name.Value}}
+			p.Notes = append(p.Notes, "Markmonitor refuses to delete a contact on an active order or the organization's last (EV) contact")
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func sortedTypes(ts []string) []string {
+	out := slices.Clone(ts)
+	sort.Strings(out)
+	return out
+}
+
+// Apply executes one change.
+func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	switch c.Address.Kind {
+	case KindOrganization:
+		return v.applyOrg(ctx, c)
+	case KindContact:
+		return v.applyContact(ctx, c)
+	case KindOrder:
+		return v.applyOrder(ctx, c)
+	}
+	return apply.Outcome{}, fmt.Errorf("unknown kind %q", c.Address.Kind)
+}
+
+// inventoryOrg finds the inventory organization by name (Apply needs the
+// contacts' details, which the plan does not carry field by field).
+func (v *Vendor) inventoryOrg(name string) *inventory.MMOrganization {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.inv == nil || v.inv.Markmonitor == nil {
+		return nil
+	}
+	for i := range v.inv.Markmonitor.Organizations {
+		if o := &v.inv.Markmonitor.Organizations[i]; o.Name.Value == name {
+			return o
+		}
+	}
+	return nil
+}
+
+func wireContact(c *inventory.MMContact) Contact {
+	out := Contact{
+		FirstName: c.FirstName.Value, LastName: c.LastName.Value, JobTitle: c.JobTitle.Value,
+		Email: c.Email.Value, Phone: c.Phone.Value, PhoneExtension: c.PhoneExtension.Value, Provider: "DIGICERT",
+	}
+	for _, t := range c.Types.Values {
+		out.ContactTypes = append(out.ContactTypes, ContactType{Type: t})
+	}
+	return out
+}
+
+func (v *Vendor) applyOrg(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	if c.Action != diff.Create {
+		return apply.Outcome{}, fmt.Errorf("the API cannot %s an organization", c.Action)
+	}
+	want := v.inventoryOrg(c.Address.Name)
+	if want == nil {
+		return apply.Outcome{}, fmt.Errorf("organization %q is not in the inventory", c.Address.Name)
+	}
+	body := Organization{
+		Name: want.Name.Value, AssumedName: want.AssumedName.Value, Address1: want.Address1.Value, Address2: want.Address2.Value,
+		City: want.City.Value, State: want.State.Value, Country: want.Country.Value, Zipcode: want.Zipcode.Value,
+		Phone: want.Phone.Value, Provider: "DIGICERT",
+	}
+	for i := range want.Contacts {
+		if want.Contacts[i].State.Value != "absent" {
+			body.Contacts = append(body.Contacts, wireContact(&want.Contacts[i]))
+		}
+	}
+	created, err := v.client.CreateOrganization(ctx, body)
+	if errors.Is(err, ErrAmbiguous) {
+		// Look before creating again: the first request may have landed.
+		orgs, lerr := v.client.Organizations(ctx)
+		if lerr != nil {
+			return apply.Outcome{}, fmt.Errorf("%w; and listing organizations to check failed: %v", err, lerr)
+		}
+		for i := range orgs {
+			if orgs[i].Name == body.Name {
+				v.setOrg(&orgs[i])
+				return apply.Outcome{ID: orgs[i].ID, Messages: []string{"the answer was lost, but the organization was created"}}, nil
+			}
+		}
+		return apply.Outcome{}, fmt.Errorf("%w; no such organization exists, so nothing was created: run certsync again", err)
+	}
+	if err != nil {
+		return apply.Outcome{}, err
+	}
+	v.setOrg(created)
+	return apply.Outcome{ID: created.ID, Messages: []string{"submitted for organization validation; Markmonitor's CA partner will contact the organization"}}, nil
+}
+
+func (v *Vendor) applyContact(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	orgName, email := c.Keys["organization"], c.Keys["email"]
+	switch c.Action {
+	case diff.Delete:
+		return apply.Outcome{}, v.client.DeleteContact(ctx, c.LiveID)
+	case diff.Update, diff.Create:
+	default:
+		return apply.Outcome{}, fmt.Errorf("cannot %s a contact", c.Action)
+	}
+	want := v.inventoryOrg(orgName)
+	var ic *inventory.MMContact
+	for i := range want.Contacts {
+		if strings.EqualFold(want.Contacts[i].Email.Value, email) {
+			ic = &want.Contacts[i]
+		}
+	}
+	if ic == nil {
+		return apply.Outcome{}, fmt.Errorf("contact %s is not in the inventory", email)
+	}
+	body := wireContact(ic)
+	if c.Action == diff.Update {
+		out, err := v.client.PatchContact(ctx, c.LiveID, body)
+		if err != nil {
+			return apply.Outcome{}, err
+		}
+		msgs := []string(nil)
+		if slices.Contains(ic.Types.Values, "EXTENDED_VALIDATION_APPROVER") {
+			msgs = append(msgs, "an EV approver changed: Markmonitor re-submits the organization for validation")
+		}
+		return apply.Outcome{ID: out.ID, Messages: msgs}, nil
+	}
+	org := v.org(orgName)
+	if org == nil {
+		return apply.Outcome{}, fmt.Errorf("organization %q does not exist at Markmonitor", orgName)
+	}
+	body.OrganizationID = org.ID
+	out, err := v.client.CreateContact(ctx, body)
+	if errors.Is(err, ErrAmbiguous) {
+		orgs, lerr := v.client.Organizations(ctx)
+		if lerr == nil {
+			for _, o := range orgs {
+				for _, lc := range o.Contacts {
+					if o.ID == org.ID && strings.EqualFold(lc.Email, email) {
+						return apply.Outcome{ID: lc.ID, Messages: []string{"the answer was lost, but the contact was created"}}, nil
+					}
+				}
+			}
+		}
+		return apply.Outcome{}, fmt.Errorf("%w; the contact was not found afterwards: run certsync again", err)
+	}
+	if err != nil {
+		return apply.Outcome{}, err
+	}
+	return apply.Outcome{ID: out.ID}, nil
+}
+
+// now is the vendor's clock.
+func (v *Vendor) now() time.Time { return v.clock.Now() }
