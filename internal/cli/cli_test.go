@@ -16,9 +16,33 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
+	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
 )
 
-const example = "../../inventory.example.yaml"
+// exampleCopy copies inventory.example.yaml and the test PKI it uses into a
+// temporary directory, so that the files a run writes (keys, certificates)
+// never land in the source tree.
+func exampleCopy(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../inventory.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "inventory.example.yaml", string(data))
+	if err := os.MkdirAll(filepath.Join(dir, "testdata", "pki"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pems, _ := filepath.Glob("../../testdata/pki/*.pem")
+	for _, f := range pems {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "testdata", "pki"), filepath.Base(f), string(b))
+	}
+	return filepath.Join(dir, "inventory.example.yaml")
+}
 
 // result is one in-process run of certsync.
 type result struct {
@@ -163,6 +187,7 @@ func TestBrokenInventoryNothingSent(t *testing.T) {
 }
 
 func TestMissingCredentialsNothingSent(t *testing.T) {
+	example := exampleCopy(t)
 	r := newRunner(t)
 	ct := &countingTransport{}
 	r.http = &http.Client{Transport: ct}
@@ -178,13 +203,14 @@ func TestMissingCredentialsNothingSent(t *testing.T) {
 // The README's demo: apply to the sandbox, then a plan with
 // --detailed-exitcode exits 0.
 func TestSandboxDemoConverges(t *testing.T) {
+	example := exampleCopy(t)
 	r := newRunner(t)
 	res := r.run("plan", "--sandbox", "-i", example, "--detailed-exitcode")
 	if res.code != ExitChanges {
 		t.Fatalf("first plan exit %d, want 2:\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	res = r.run("apply", "--sandbox", "--auto-approve", "-i", example)
-	if res.code != ExitOK || !strings.Contains(res.stdout, "Apply complete: 4 ok, 0 failed, 0 skipped.") {
+	if res.code != ExitOK || !strings.Contains(res.stdout, "Apply complete: 6 ok, 0 failed, 0 skipped.") {
 		t.Fatalf("apply exit %d:\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	res = r.run("plan", "--sandbox", "-i", example, "--detailed-exitcode")
@@ -194,6 +220,7 @@ func TestSandboxDemoConverges(t *testing.T) {
 }
 
 func TestPlanFormats(t *testing.T) {
+	example := exampleCopy(t)
 	r := newRunner(t)
 	res := r.run("plan", "--sandbox", "-i", example, "-o", "json")
 	var p struct {
@@ -202,7 +229,7 @@ func TestPlanFormats(t *testing.T) {
 			Address, Action string
 		} `json:"changes"`
 	}
-	if err := json.Unmarshal([]byte(res.stdout), &p); err != nil || p.FormatVersion != 1 || len(p.Changes) != 4 || p.Changes[0].Action != "create" {
+	if err := json.Unmarshal([]byte(res.stdout), &p); err != nil || p.FormatVersion != 1 || len(p.Changes) != 6 || p.Changes[0].Action != "create" {
 		t.Fatalf("json plan: %v %+v\n%s", err, p, res.stdout)
 	}
 	res = r.run("plan", "--sandbox", "-i", example, "-o", "markdown")
@@ -227,6 +254,7 @@ func TestPlanFormats(t *testing.T) {
 }
 
 func TestTargets(t *testing.T) {
+	example := exampleCopy(t)
 	r := newRunner(t)
 	res := r.run("apply", "--sandbox", "--auto-approve", "-i", example, "--target", "ccadb/intermediate/tls-sub")
 	// tls-sub depends on its parent, which is created first.
@@ -234,8 +262,8 @@ func TestTargets(t *testing.T) {
 		t.Fatalf("targeted apply exit %d:\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	res = r.run("plan", "--sandbox", "-i", example, "-o", "json")
-	if n := strings.Count(res.stdout, `"action": "create"`); n != 2 {
-		t.Fatalf("after the targeted apply %d creates remain, want 2", n)
+	if n := strings.Count(res.stdout, `"action": "create"`); n != 4 {
+		t.Fatalf("after the targeted apply %d creates remain, want 4", n)
 	}
 	if res := r.run("plan", "--sandbox", "-i", example, "--target", "ccadb/intermediate/nope"); res.code != ExitError || !strings.Contains(res.stderr, "matches nothing") {
 		t.Fatalf("unknown target: exit %d %s", res.code, res.stderr)
@@ -243,6 +271,7 @@ func TestTargets(t *testing.T) {
 }
 
 func TestApplyAsksOnATerminalOnly(t *testing.T) {
+	example := exampleCopy(t)
 	r := newRunner(t)
 	if res := r.run("apply", "--sandbox", "-i", example); res.code != ExitError || !strings.Contains(res.stderr, "--auto-approve") {
 		t.Fatalf("apply without a terminal: exit %d %s", res.code, res.stderr)
@@ -263,6 +292,7 @@ func TestApplyAsksOnATerminalOnly(t *testing.T) {
 // apply PLANFILE applies exactly the saved plan, and refuses it once the
 // live state has moved.
 func TestSavedPlanAndStaleRefusal(t *testing.T) {
+	example := exampleCopy(t)
 	r := newRunner(t)
 	dir := t.TempDir()
 	planA := filepath.Join(dir, "a.json")
@@ -276,7 +306,7 @@ func TestSavedPlanAndStaleRefusal(t *testing.T) {
 	if res := r.run("apply", planA, "--auto-approve"); res.code != ExitError || !strings.Contains(res.stderr, "with --sandbox") {
 		t.Fatalf("a sandbox plan applied without --sandbox: %d %s", res.code, res.stderr)
 	}
-	if res := r.run("apply", planA, "--sandbox", "--auto-approve"); res.code != ExitOK || !strings.Contains(res.stdout, "4 ok") {
+	if res := r.run("apply", planA, "--sandbox", "--auto-approve"); res.code != ExitOK || !strings.Contains(res.stdout, "6 ok") {
 		t.Fatalf("apply planA: %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	// planB was computed from the state before planA was applied.
@@ -293,6 +323,7 @@ func TestSavedPlanAndStaleRefusal(t *testing.T) {
 // output, even at debug level, on success, on a token expired mid-run and on
 // a refused refresh token.
 func TestNoSecretsInOutput(t *testing.T) {
+	example := exampleCopy(t)
 	const secret = "super-secret-client-value-123"
 	s, err := ccadbsim.New(ccadbsim.Options{ClientID: "cid", ClientSecret: secret, CAOwner: "Example CA"})
 	if err != nil {
@@ -305,6 +336,13 @@ func TestNoSecretsInOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	refresh := s.NewRefreshToken()
+	const mmKey, mmPass = "mm-api-key-secret-value", "mm-password-secret-value"
+	mm, err := mmsim.New(mmsim.Options{APIKey: mmKey, Username: "mm-user", Password: mmPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mmSrv := httptest.NewServer(mm)
+	defer mmSrv.Close()
 	ct := &countingTransport{inner: http.DefaultTransport, keep: true}
 	r := newRunner(t)
 	r.http = &http.Client{Transport: ct}
@@ -312,6 +350,8 @@ func TestNoSecretsInOutput(t *testing.T) {
 		"CERTSYNC_CCADB_URL": srv.URL, "CERTSYNC_CCADB_CLIENT_ID": "cid", "CERTSYNC_CCADB_CLIENT_SECRET": secret,
 		"CERTSYNC_CCADB_REFRESH_TOKEN": refresh, "CERTSYNC_CCADB_REPORT_URL": srv.URL + ccadbsim.ReportPath,
 		"CERTSYNC_CCADB_REQUEST_INTERVAL": "0s", "CERTSYNC_LOG_LEVEL": "debug",
+		"CERTSYNC_MARKMONITOR_URL": mmSrv.URL + "/certs/v1", "CERTSYNC_MARKMONITOR_AUTH_URL": mmSrv.URL + "/auth/v1",
+		"CERTSYNC_MARKMONITOR_API_KEY": mmKey, "CERTSYNC_MARKMONITOR_USERNAME": "mm-user", "CERTSYNC_MARKMONITOR_PASSWORD": mmPass,
 	} {
 		r.env[k] = v
 	}
@@ -327,6 +367,7 @@ func TestNoSecretsInOutput(t *testing.T) {
 	}
 	outputs = append(outputs, res.stdout, res.stderr)
 	s.ExpireAccessTokens()
+	mm.ExpireTokens()
 	res = r.run("apply", "-i", example, "--auto-approve")
 	if res.code != ExitOK {
 		t.Fatalf("apply after expiry: %d %s", res.code, res.stderr)
@@ -338,8 +379,8 @@ func TestNoSecretsInOutput(t *testing.T) {
 	res = r.run("apply", "-i", example, "--auto-approve")
 	outputs = append(outputs, res.stdout, res.stderr)
 
-	secrets := []string{secret, refresh}
-	tokenRE := regexp.MustCompile(`"access_token"\s*:\s*"([^"]+)"`)
+	secrets := []string{secret, refresh, mmKey, mmPass}
+	tokenRE := regexp.MustCompile(`"(?:access_token|token)"\s*:\s*"([^"]+)"`)
 	for _, s := range ct.seen {
 		if strings.HasPrefix(s, "Bearer ") {
 			secrets = append(secrets, strings.TrimPrefix(s, "Bearer "))
@@ -348,7 +389,7 @@ func TestNoSecretsInOutput(t *testing.T) {
 			secrets = append(secrets, m[1])
 		}
 	}
-	if len(secrets) < 4 {
+	if len(secrets) < 8 {
 		t.Fatalf("saw only %d secrets; the test would prove nothing", len(secrets))
 	}
 	all := strings.Join(outputs, "\n")

@@ -185,12 +185,17 @@ func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
 // 429 was refused before any processing, so it is always safe to repeat
 // after Retry-After; 5xx and transport errors only when idempotent.
 func (c *Client) retryable(ctx context.Context, status int, hdr http.Header, err error, attempt int, idempotent bool) bool {
-	if attempt >= c.retries || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return false
 	}
 	var wait time.Duration
 	switch {
 	case err == nil && status == http.StatusTooManyRequests:
+		// A burst of 429s must not fail a run; the cap only stops a server
+		// that never lets anything through.
+		if attempt >= 4*c.retries {
+			return false
+		}
 		wait = retryAfter(hdr)
 		if wait <= 0 {
 			wait = c.jitter(attempt)
@@ -198,7 +203,7 @@ func (c *Client) retryable(ctx context.Context, status int, hdr http.Header, err
 		c.limit.holdUntil(c.clock.Now().Add(wait))
 		c.log.Info("markmonitor: rate limited; waiting", "retry_after", wait)
 		return c.clock.Sleep(ctx, wait) == nil
-	case !idempotent:
+	case !idempotent || attempt >= c.retries:
 		return false
 	case err != nil || status >= 500:
 		wait = c.jitter(attempt)

@@ -37,6 +37,7 @@ const (
 	kContacts    = "contacts"
 	kSANs        = "dns_names"
 	kEmails      = "additional_emails"
+	kRevokeIDs   = "revoke_order_ids"
 	fileUnknown  = "(not written yet)"
 	keyGenerated = "(generated on apply: %s)"
 )
@@ -236,15 +237,27 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 			p.Info = append(p.Info, "state is cancelled and there is no order: nothing to do")
 		case latest.Status == StatusCanceled:
 		case cancellable(latest.Status):
+			desired.Fields = nil
 			return plan(diff.Cancel, fmt.Sprintf("the inventory asks to cancel order %s (%s)", latest.ID, latest.Status), latest), nil
 		default:
 			p.Info = append(p.Info, fmt.Sprintf("order %s is %s and cannot be cancelled (only CREATED, DIGI_PENDING, DIGI_WAITING_PICKUP, DIGI_NEEDS_APPROVAL or a pending reissue can); an issued certificate is revoked instead (state: revoked)", latest.ID, latest.Status))
 		}
 		return p, nil
 	case "revoked":
+		// Every still-valid certificate of the item goes: an older one kept
+		// by a renewal usually shares the key that is being revoked for.
+		var ids []string
+		for _, o := range hist {
+			if hasCert(o) && o.Status == StatusIssued {
+				ids = append(ids, o.ID)
+			}
+		}
 		switch {
-		case current != nil && current.Status == StatusIssued:
-			return plan(diff.Revoke, fmt.Sprintf("the inventory asks to revoke order %s; this cannot be undone", current.ID), current), nil
+		case len(ids) > 0:
+			desired.Fields = nil // a revoke changes no field; the reason says it all
+			p = plan(diff.Revoke, fmt.Sprintf("the inventory asks to revoke order(s) %s; this cannot be undone", strings.Join(ids, ", ")), current)
+			p.Desired.Keys[kRevokeIDs] = strings.Join(ids, ",")
+			return p, nil
 		case current != nil:
 			p.Info = append(p.Info, fmt.Sprintf("order %s is %s: a certificate with a pending reissue cannot be revoked; cancel the reissue or wait for it", current.ID, current.Status))
 		case latest != nil && latest.Status == StatusRevoked:
@@ -358,24 +371,19 @@ func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 			return apply.Outcome{}, err
 		}
 		return apply.Outcome{ID: o.ID}, nil
-	case diff.Cancel, diff.Revoke:
-		action := "cancel"
-		want := []string{StatusCanceled, StatusIssued} // cancelling a pending reissue returns to issued
-		if c.Action == diff.Revoke {
-			action, want = "revoke", []string{StatusRevoked}
-		}
-		o, err := v.client.Action(ctx, k[kOrderID], action, ActionRequest{}, false)
-		if errors.Is(err, ErrAmbiguous) {
-			got, gerr := v.client.Order(ctx, k[kOrderID])
-			if gerr == nil && (slices.Contains(want, got.Status) || got.Cert != nil && got.Cert.RevokeStatus != "" && c.Action == diff.Revoke) {
-				return apply.Outcome{ID: got.ID, Messages: []string{"the answer was lost, but the order is " + got.Status}}, nil
+	case diff.Cancel:
+		// Cancelling a pending reissue returns the order to issued.
+		return v.endOrder(ctx, k[kOrderID], "cancel", StatusCanceled, StatusIssued)
+	case diff.Revoke:
+		var out apply.Outcome
+		for _, id := range splitList(k[kRevokeIDs]) {
+			o, err := v.endOrder(ctx, id, "revoke", StatusRevoked)
+			out.Messages = append(out.Messages, o.Messages...)
+			if err != nil {
+				return out, fmt.Errorf("order %s: %w", id, err)
 			}
-			return apply.Outcome{}, fmt.Errorf("%w; the order does not show it: run certsync again", err)
 		}
-		if err != nil {
-			return apply.Outcome{}, err
-		}
-		return apply.Outcome{ID: o.ID, Messages: []string{"order is now " + o.Status}}, nil
+		return out, nil
 	case diff.Download:
 		leaf, chain := k[kLeaf], k[kChain]
 		if leaf == "" {
@@ -482,9 +490,9 @@ func csrFor(k map[string]string, sans []string) (string, string, error) {
 // this change's marker; if none does, nothing is re-sent in this run.
 func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	k := c.Keys
-	org := v.org(k[kOrg])
-	if org == nil {
-		return apply.Outcome{}, fmt.Errorf("organization %q does not exist at Markmonitor", k[kOrg])
+	org, err := v.lookupOrg(ctx, k[kOrg])
+	if err != nil {
+		return apply.Outcome{}, err
 	}
 	var refs []ContactRef
 	wanted := splitList(k[kContacts])
@@ -616,4 +624,21 @@ func (v *Vendor) reissue(ctx context.Context, c diff.Change) (apply.Outcome, err
 	}
 	out.ID = o.ID
 	return v.afterIssue(ctx, k, o, oldSerial, out)
+}
+
+// endOrder cancels or revokes one order, once; an ambiguous failure is
+// reconciled by reading the order back.
+func (v *Vendor) endOrder(ctx context.Context, id, action string, want ...string) (apply.Outcome, error) {
+	o, err := v.client.Action(ctx, id, action, ActionRequest{}, false)
+	if errors.Is(err, ErrAmbiguous) {
+		got, gerr := v.client.Order(ctx, id)
+		if gerr == nil && (slices.Contains(want, got.Status) || action == "revoke" && got.Cert != nil && got.Cert.RevokeStatus != "") {
+			return apply.Outcome{ID: got.ID, Messages: []string{"the answer was lost, but order " + id + " is " + got.Status}}, nil
+		}
+		return apply.Outcome{}, fmt.Errorf("%w; the order does not show it, so nothing is re-sent in this run: run certsync again", err)
+	}
+	if err != nil {
+		return apply.Outcome{}, err
+	}
+	return apply.Outcome{ID: o.ID, Messages: []string{"order " + o.ID + " is now " + o.Status}}, nil
 }

@@ -10,6 +10,7 @@ package markmonitor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,7 +66,6 @@ type Vendor struct {
 
 	mu   sync.Mutex
 	orgs map[string]*Organization // by name, from Observe and creates
-	inv  *inventory.Inventory
 }
 
 // New checks the configuration and builds the vendor. It sends nothing.
@@ -105,9 +105,6 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 	if mm == nil {
 		return nil, nil
 	}
-	v.mu.Lock()
-	v.inv = inv
-	v.mu.Unlock()
 	orgs, err := v.client.Organizations(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list organizations: %w", err)
@@ -229,11 +226,13 @@ func orgPairs(want *inventory.MMOrganization, live *Organization) []diff.Pair {
 	addr := orgAddress(want.Name.Value)
 	desired := &diff.Object{Fields: orgFields(want)}
 	if live == nil {
+		body := wireOrg(want)
 		for _, c := range want.Contacts {
 			if c.State.Value != "absent" {
 				desired.Fields = append(desired.Fields, diff.Field{Name: "contacts." + strings.ToLower(c.Email.Value) + ".types", Value: sortedTypes(c.Types.Values)})
 			}
 		}
+		desired.Keys = map[string]string{kOrgJSON: mustJSON(body)}
 		return []diff.Pair{{Address: addr, Desired: desired, Reason: "does not exist yet; created with its contacts"}}
 	}
 	var out []diff.Pair
@@ -255,14 +254,15 @@ func orgPairs(want *inventory.MMOrganization, live *Organization) []diff.Pair {
 		}
 		p := diff.Pair{Address: contactAddress(want.Name.Value, c.Email.Value), Absent: c.State.Value == "absent"}
 		fields := contactFields(c)
+		keys := map[string]string{kOrg: want.Name.Value, kContactJSON: mustJSON(wireContact(c))}
 		if !p.Absent {
-			p.Desired = &diff.Object{Fields: fields, Keys: map[string]string{"email": c.Email.Value, "organization": want.Name.Value}}
+			p.Desired = &diff.Object{Fields: fields, Keys: keys}
 		}
 		if lc != nil {
 			p.Live = objectFrom(lc.ID, fields, liveContactFields(lc))
 		}
 		if p.Absent && lc != nil {
-			p.Desired = &diff.Object{Keys: map[string]string{"email": c.Email.Value, "organization": want.Name.Value}}
+			p.Desired = &diff.Object{Keys: keys}
 			p.Notes = append(p.Notes, "Markmonitor refuses to delete a contact on an active order or the organization's last (EV) contact")
 		}
 		out = append(out, p)
@@ -289,20 +289,33 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	return apply.Outcome{}, fmt.Errorf("unknown kind %q", c.Address.Kind)
 }
 
-// inventoryOrg finds the inventory organization by name (Apply needs the
-// contacts' details, which the plan does not carry field by field).
-func (v *Vendor) inventoryOrg(name string) *inventory.MMOrganization {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.inv == nil || v.inv.Markmonitor == nil {
-		return nil
+// Keys of organization and contact changes: the request bodies, so that a
+// saved plan applies exactly what it showed.
+const (
+	kOrgJSON     = "organization_json"
+	kContactJSON = "contact_json"
+)
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain structs of strings: cannot fail
 	}
-	for i := range v.inv.Markmonitor.Organizations {
-		if o := &v.inv.Markmonitor.Organizations[i]; o.Name.Value == name {
-			return o
+	return string(b)
+}
+
+func wireOrg(want *inventory.MMOrganization) Organization {
+	body := Organization{
+		Name: want.Name.Value, AssumedName: want.AssumedName.Value, Address1: want.Address1.Value, Address2: want.Address2.Value,
+		City: want.City.Value, State: want.State.Value, Country: want.Country.Value, Zipcode: want.Zipcode.Value,
+		Phone: want.Phone.Value, Provider: "DIGICERT",
+	}
+	for i := range want.Contacts {
+		if want.Contacts[i].State.Value != "absent" {
+			body.Contacts = append(body.Contacts, wireContact(&want.Contacts[i]))
 		}
 	}
-	return nil
+	return body
 }
 
 func wireContact(c *inventory.MMContact) Contact {
@@ -316,36 +329,41 @@ func wireContact(c *inventory.MMContact) Contact {
 	return out
 }
 
+// lookupOrg returns the organization by exact name, from what this vendor
+// has seen, else by listing organizations once more.
+func (v *Vendor) lookupOrg(ctx context.Context, name string) (*Organization, error) {
+	if o := v.org(name); o != nil {
+		return o, nil
+	}
+	orgs, err := v.client.Organizations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range orgs {
+		if orgs[i].Name == name {
+			v.setOrg(&orgs[i])
+			return &orgs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("organization %q does not exist at Markmonitor", name)
+}
+
 func (v *Vendor) applyOrg(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	if c.Action != diff.Create {
 		return apply.Outcome{}, fmt.Errorf("the API cannot %s an organization", c.Action)
 	}
-	want := v.inventoryOrg(c.Address.Name)
-	if want == nil {
-		return apply.Outcome{}, fmt.Errorf("organization %q is not in the inventory", c.Address.Name)
-	}
-	body := Organization{
-		Name: want.Name.Value, AssumedName: want.AssumedName.Value, Address1: want.Address1.Value, Address2: want.Address2.Value,
-		City: want.City.Value, State: want.State.Value, Country: want.Country.Value, Zipcode: want.Zipcode.Value,
-		Phone: want.Phone.Value, Provider: "DIGICERT",
-	}
-	for i := range want.Contacts {
-		if want.Contacts[i].State.Value != "absent" {
-			body.Contacts = append(body.Contacts, wireContact(&want.Contacts[i]))
-		}
+	var body Organization
+	if err := json.Unmarshal([]byte(c.Keys[kOrgJSON]), &body); err != nil {
+		return apply.Outcome{}, fmt.Errorf("the change carries no organization: %w", err)
 	}
 	created, err := v.client.CreateOrganization(ctx, body)
 	if errors.Is(err, ErrAmbiguous) {
 		// Look before creating again: the first request may have landed.
-		orgs, lerr := v.client.Organizations(ctx)
-		if lerr != nil {
-			return apply.Outcome{}, fmt.Errorf("%w; and listing organizations to check failed: %v", err, lerr)
-		}
-		for i := range orgs {
-			if orgs[i].Name == body.Name {
-				v.setOrg(&orgs[i])
-				return apply.Outcome{ID: orgs[i].ID, Messages: []string{"the answer was lost, but the organization was created"}}, nil
-			}
+		v.mu.Lock()
+		delete(v.orgs, body.Name)
+		v.mu.Unlock()
+		if o, lerr := v.lookupOrg(ctx, body.Name); lerr == nil {
+			return apply.Outcome{ID: o.ID, Messages: []string{"the answer was lost, but the organization was created"}}, nil
 		}
 		return apply.Outcome{}, fmt.Errorf("%w; no such organization exists, so nothing was created: run certsync again", err)
 	}
@@ -357,50 +375,42 @@ func (v *Vendor) applyOrg(ctx context.Context, c diff.Change) (apply.Outcome, er
 }
 
 func (v *Vendor) applyContact(ctx context.Context, c diff.Change) (apply.Outcome, error) {
-	orgName, email := c.Keys["organization"], c.Keys["email"]
-	switch c.Action {
-	case diff.Delete:
+	if c.Action == diff.Delete {
 		return apply.Outcome{}, v.client.DeleteContact(ctx, c.LiveID)
-	case diff.Update, diff.Create:
-	default:
-		return apply.Outcome{}, fmt.Errorf("cannot %s a contact", c.Action)
 	}
-	want := v.inventoryOrg(orgName)
-	var ic *inventory.MMContact
-	for i := range want.Contacts {
-		if strings.EqualFold(want.Contacts[i].Email.Value, email) {
-			ic = &want.Contacts[i]
-		}
+	var body Contact
+	if err := json.Unmarshal([]byte(c.Keys[kContactJSON]), &body); err != nil {
+		return apply.Outcome{}, fmt.Errorf("the change carries no contact: %w", err)
 	}
-	if ic == nil {
-		return apply.Outcome{}, fmt.Errorf("contact %s is not in the inventory", email)
-	}
-	body := wireContact(ic)
-	if c.Action == diff.Update {
+	switch c.Action {
+	case diff.Update:
 		out, err := v.client.PatchContact(ctx, c.LiveID, body)
 		if err != nil {
 			return apply.Outcome{}, err
 		}
-		msgs := []string(nil)
-		if slices.Contains(ic.Types.Values, "EXTENDED_VALIDATION_APPROVER") {
+		var msgs []string
+		if slices.Contains(body.ContactTypes, ContactType{Type: "EXTENDED_VALIDATION_APPROVER"}) {
 			msgs = append(msgs, "an EV approver changed: Markmonitor re-submits the organization for validation")
 		}
 		return apply.Outcome{ID: out.ID, Messages: msgs}, nil
+	case diff.Create:
+	default:
+		return apply.Outcome{}, fmt.Errorf("cannot %s a contact", c.Action)
 	}
-	org := v.org(orgName)
-	if org == nil {
-		return apply.Outcome{}, fmt.Errorf("organization %q does not exist at Markmonitor", orgName)
+	org, err := v.lookupOrg(ctx, c.Keys[kOrg])
+	if err != nil {
+		return apply.Outcome{}, err
 	}
 	body.OrganizationID = org.ID
 	out, err := v.client.CreateContact(ctx, body)
 	if errors.Is(err, ErrAmbiguous) {
-		orgs, lerr := v.client.Organizations(ctx)
-		if lerr == nil {
-			for _, o := range orgs {
-				for _, lc := range o.Contacts {
-					if o.ID == org.ID && strings.EqualFold(lc.Email, email) {
-						return apply.Outcome{ID: lc.ID, Messages: []string{"the answer was lost, but the contact was created"}}, nil
-					}
+		v.mu.Lock()
+		delete(v.orgs, org.Name)
+		v.mu.Unlock()
+		if o, lerr := v.lookupOrg(ctx, org.Name); lerr == nil {
+			for _, lc := range o.Contacts {
+				if strings.EqualFold(lc.Email, body.Email) {
+					return apply.Outcome{ID: lc.ID, Messages: []string{"the answer was lost, but the contact was created"}}, nil
 				}
 			}
 		}

@@ -1,0 +1,188 @@
+package markmonitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certsync/certsync/internal/apply"
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
+)
+
+const (
+	testKey  = "test-api-key-0123456789"
+	testUser = "api-user"
+	testPass = "api-password-secret"
+)
+
+// fakeClock drives the simulator and the client together: a sleep advances
+// time at once, so minutes of rate-limited traffic take milliseconds.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.Advance(d)
+	return ctx.Err()
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type harness struct {
+	t     testing.TB
+	clock *fakeClock
+	sim   *mmsim.Server
+	srv   *httptest.Server
+	dir   string
+	hc    *http.Client
+}
+
+func newHarness(t testing.TB, o mmsim.Options) *harness {
+	t.Helper()
+	clock := newFakeClock()
+	o.APIKey, o.Username, o.Password, o.Now = testKey, testUser, testPass, clock.Now
+	s, err := mmsim.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return &harness{t: t, clock: clock, sim: s, srv: srv, dir: t.TempDir()}
+}
+
+func (h *harness) vendor() *Vendor {
+	h.t.Helper()
+	v, err := New(Config{URL: h.srv.URL + "/certs/v1", AuthURL: h.srv.URL + "/auth/v1", APIKey: testKey, Username: testUser, Password: testPass},
+		Deps{HTTP: h.hc, Log: slog.New(slog.DiscardHandler), Clock: h.clock})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	v.client.backoff = 10 * time.Millisecond
+	return v
+}
+
+const orgYAML = `markmonitor:
+  organizations:
+    - name: Example Inc.
+      address1: 1 Example Way
+      city: Boise
+      state: Idaho
+      country: US
+      zipcode: "83702"
+      phone: "+1 208 555 0100"
+      contacts:
+        - email: pki@example.com
+          first_name: Pat
+          last_name: Example
+          job_title: PKI Lead
+          phone: "+1 208 555 0101"
+          types: [ORGANIZATION_CONTACT, EXTENDED_VALIDATION_APPROVER]
+`
+
+// orderYAML is one order item; extra lines go at the item's indentation.
+func orderYAML(name string, extra string) string {
+	return fmt.Sprintf(`    - name: %s
+      organization: Example Inc.
+      cert_type: SSL_OV_BASIC
+      common_name: %s.example.com
+      dns_names: [%s-alt.example.com]
+      private_key: keys/%s.key
+      key_type: ecdsa-p256
+      dcv_method: DNS_TXT_TOKEN
+      output:
+        certificate: out/%s.crt
+        chain: out/%s.chain.pem
+        full_chain: out/%s.full.pem
+%s`, name, name, name, name, name, name, name, extra)
+}
+
+func (h *harness) inventory(orders ...string) *inventory.Inventory {
+	h.t.Helper()
+	text := orgYAML
+	if len(orders) > 0 {
+		text += "  orders:\n" + strings.Join(orders, "")
+	}
+	path := filepath.Join(h.dir, "inventory.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	inv, err := inventory.Load(path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return inv
+}
+
+func plan(t testing.TB, v *Vendor, inv *inventory.Inventory) *diff.Plan {
+	t.Helper()
+	pairs, err := v.Observe(context.Background(), inv)
+	if err != nil {
+		t.Fatalf("observe: %v", err)
+	}
+	return diff.Compute(pairs, time.Now())
+}
+
+func run(t testing.TB, v *Vendor, p *diff.Plan) *apply.Report {
+	t.Helper()
+	return apply.Run(context.Background(), p, map[string]apply.Applier{Name: v}, apply.Options{Concurrency: 4})
+}
+
+func mustOK(t testing.TB, rep *apply.Report) {
+	t.Helper()
+	for _, r := range rep.Results {
+		if r.Status != apply.OK {
+			t.Fatalf("%s %s: %s %s", r.Action, r.Address, r.Status, r.Error)
+		}
+	}
+}
+
+func actions(p *diff.Plan) map[string]diff.Action {
+	out := map[string]diff.Action{}
+	for _, c := range p.Changes {
+		out[c.Address.String()] = c.Action
+	}
+	return out
+}
+
+func textOf(p *diff.Plan) string {
+	var b strings.Builder
+	_ = diff.Text(&b, p, false)
+	return b.String()
+}
+
+func reload(t testing.TB, h *harness) *inventory.Inventory {
+	t.Helper()
+	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
