@@ -1,0 +1,137 @@
+package inventory_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"strings"
+	"testing"
+
+	"github.com/certsync/certsync/internal/inventory"
+)
+
+const mmOrg = `markmonitor:
+  organizations:
+    - name: Example Inc.
+      address1: 1 Example Way
+      city: Boise
+      state: Idaho
+      country: US
+      zipcode: "83702"
+      phone: "+1 208 555 0100"
+      contacts:
+        - email: pki@example.com
+          first_name: Pat
+          last_name: Example
+          job_title: PKI Lead
+          phone: "+1 208 555 0101"
+          types: [ORGANIZATION_CONTACT]
+  orders:
+    - name: www
+      organization: Example Inc.
+      cert_type: SSL_OV_BASIC
+      common_name: www.example.com
+      dns_names: [example.com]
+      dcv_method: DNS_TXT_TOKEN
+`
+
+func csrPEM(t *testing.T, key any, cn string) string {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+}
+
+func keyPEM(t *testing.T, key any) string {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+func TestMarkmonitorMistakes(t *testing.T) {
+	rsa1024, _ := rsa.GenerateKey(rand.Reader, 1024)
+	p224, _ := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tests := []struct {
+		name  string
+		yaml  string
+		files map[string]string
+		want  []want
+	}{
+		{"no key or csr", mmOrg, nil,
+			[]want{{18, 7, "markmonitor.orders[0].private_key", "is required (or csr)"}}},
+		{"unknown cert type", strings.Replace(mmOrg, "SSL_OV_BASIC", "SSL_OV_FANCY", 1) + "      private_key: k.pem\n", nil,
+			[]want{{20, 18, "markmonitor.orders[0].cert_type", `"SSL_OV_FANCY" is not one of`}}},
+		{"wrong-case dcv method", strings.Replace(mmOrg, "DNS_TXT_TOKEN", "dns_txt_token", 1) + "      private_key: k.pem\n", nil,
+			[]want{{23, 19, "markmonitor.orders[0].dcv_method", `did you mean "DNS_TXT_TOKEN"`}}},
+		{"unknown contact type", strings.Replace(mmOrg, "[ORGANIZATION_CONTACT]", "[ORGANIZATION_CONTACT, BILLING]", 1) + "      private_key: k.pem\n", nil,
+			[]want{{16, 41, "markmonitor.organizations[0].contacts[0].types[1]", `"BILLING" is not one of`}}},
+		{"unknown organization", strings.Replace(mmOrg, "organization: Example Inc.", "organization: Example Corp.", 1) + "      private_key: k.pem\n", nil,
+			[]want{{19, 21, "markmonitor.orders[0].organization", `"Example Corp." is not an organization of this inventory`}}},
+		{"EV without approver", strings.Replace(mmOrg, "SSL_OV_BASIC", "SSL_EV_BASIC", 1) + "      private_key: k.pem\n", nil,
+			[]want{{20, 18, "markmonitor.orders[0].cert_type", "needs an EXTENDED_VALIDATION_APPROVER"}}},
+		{"bad common name", strings.Replace(mmOrg, "common_name: www.example.com", "common_name: www..example.com", 1) + "      private_key: k.pem\n", nil,
+			[]want{{21, 20, "markmonitor.orders[0].common_name", "is not a valid DNS name"}}},
+		{"SAN repeats the CN", strings.Replace(mmOrg, "dns_names: [example.com]", "dns_names: [WWW.example.com]", 1) + "      private_key: k.pem\n", nil,
+			[]want{{22, 19, "markmonitor.orders[0].dns_names[0]", "listed twice"}}},
+		{"1024-bit RSA key", mmOrg + "      private_key: k.pem\n", map[string]string{"k.pem": keyPEM(t, rsa1024)},
+			[]want{{24, 20, "markmonitor.orders[0].private_key", "1024-bit RSA key"}}},
+		{"unsupported curve in CSR", mmOrg + "      csr: r.csr\n", map[string]string{"r.csr": csrPEM(t, p224, "www.example.com")},
+			[]want{{24, 12, "markmonitor.orders[0].csr", "P-256 and P-384"}}},
+		{"CSR for another name", mmOrg + "      csr: r.csr\n", map[string]string{"r.csr": csrPEM(t, p256, "api.example.com")},
+			[]want{{24, 12, "markmonitor.orders[0].csr", `has CN "api.example.com" but common_name is "www.example.com"`}}},
+		{"algorithm does not match key", mmOrg + "      csr: r.csr\n      algorithm: RSA\n", map[string]string{"r.csr": csrPEM(t, p256, "www.example.com")},
+			[]want{{25, 18, "markmonitor.orders[0].algorithm", "is RSA but the key is ECC"}}},
+		{"csr and key both", mmOrg + "      csr: r.csr\n      private_key: k.pem\n", nil,
+			[]want{{24, 12, "markmonitor.orders[0].csr", "either csr or private_key"}}},
+		{"bad renew_before", mmOrg + "      private_key: k.pem\n      renew_before: soon\n", nil,
+			[]want{{25, 21, "markmonitor.orders[0].renew_before", "not a duration"}}},
+		{"bad state", mmOrg + "      private_key: k.pem\n      state: deleted\n", nil,
+			[]want{{25, 14, "markmonitor.orders[0].state", `"deleted" is not one of`}}},
+		{"order name with a space", strings.Replace(mmOrg, "name: www", "name: w w", 1) + "      private_key: k.pem\n", nil,
+			[]want{{18, 13, "markmonitor.orders[0].name", "must not contain"}}},
+		{"organization without contacts", strings.Replace(mmOrg, "          types: [ORGANIZATION_CONTACT]\n", "          types: [ORGANIZATION_CONTACT]\n          state: absent\n", 1) + "      private_key: k.pem\n", nil,
+			[]want{{3, 7, "markmonitor.organizations[0].contacts", "needs at least one contact"}}},
+		{"bad country", strings.Replace(mmOrg, "country: US", "country: USA", 1) + "      private_key: k.pem\n", nil,
+			[]want{{7, 16, "markmonitor.organizations[0].country", "two-letter"}}},
+		{"bad contact email", strings.Replace(mmOrg, "email: pki@example.com", "email: pki-at-example.com", 1) + "      private_key: k.pem\n", nil,
+			[]want{{11, 18, "markmonitor.organizations[0].contacts[0].email", "is not an e-mail address"}}},
+		{"order contact not in organization", mmOrg + "      private_key: k.pem\n      contacts: [ops@example.com]\n", nil,
+			[]want{{25, 18, "markmonitor.orders[0].contacts[0]", "is not a contact of organization"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeInventory(t, tc.yaml, tc.files)
+			_, err := inventory.Load(path)
+			checkProblems(t, path, err, tc.want)
+		})
+	}
+}
+
+func TestMarkmonitorValid(t *testing.T) {
+	inv := loadOK(t, mmOrg+"      private_key: keys/www.key\n      key_type: ecdsa-p256\n      renew_before: 30d\n")
+	o := inv.Markmonitor.Orders[0]
+	if !strings.HasSuffix(o.KeyPath, "/keys/www.key") {
+		t.Errorf("KeyPath = %q, want an absolute path under the inventory", o.KeyPath)
+	}
+	for in, want := range map[string]string{"30d": "720h0m0s", "1d12h": "36h0m0s", "720h": "720h0m0s"} {
+		d, err := inventory.ParseDuration(in)
+		if err != nil || d.String() != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %s", in, d, err, want)
+		}
+	}
+	for _, bad := range []string{"", "d", "-3d", "0d", "3x"} {
+		if _, err := inventory.ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) accepted", bad)
+		}
+	}
+}
