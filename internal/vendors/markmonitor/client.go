@@ -282,11 +282,25 @@ func apiError(status int, body []byte) *APIError {
 // the JSON answer. idempotent marks requests that may be repeated after an
 // ambiguous failure; for the others such a failure is ErrAmbiguous.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, in, out any, idempotent bool) error {
+	body, err := c.exchange(ctx, method, path, query, in, "application/json", idempotent)
+	if err != nil {
+		return err
+	}
+	if out != nil && len(body) > 0 {
+		if err := json.Unmarshal(body, out); err != nil {
+			return fmt.Errorf("%s %s: cannot read the answer: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// exchange is call without the JSON decoding of the answer.
+func (c *Client) exchange(ctx context.Context, method, path string, query url.Values, in any, accept string, idempotent bool) ([]byte, error) {
 	var payload []byte
 	if in != nil {
 		var err error
 		if payload, err = json.Marshal(in); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	u := c.base + path
@@ -298,10 +312,10 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	for attempt := 1; ; attempt++ {
 		tok, err := c.authenticate(ctx, stale)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := c.limit.wait(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		var body io.Reader
 		if payload != nil {
@@ -309,11 +323,11 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		req, err := http.NewRequestWithContext(ctx, method, u, body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Header.Set("X-API-KEY", c.apiKey)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Accept", accept)
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
@@ -329,20 +343,15 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		switch {
 		case err != nil && !idempotent:
-			return fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, err)
+			return nil, fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, err)
 		case err != nil:
-			return fmt.Errorf("%s %s: %w", method, path, err)
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
 		case status >= 500 && !idempotent:
-			return fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, apiError(status, respBody))
+			return nil, fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, apiError(status, respBody))
 		case status >= 300:
-			return fmt.Errorf("%s %s: %w", method, path, apiError(status, respBody))
+			return nil, fmt.Errorf("%s %s: %w", method, path, apiError(status, respBody))
 		}
-		if out != nil && len(respBody) > 0 {
-			if err := json.Unmarshal(respBody, out); err != nil {
-				return fmt.Errorf("%s %s: cannot read the answer: %w", method, path, err)
-			}
-		}
-		return nil
+		return respBody, nil
 	}
 }
 
@@ -448,34 +457,10 @@ func (c *Client) Action(ctx context.Context, id, action string, body ActionReque
 }
 
 // Download fetches an issued order's certificates as one PEM bundle
-// (format pem_all), for orders whose JSON lacks them.
+// (format pem_all), for orders whose JSON lacks them. The seed asks for the
+// PKCS#7 Accept header even for pem_all.
 func (c *Client) Download(ctx context.Context, id string) (string, error) {
-	tok, err := c.authenticate(ctx, "")
-	if err != nil {
-		return "", err
-	}
-	for attempt := 1; ; attempt++ {
-		if err := c.limit.wait(ctx); err != nil {
-			return "", err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/order/"+url.PathEscape(id)+"/downloadCert?format=pem_all", nil)
-		if err != nil {
-			return "", err
-		}
-		req.Header.Set("X-API-KEY", c.apiKey)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		// The seed asks for this Accept header even for pem_all.
-		req.Header.Set("Accept", "application/x-pkcs7-certificates")
-		status, hdr, body, err := c.send(req)
-		if c.retryable(ctx, status, hdr, err, attempt, true) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if status != http.StatusOK {
-			return "", fmt.Errorf("download order %s: %w", id, apiError(status, body))
-		}
-		return string(body), nil
-	}
+	body, err := c.exchange(ctx, http.MethodGet, "/order/"+url.PathEscape(id)+"/downloadCert",
+		url.Values{"format": {"pem_all"}}, nil, "application/x-pkcs7-certificates", true)
+	return string(body), err
 }

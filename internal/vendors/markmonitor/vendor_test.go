@@ -334,3 +334,25 @@ func TestBadCredentials(t *testing.T) {
 		t.Fatalf("missing settings: %v", err)
 	}
 }
+
+// An order can read DIGI_ISSUED a moment before its PEM is filled in:
+// nothing is written then, and the next run downloads the certificate.
+func TestIssuedBeforeCertificateIsFilledIn(t *testing.T) {
+	h := newHarness(t, mmsim.Options{CertLag: time.Hour})
+	inv := h.inventory(orderYAML("www", ""))
+	v := h.vendor()
+	rep := run(t, v, plan(t, v, inv))
+	mustOK(t, rep)
+	if _, err := os.Stat(filepath.Join(h.dir, "out/www.crt")); err == nil {
+		t.Fatal("a certificate was written before the API had one")
+	}
+	h.clock.Advance(2 * time.Hour)
+	p := plan(t, h.vendor(), inv)
+	if got := actions(p)["markmonitor/order/www"]; got != diff.Download {
+		t.Fatalf("action = %q, want download:\n%s", got, textOf(p))
+	}
+	mustOK(t, run(t, h.vendor(), p))
+	if p := plan(t, h.vendor(), inv); !p.Empty() {
+		t.Fatalf("plan after download:\n%s", textOf(p))
+	}
+}
