@@ -37,7 +37,15 @@ const (
 	OK      Status = "ok"
 	Failed  Status = "failed"
 	Skipped Status = "skipped"
+	// Waiting means the change could not start because what it needs does
+	// not exist yet (a certificate still being issued); nothing was sent,
+	// and a later run picks it up. It is not a failure.
+	Waiting Status = "waiting"
 )
+
+// ErrNotReady is returned (wrapped) by an Applier whose change cannot run yet
+// because an input it depends on is not there; the change ends Waiting.
+var ErrNotReady = errors.New("not ready yet")
 
 // Result is the outcome of one change of the plan.
 type Result struct {
@@ -76,11 +84,17 @@ func (r *Report) Count(s Status) int {
 }
 
 // OK reports whether every change succeeded.
-func (r *Report) OK() bool { return r.Count(OK) == len(r.Results) }
+// Waiting changes are not failures: they run again next time.
+func (r *Report) OK() bool { return r.Count(OK)+r.Count(Waiting) == len(r.Results) }
 
 // Summary is the closing line, e.g. "Apply complete: 3 ok, 1 failed, 1 skipped."
+// Waiting changes are counted only when there are some.
 func (r *Report) Summary() string {
-	return fmt.Sprintf("Apply complete: %d ok, %d failed, %d skipped.", r.Count(OK), r.Count(Failed), r.Count(Skipped))
+	s := fmt.Sprintf("Apply complete: %d ok, %d failed, %d skipped", r.Count(OK), r.Count(Failed), r.Count(Skipped))
+	if n := r.Count(Waiting); n > 0 {
+		s += fmt.Sprintf(", %d waiting", n)
+	}
+	return s + "."
 }
 
 // ErrCycle is reported for changes whose dependencies form a cycle.
@@ -131,7 +145,13 @@ func Run(ctx context.Context, plan *diff.Plan, appliers map[string]Applier, opts
 					continue // nothing to do for it: already in place
 				}
 				<-done[j]
-				if rep.Results[j].Status != OK {
+				switch rep.Results[j].Status {
+				case OK:
+				case Waiting:
+					base.Status, base.Error = Waiting, fmt.Sprintf("waiting for %s", dep)
+					finish(i, base)
+					return
+				default:
 					base.Status, base.Error = Skipped, fmt.Sprintf("skipped: %s did not succeed", dep)
 					finish(i, base)
 					return
@@ -159,11 +179,14 @@ func Run(ctx context.Context, plan *diff.Plan, appliers map[string]Applier, opts
 			out, err := safeApply(ctx, a, c)
 			base.Duration = time.Since(start)
 			base.Messages, base.ID = out.Messages, out.ID
-			if err != nil {
-				finish(i, fail(base, err))
-				return
+			switch {
+			case errors.Is(err, ErrNotReady):
+				base.Status, base.Error = Waiting, err.Error()
+			case err != nil:
+				base = fail(base, err)
+			default:
+				base.Status = OK
 			}
-			base.Status = OK
 			finish(i, base)
 		}()
 	}

@@ -146,7 +146,7 @@ func checkComplete(t *testing.T, p *diff.Plan, r *apply.Report) {
 			if res.Error != "" {
 				t.Errorf("%s: ok with error %q", res.Address, res.Error)
 			}
-		case apply.Failed, apply.Skipped:
+		case apply.Failed, apply.Skipped, apply.Waiting:
 			if res.Error == "" {
 				t.Errorf("%s: %s without an error message", res.Address, res.Status)
 			}
@@ -626,3 +626,31 @@ func TestReport(t *testing.T) {
 		t.Error("OK() = false for an empty report")
 	}
 }
+
+// An applier that is not ready yet ends its change Waiting, and its
+// dependents wait too; waiting is not a failure.
+func TestWaiting(t *testing.T) {
+	f := &fake{}
+	p := plan(change("order"), change("cdn", "order"), change("other"))
+	wrap := applierFunc(func(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+		if c.Address.Name == "order" {
+			return apply.Outcome{}, fmt.Errorf("certificate not issued yet: %w", apply.ErrNotReady)
+		}
+		return f.Apply(ctx, c)
+	})
+	r := run(t, context.Background(), p, map[string]apply.Applier{"v": wrap}, apply.Options{})
+	want := map[string]apply.Status{"order": apply.Waiting, "cdn": apply.Waiting, "other": apply.OK}
+	if d := cmp.Diff(want, statuses(r)); d != "" {
+		t.Fatalf("statuses (-want +got):\n%s", d)
+	}
+	if !r.OK() {
+		t.Error("a waiting change counted as a failure")
+	}
+	if got := r.Summary(); got != "Apply complete: 1 ok, 0 failed, 0 skipped, 2 waiting." {
+		t.Errorf("Summary() = %q", got)
+	}
+}
+
+type applierFunc func(context.Context, diff.Change) (apply.Outcome, error)
+
+func (f applierFunc) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error) { return f(ctx, c) }

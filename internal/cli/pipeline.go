@@ -81,40 +81,61 @@ func (a *app) open(ctx context.Context, inv *inventory.Inventory, sandbox bool) 
 	return s, nil
 }
 
-// observe asks every vendor for its pairs, concurrently, and computes the
-// plan. Pairs keep the vendor table's order, so plans are stable.
+// observe asks every vendor for its pairs and computes the plan. Vendors
+// that stand alone are observed concurrently; downstream ones (see
+// vendors.Downstream) after them, with their pairs. Pairs keep the vendor
+// table's order, so plans are stable.
 func (a *app) observe(ctx context.Context, s *session, inv *inventory.Inventory) (*diff.Plan, []diff.Pair, error) {
-	type result struct {
-		pairs []diff.Pair
-		err   error
-	}
-	names := make([]string, 0, len(s.vendors))
+	var up, down []string
 	for _, e := range vendors.All() {
-		if _, ok := s.vendors[e.Name]; ok {
-			names = append(names, e.Name)
+		v, ok := s.vendors[e.Name]
+		switch {
+		case !ok:
+		case isDownstream(v):
+			down = append(down, e.Name)
+		default:
+			up = append(up, e.Name)
 		}
 	}
-	results := make([]result, len(names))
+	results := make(map[string][]diff.Pair)
+	var mu sync.Mutex
+	var errs []string
 	var wg sync.WaitGroup
-	for i, name := range names {
+	for _, name := range up {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			p, err := s.vendors[name].Observe(ctx, inv)
-			results[i] = result{p, err}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %v", name, err))
+			}
+			results[name] = p
 		}()
 	}
 	wg.Wait()
-	var all []diff.Pair
-	var errs []string
-	for i, r := range results {
-		if r.err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", names[i], r.err))
+	var upstream []diff.Pair
+	for _, name := range up {
+		upstream = append(upstream, results[name]...)
+	}
+	for _, name := range down {
+		if len(errs) > 0 {
+			break // its inputs are incomplete
 		}
-		all = append(all, r.pairs...)
+		p, err := s.vendors[name].(vendors.Downstream).ObserveAfter(ctx, inv, upstream)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", name, err))
+		}
+		results[name] = p
 	}
 	if len(errs) > 0 {
+		sort.Strings(errs)
 		return nil, nil, errors.New(strings.Join(errs, "\n"))
+	}
+	var all []diff.Pair
+	for _, e := range vendors.All() {
+		all = append(all, results[e.Name]...)
 	}
 	plan := diff.Compute(all, a.now())
 	plan.Inventory = inv.File
@@ -124,6 +145,11 @@ func (a *app) observe(ctx context.Context, s *session, inv *inventory.Inventory)
 		}
 	}
 	return plan, all, nil
+}
+
+func isDownstream(v vendors.Vendor) bool {
+	_, ok := v.(vendors.Downstream)
+	return ok
 }
 
 // parseTargets checks --target values against the inventory's addresses.

@@ -28,6 +28,15 @@ type Vendor interface {
 	apply.Applier
 }
 
+// Downstream is implemented by a vendor whose desired state comes partly
+// from other vendors' results (the CDN deploys what the CA issues). The core
+// observes it after every other vendor and hands it their pairs; it learns
+// from them only through core data (addresses, planned actions, info), so
+// vendors stay independent of each other.
+type Downstream interface {
+	ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream []diff.Pair) ([]diff.Pair, error)
+}
+
 // Config holds every vendor's settings, read from CERTSYNC_<VENDOR>_*.
 type Config struct {
 	CCADB       ccadb.Config       `env:", prefix=CCADB_"`
