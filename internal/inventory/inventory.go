@@ -26,6 +26,8 @@ type Inventory struct {
 	CCADB *CCADB `yaml:"ccadb"`
 	// Markmonitor holds organizations and certificate orders; nil when absent.
 	Markmonitor *Markmonitor `yaml:"markmonitor"`
+	// Quantil holds CDN certificates; nil when absent.
+	Quantil *Quantil `yaml:"quantil"`
 }
 
 // Load reads, decodes and checks the inventory at path. A bad inventory
@@ -78,6 +80,9 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	}
 	if inv.Markmonitor != nil {
 		inv.Markmonitor.check(r, inv)
+	}
+	if inv.Quantil != nil {
+		inv.Quantil.check(r, inv) // after markmonitor: from_order needs its key paths
 	}
 	r.dropShadowed(decodeProblems)
 	if err := r.err(); err != nil {

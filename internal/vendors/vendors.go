@@ -17,6 +17,7 @@ import (
 	"github.com/certsync/certsync/internal/state"
 	"github.com/certsync/certsync/internal/vendors/ccadb"
 	"github.com/certsync/certsync/internal/vendors/markmonitor"
+	"github.com/certsync/certsync/internal/vendors/quantil"
 )
 
 // Vendor is what the core needs from each vendor: read live state as pairs
@@ -41,11 +42,12 @@ type Downstream interface {
 type Config struct {
 	CCADB       ccadb.Config       `env:", prefix=CCADB_"`
 	Markmonitor markmonitor.Config `env:", prefix=MARKMONITOR_"`
+	Quantil     quantil.Config     `env:", prefix=QUANTIL_"`
 }
 
 // Secrets lists every configured secret, for the redactor.
 func (c Config) Secrets() []string {
-	return []string{c.CCADB.ClientSecret, c.CCADB.RefreshToken, c.Markmonitor.APIKey, c.Markmonitor.Password}
+	return []string{c.CCADB.ClientSecret, c.CCADB.RefreshToken, c.Markmonitor.APIKey, c.Markmonitor.Password, c.Quantil.APIKey}
 }
 
 // Deps are shared by all vendors of a run.
@@ -92,6 +94,14 @@ func All() []Entry {
 			},
 			New: func(c Config, d Deps) (Vendor, error) {
 				return markmonitor.New(c.Markmonitor, markmonitor.Deps{HTTP: d.HTTP, Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor})
+			},
+		},
+		{
+			Name:         quantil.Name,
+			Capabilities: quantil.Capabilities,
+			Used:         func(inv *inventory.Inventory) bool { return inv.Quantil != nil && len(inv.Quantil.Certificates) > 0 },
+			New: func(c Config, d Deps) (Vendor, error) {
+				return quantil.New(c.Quantil, quantil.Deps{HTTP: d.HTTP, Log: d.Log.With("vendor", quantil.Name), Redactor: d.Redactor})
 			},
 		},
 	}

@@ -1,0 +1,189 @@
+package inventory
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/certsync/certsync/internal/pemutil"
+)
+
+// ErrSourceMissing means a PEM source does not exist (yet): a file not
+// written, an environment variable not set.
+var ErrSourceMissing = errors.New("not available")
+
+// Read returns the PEM text of a source.
+func (s PEMSource) Read() ([]byte, error) {
+	switch {
+	case s.File != "":
+		b, err := os.ReadFile(s.File)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", s.File, ErrSourceMissing)
+		}
+		return b, err
+	case s.Env != "":
+		v, ok := os.LookupEnv(s.Env)
+		if !ok || strings.TrimSpace(v) == "" {
+			return nil, fmt.Errorf("environment variable %s: %w", s.Env, ErrSourceMissing)
+		}
+		return []byte(v), nil
+	}
+	return nil, ErrSourceMissing
+}
+
+// String names the source for messages; never its content.
+func (s PEMSource) String() string {
+	if s.Env != "" {
+		return "$" + s.Env
+	}
+	return s.File
+}
+
+// QBundle is a parsed certificate, chain and key.
+type QBundle struct {
+	Leaf  *x509.Certificate
+	Chain []*x509.Certificate
+	Key   crypto.Signer
+	// PEMs as read, for sending.
+	CertPEM, ChainPEM, KeyPEM []byte
+}
+
+// LoadBundle reads and checks the sources: the PEMs parse, the key matches
+// the certificate, an RSA key has at least 2048 bits, the chain signs the
+// leaf link by link, and the leaf is valid at now. A missing source wraps
+// ErrSourceMissing.
+func LoadBundle(s QSources, now time.Time) (*QBundle, error) {
+	var b QBundle
+	var err error
+	if b.CertPEM, err = s.Certificate.Read(); err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	if b.Leaf, err = pemutil.Certificate(b.CertPEM); err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", s.Certificate, err)
+	}
+	if b.KeyPEM, err = s.Key.Read(); err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	if b.Key, err = pemutil.PrivateKey(b.KeyPEM); err != nil {
+		return nil, fmt.Errorf("private key %s: %w", s.Key, err)
+	}
+	if s.Chain.File != "" || s.Chain.Env != "" {
+		if b.ChainPEM, err = s.Chain.Read(); err != nil {
+			return nil, fmt.Errorf("chain: %w", err)
+		}
+		if b.Chain, err = pemutil.Certificates(b.ChainPEM); err != nil {
+			return nil, fmt.Errorf("chain %s: %w", s.Chain, err)
+		}
+	}
+	if !samePublicKey(b.Leaf.PublicKey, b.Key.Public()) {
+		return nil, fmt.Errorf("the private key %s does not match the certificate %s", s.Key, s.Certificate)
+	}
+	if k, ok := b.Key.Public().(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
+		return nil, fmt.Errorf("the private key %s is a %d-bit RSA key; QUANTIL needs at least 2048 bits", s.Key, k.N.BitLen())
+	}
+	prev := b.Leaf
+	for i, c := range b.Chain {
+		if err := prev.CheckSignatureFrom(c); err != nil {
+			return nil, fmt.Errorf("chain %s: certificate %d (%q) did not sign %q: the chain must go from the leaf's issuer towards the root", s.Chain, i+1, c.Subject.CommonName, prev.Subject.CommonName)
+		}
+		prev = c
+	}
+	if now.After(b.Leaf.NotAfter) {
+		return nil, fmt.Errorf("the certificate %s expired on %s", s.Certificate, b.Leaf.NotAfter.UTC().Format("2006-01-02"))
+	}
+	return &b, nil
+}
+
+func samePublicKey(a, b any) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	if e, ok := a.(equaler); ok {
+		return e.Equal(b)
+	}
+	return false
+}
+
+
+func (q *Quantil) check(r *report, inv *Inventory) {
+	names := map[string]bool{}
+	for i := range q.Certificates {
+		c := &q.Certificates[i]
+		path := fmt.Sprintf("quantil.certificates[%d]", i)
+		if required(r, path+".name", c.Name, c.Pos) {
+			if names[c.Name.Value] {
+				r.add(c.Name.Pos, path+".name", "%q is already the name of another certificate (names are unique per QUANTIL account)", c.Name.Value)
+			} else if strings.Contains(c.Name.Value, "/") {
+				r.add(c.Name.Pos, path+".name", "must not contain '/'")
+			}
+			names[c.Name.Value] = true
+		}
+		oneOfExact(r, path+".state", c.State, []string{"present", "absent"})
+		if c.State.Value == "absent" {
+			continue // only the name matters for a delete
+		}
+		var order *MMOrder
+		if c.FromOrder.Value != "" {
+			if order = inv.MMOrder(c.FromOrder.Value); order == nil {
+				r.add(c.FromOrder.Pos, path+".from_order", "%q is not an order of this inventory (markmonitor.orders[].name)", c.FromOrder.Value)
+			}
+		}
+		pairs := []struct {
+			what      string
+			file, env String
+			fromOrder string // what from_order supplies, "" if nothing
+			required  bool
+		}{
+			{"certificate", c.Certificate, c.CertificateEnv, "output.certificate", true},
+			{"chain", c.Chain, c.ChainEnv, "output.chain", false},
+			{"private_key", c.PrivateKey, c.PrivateKeyEnv, "private_key", true},
+		}
+		for _, p := range pairs {
+			n := 0
+			for _, s := range []String{p.file, p.env} {
+				if s.Value != "" {
+					n++
+				}
+			}
+			if n == 2 {
+				r.add(p.env.Pos, path+"."+p.what+"_env", "set either %s or %s_env, not both", p.what, p.what)
+			}
+			if n > 0 || order == nil {
+				if n == 0 && p.required && c.FromOrder.Value == "" {
+					r.add(c.Pos, path+"."+p.what, "is required: a file, %s_env, or from_order", p.what)
+				}
+				continue
+			}
+			// from_order must supply it.
+			switch p.fromOrder {
+			case "output.certificate":
+				if order.Output.Certificate.Value == "" {
+					r.add(c.FromOrder.Pos, path+".from_order", "order %q has no output.certificate to deploy", order.Name.Value)
+				}
+			case "output.chain":
+				// optional: an order without a chain file deploys without one
+			case "private_key":
+				if order.PrivateKey.Value == "" {
+					r.add(c.FromOrder.Pos, path+".from_order", "order %q uses a CSR, so certsync does not know its key: set private_key or private_key_env here", order.Name.Value)
+				}
+			}
+		}
+		// Check what can be read now. A source not there yet (an order not
+		// issued, an environment variable only set where certsync runs) is
+		// fine offline; plan and apply need it.
+		_, err := LoadBundle(inv.Sources(c), time.Now())
+		if err != nil && !errors.Is(err, ErrSourceMissing) {
+			pos := c.Pos
+			switch {
+			case c.Certificate.Set:
+				pos = c.Certificate.Pos
+			case c.FromOrder.Set:
+				pos = c.FromOrder.Pos
+			}
+			r.add(pos, path, "%v", err)
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package quantil
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/certsync/certsync/internal/redact"
+)
+
+// Sentinel errors.
+var (
+	// ErrAmbiguous means an add may or may not have been stored (timeout,
+	// 5xx, dropped connection); the caller looks before adding again.
+	ErrAmbiguous = errors.New("the request may or may not have been carried out")
+	// ErrNotFound is NoSuchSsl (404).
+	ErrNotFound = errors.New("no such certificate")
+)
+
+// APIError is an error answer, with the request id QUANTIL support asks for.
+type APIError struct {
+	Status    int
+	Code      string
+	Message   string
+	RequestID string
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("HTTP %d", e.Status)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RequestID != "" {
+		s += " (x-cnc-request-id " + e.RequestID + ")"
+	}
+	return s
+}
+
+// Unwrap maps 404 to ErrNotFound.
+func (e *APIError) Unwrap() error {
+	if e.Status == http.StatusNotFound {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Client talks to the QUANTIL SSL-certificate API (the legacy XML family).
+type Client struct {
+	base    string
+	user    string
+	apiKey  string
+	http    *http.Client
+	log     *slog.Logger
+	now     func() time.Time
+	retries int
+	backoff time.Duration
+}
+
+// NewClient builds a client; it sends nothing until the first call.
+func NewClient(cfg Config, hc *http.Client, log *slog.Logger, r *redact.Redactor, now func() time.Time) *Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: time.Minute}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if r != nil {
+		r.Add(cfg.APIKey)
+	}
+	return &Client{base: strings.TrimRight(cfg.URL, "/"), user: cfg.User, apiKey: cfg.APIKey, http: hc, log: log, now: now, retries: 3, backoff: 500 * time.Millisecond}
+}
+
+// request is one signed exchange. body builds the payload from the Date
+// string the request is signed with, since the DES fields depend on it.
+func (c *Client) request(ctx context.Context, method, p string, body func(date string) ([]byte, error)) (int, http.Header, []byte, error) {
+	date := c.now().UTC().Format(http.TimeFormat)
+	var payload io.Reader
+	if body != nil {
+		b, err := body(date)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		payload = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+p, payload)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Date", date)
+	req.SetBasicAuth(c.user, signature(c.apiKey, date))
+	req.Header.Set("Accept", "application/xml")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/xml")
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.log.Debug("quantil: request failed", "method", method, "path", p, "error", err)
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	c.log.Debug("quantil: request", "method", method, "path", p, "status", resp.StatusCode, "request_id", resp.Header.Get("x-cnc-request-id"), "duration", time.Since(start))
+	return resp.StatusCode, resp.Header, data, err
+}
+
+// do runs a request, retrying when idempotent on 5xx, 429 and transport
+// errors with jittered backoff.
+func (c *Client) do(ctx context.Context, method, p string, body func(string) ([]byte, error), idempotent bool) (http.Header, []byte, error) {
+	for attempt := 1; ; attempt++ {
+		status, hdr, data, err := c.request(ctx, method, p, body)
+		retry := err != nil || status >= 500 || status == http.StatusTooManyRequests
+		if retry && ctx.Err() == nil && attempt < c.retries && (idempotent || status == http.StatusTooManyRequests) {
+			d := c.backoff<<(attempt-1) + rand.N(c.backoff)
+			c.log.Warn("quantil: retrying", "method", method, "path", p, "status", status, "in", d)
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, context.Cause(ctx)
+			}
+			continue
+		}
+		switch {
+		case err != nil && !idempotent:
+			return nil, nil, fmt.Errorf("%s %s: %w: %v", method, p, ErrAmbiguous, err)
+		case err != nil:
+			return nil, nil, fmt.Errorf("%s %s: %w", method, p, err)
+		case status >= 500 && !idempotent:
+			return nil, nil, fmt.Errorf("%s %s: %w: %v", method, p, ErrAmbiguous, decodeError(status, hdr, data))
+		case status >= 300:
+			return nil, nil, fmt.Errorf("%s %s: %w", method, p, decodeError(status, hdr, data))
+		}
+		return hdr, data, nil
+	}
+}
+
+func decodeError(status int, hdr http.Header, data []byte) *APIError {
+	e := &APIError{Status: status, RequestID: hdr.Get("x-cnc-request-id")}
+	var b apiError
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		_ = json.Unmarshal(trimmed, &b)
+	} else {
+		_ = xml.Unmarshal(trimmed, &b)
+	}
+	e.Code, e.Message = b.Code, b.Message
+	if e.Code == "" && e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	return e
+}
+
+// Upload is what add and modify send: PEMs in clear, encrypted per request.
+type Upload struct {
+	Name, Comment          string
+	CertPEM, KeyPEM, Chain []byte
+}
+
+func (u Upload) body(date string) ([]byte, error) {
+	r := certRequest{
+		Name: u.Name, Comment: u.Comment, Algorithm: "des",
+		Cert: encrypt(u.CertPEM, date), Key: encrypt(u.KeyPEM, date),
+	}
+	if len(u.Chain) > 0 {
+		r.Chain = encrypt(u.Chain, date)
+	}
+	out, err := xml.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), out...), nil
+}
+
+// List returns every certificate of the account (the v1 list has no paging).
+func (c *Client) List(ctx context.Context) ([]Certificate, error) {
+	_, data, err := c.do(ctx, http.MethodGet, "/api/ssl/certificate", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	var l certList
+	if err := xml.Unmarshal(data, &l); err != nil {
+		return nil, fmt.Errorf("read the certificate list: %w", err)
+	}
+	return l.Items, nil
+}
+
+// Add uploads a new certificate and returns its id, taken from Location.
+func (c *Client) Add(ctx context.Context, u Upload) (string, error) {
+	hdr, _, err := c.do(ctx, http.MethodPost, "/api/ssl/certificate", u.body, false)
+	if err != nil {
+		return "", err
+	}
+	loc := hdr.Get("Location")
+	if loc == "" {
+		return "", errors.New("add: the answer has no Location header, so the new certificate's id is unknown")
+	}
+	if parsed, err := url.Parse(loc); err == nil {
+		loc = parsed.Path
+	}
+	return path.Base(loc), nil
+}
+
+// Modify replaces a certificate (PUT); sending the same content twice is
+// harmless, so it is retried.
+func (c *Client) Modify(ctx context.Context, id string, u Upload) error {
+	_, _, err := c.do(ctx, http.MethodPut, "/api/ssl/certificate/"+url.PathEscape(id), u.body, true)
+	return err
+}
+
+// Delete removes a certificate; one already gone counts as deleted.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	_, _, err := c.do(ctx, http.MethodDelete, "/api/ssl/certificate/"+url.PathEscape(id), nil, true)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,311 @@
+// Package quantil keeps SSL certificates on the QUANTIL CDN in line with the
+// inventory, through the legacy XML API (/api/ssl/certificate), and deploys
+// certificates that Markmonitor orders issue.
+//
+// Live state is one list request per run. Certificates are matched by name
+// (unique per account) and compared by serial, expiry and names; key
+// material is read only when a change is applied, and never appears in a
+// plan.
+package quantil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/certsync/certsync/internal/apply"
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/redact"
+)
+
+// Name is the vendor's key.
+const Name = "quantil"
+
+// Kind is the only object kind.
+const Kind = "certificate"
+
+// Capabilities: add, modify and (only when asked) delete.
+var Capabilities = map[string][]diff.Action{Kind: {diff.Create, diff.Update, diff.Delete}}
+
+// ErrConfig means required settings are missing.
+var ErrConfig = errors.New("missing QUANTIL settings")
+
+// Deps are what the vendor borrows from the program.
+type Deps struct {
+	HTTP     *http.Client
+	Log      *slog.Logger
+	Redactor *redact.Redactor
+	Now      func() time.Time
+}
+
+// Vendor implements the QUANTIL side of plan and apply.
+type Vendor struct {
+	client *Client
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New checks the configuration and builds the vendor. It sends nothing.
+func New(cfg Config, d Deps) (*Vendor, error) {
+	if m := cfg.Missing(); len(m) > 0 {
+		return nil, fmt.Errorf("%w: set %s", ErrConfig, strings.Join(m, ", "))
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Vendor{client: NewClient(cfg, d.HTTP, d.Log, d.Redactor, d.Now), log: d.Log, now: d.Now}, nil
+}
+
+// Client returns the API client.
+func (v *Vendor) Client() *Client { return v.client }
+
+// Keys of a change: where the PEMs come from (never the PEMs themselves).
+const (
+	kCertFile  = "certificate_file"
+	kCertEnv   = "certificate_env"
+	kChainFile = "chain_file"
+	kChainEnv  = "chain_env"
+	kKeyFile   = "key_file"
+	kKeyEnv    = "key_env"
+	kName      = "name"
+	kComment   = "comment"
+	// kExpect is the serial the plan showed: applying refuses another one.
+	kExpect = "expect_serial"
+	// kReplaces is the serial on the CDN when the new one comes from an
+	// order still to be applied in this run: if the order produced nothing
+	// new, the change waits.
+	kReplaces = "replaces_serial"
+	kOrder    = "order"
+)
+
+// orderAddress is the address of the Markmonitor order a certificate comes
+// from: core data shared by both vendors, not an import of the other vendor.
+func orderAddress(name string) diff.Address {
+	return diff.Address{Vendor: "markmonitor", Kind: "order", Name: name}
+}
+
+// Observe is ObserveAfter with no upstream pairs.
+func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
+	return v.ObserveAfter(ctx, inv, nil)
+}
+
+// ObserveAfter lists the CDN's certificates once and returns one pair per
+// inventory certificate. upstream are the other vendors' pairs: an order
+// with a planned change may write a new certificate in this run, so the CDN
+// change is planned after it.
+func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream []diff.Pair) ([]diff.Pair, error) {
+	if inv.Quantil == nil || len(inv.Quantil.Certificates) == 0 {
+		return nil, nil
+	}
+	live, err := v.client.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list certificates: %w", err)
+	}
+	byName := map[string]*Certificate{}
+	for i := range live {
+		byName[live[i].Name] = &live[i]
+	}
+	up := map[diff.Address]diff.Pair{}
+	for _, p := range upstream {
+		up[p.Address] = p
+	}
+	var pairs []diff.Pair
+	for i := range inv.Quantil.Certificates {
+		want := &inv.Quantil.Certificates[i]
+		p, err := v.pair(inv, want, byName[want.Name.Value], up)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, p)
+	}
+	return pairs, nil
+}
+
+func address(name string) diff.Address { return diff.Address{Vendor: Name, Kind: Kind, Name: name} }
+
+func liveObject(c *Certificate, comment bool) *diff.Object {
+	obj := &diff.Object{ID: c.ID, Fields: []diff.Field{{Name: "serial", Value: c.serial()}}}
+	if t, ok := c.expires(); ok {
+		obj.Fields = append(obj.Fields, diff.Field{Name: "expires", Value: t.Format(time.RFC3339)})
+	}
+	if comment {
+		obj.Fields = append(obj.Fields, diff.Field{Name: "comment", Value: c.Comment})
+	}
+	return obj
+}
+
+func certNames(b *inventory.QBundle) []string {
+	names := slices.Clone(b.Leaf.DNSNames)
+	if len(names) == 0 && b.Leaf.Subject.CommonName != "" {
+		names = []string{b.Leaf.Subject.CommonName}
+	}
+	for i := range names {
+		names[i] = strings.ToLower(names[i])
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, live *Certificate, up map[diff.Address]diff.Pair) (diff.Pair, error) {
+	name := want.Name.Value
+	p := diff.Pair{Address: address(name)}
+	if want.State.Value == "absent" {
+		p.Absent = true
+		if live != nil {
+			p.Live = liveObject(live, false)
+			p.Desired = &diff.Object{Keys: map[string]string{kName: name}}
+			p.Notes = []string{"deleting cannot be undone; QUANTIL refuses to delete a certificate its domains still use"}
+		}
+		return p, nil
+	}
+	src := inv.Sources(want)
+	keys := map[string]string{
+		kName: name, kCertFile: src.Certificate.File, kCertEnv: src.Certificate.Env,
+		kChainFile: src.Chain.File, kChainEnv: src.Chain.Env, kKeyFile: src.Key.File, kKeyEnv: src.Key.Env,
+		kOrder: src.Order,
+	}
+	if want.Comment.Set {
+		keys[kComment] = want.Comment.Value
+	}
+	desired := &diff.Object{Keys: keys}
+	if live != nil {
+		p.Live = liveObject(live, want.Comment.Set)
+	}
+	var orderChange *diff.Pair
+	if src.Order != "" {
+		if op, ok := up[orderAddress(src.Order)]; ok && op.Action != "" && op.Action != diff.Cancel && op.Action != diff.Revoke {
+			orderChange = &op
+		}
+	}
+	b, err := inventory.LoadBundle(src, v.now())
+	switch {
+	case err == nil && orderChange == nil:
+		keys[kExpect] = fmt.Sprintf("%x", b.Leaf.SerialNumber)
+		// Serial and expiry identify the certificate; the expiry is compared
+		// only when the CDN states one it can be read from.
+		desired.Fields = []diff.Field{{Name: "serial", Value: keys[kExpect]}}
+		if _, ok := live.expiresIfAny(); live == nil || ok {
+			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: b.Leaf.NotAfter.UTC().Format(time.RFC3339)})
+		}
+		if live == nil {
+			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: certNames(b)})
+		}
+	case errors.Is(err, inventory.ErrSourceMissing) || err == nil && orderChange != nil:
+		if orderChange == nil {
+			msg := fmt.Sprintf("waiting: %v", err)
+			if src.Order != "" {
+				msg = fmt.Sprintf("waiting for %s to issue its certificate (%v)", orderAddress(src.Order), err)
+				if op, ok := up[orderAddress(src.Order)]; ok && len(op.Info) > 0 {
+					msg += ": " + op.Info[0]
+				}
+			}
+			p.Info = append(p.Info, msg)
+			if p.Live == nil {
+				p.Live = &diff.Object{} // nothing to compare yet; not a create
+			}
+			p.Desired = nil
+			return p, nil
+		}
+		// The order is changed in this run and may write a new certificate:
+		// deploy whatever it produces, after it.
+		from := fmt.Sprintf("(the certificate %s writes in this run)", orderChange.Address)
+		desired.Fields = []diff.Field{{Name: "serial", Value: from}}
+		if err == nil {
+			keys[kReplaces] = fmt.Sprintf("%x", b.Leaf.SerialNumber)
+		}
+		p.DependsOn = []diff.Address{orderChange.Address}
+		p.Desired = desired
+		if live != nil {
+			p.Action, p.Reason = diff.Update, fmt.Sprintf("%s %s in this run", orderChange.Address, orderChange.Action)
+		} else {
+			p.Action, p.Reason = diff.Create, fmt.Sprintf("not on the CDN; %s %s in this run", orderChange.Address, orderChange.Action)
+		}
+		p.Notes = append(p.Notes, "if the order does not issue a certificate in this run, this change waits for the next run")
+		return p, nil
+	default:
+		return diff.Pair{}, fmt.Errorf("%s: %w", p.Address, err)
+	}
+	if want.Comment.Set {
+		desired.Fields = append(desired.Fields, diff.Field{Name: "comment", Value: want.Comment.Value})
+	}
+	p.Desired = desired
+	if src.Order != "" && live == nil {
+		p.DependsOn = []diff.Address{orderAddress(src.Order)}
+	}
+	return p, nil
+}
+
+// Apply executes one change.
+func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	k := c.Keys
+	if c.Action == diff.Delete {
+		if err := v.client.Delete(ctx, c.LiveID); err != nil {
+			return apply.Outcome{}, err
+		}
+		return apply.Outcome{ID: c.LiveID}, nil
+	}
+	if c.Action != diff.Create && c.Action != diff.Update {
+		return apply.Outcome{}, fmt.Errorf("cannot %s a CDN certificate", c.Action)
+	}
+	src := inventory.QSources{
+		Certificate: inventory.PEMSource{File: k[kCertFile], Env: k[kCertEnv]},
+		Chain:       inventory.PEMSource{File: k[kChainFile], Env: k[kChainEnv]},
+		Key:         inventory.PEMSource{File: k[kKeyFile], Env: k[kKeyEnv]},
+	}
+	b, err := inventory.LoadBundle(src, v.now())
+	if errors.Is(err, inventory.ErrSourceMissing) && k[kOrder] != "" {
+		return apply.Outcome{}, fmt.Errorf("%s has not written its certificate yet: %w", orderAddress(k[kOrder]), apply.ErrNotReady)
+	}
+	if err != nil {
+		return apply.Outcome{}, err
+	}
+	serial := fmt.Sprintf("%x", b.Leaf.SerialNumber)
+	if e := k[kExpect]; e != "" && e != serial {
+		return apply.Outcome{}, fmt.Errorf("the certificate is now serial %s, not the %s the plan showed: make a new plan", serial, e)
+	}
+	if r := k[kReplaces]; r != "" && r == serial {
+		return apply.Outcome{}, fmt.Errorf("%s produced no new certificate in this run: %w", orderAddress(k[kOrder]), apply.ErrNotReady)
+	}
+	u := Upload{Name: k[kName], Comment: k[kComment], CertPEM: b.CertPEM, KeyPEM: b.KeyPEM, Chain: b.ChainPEM}
+	out := apply.Outcome{Messages: []string{fmt.Sprintf("serial %s, expires %s", serial, b.Leaf.NotAfter.UTC().Format("2006-01-02"))}}
+	if c.Action == diff.Update {
+		out.ID = c.LiveID
+		return out, v.client.Modify(ctx, c.LiveID, u)
+	}
+	id, err := v.client.Add(ctx, u)
+	if errors.Is(err, ErrAmbiguous) {
+		// Names are unique per account: if one exists now, it is ours.
+		list, lerr := v.client.List(ctx)
+		if lerr != nil {
+			return out, fmt.Errorf("%w; and listing to check failed: %v", err, lerr)
+		}
+		for _, lc := range list {
+			if lc.Name == u.Name {
+				out.ID = lc.ID
+				out.Messages = append(out.Messages, "the answer was lost, but the certificate was stored")
+				return out, nil
+			}
+		}
+		return out, fmt.Errorf("%w; it is not on the CDN, so nothing was stored: run certsync again", err)
+	}
+	out.ID = id
+	return out, err
+}
+
+// expiresIfAny is expires on a possibly nil certificate.
+func (c *Certificate) expiresIfAny() (time.Time, bool) {
+	if c == nil {
+		return time.Time{}, false
+	}
+	return c.expires()
+}
