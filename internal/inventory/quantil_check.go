@@ -44,6 +44,22 @@ func (s PEMSource) String() string {
 	return s.File
 }
 
+// BundleError says which of the three sources a problem is about.
+type BundleError struct {
+	// Field is "certificate", "chain" or "private_key".
+	Field string
+	Err   error
+}
+
+func (e *BundleError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause (ErrSourceMissing, for one).
+func (e *BundleError) Unwrap() error { return e.Err }
+
+func bundleErr(field string, format string, args ...any) error {
+	return &BundleError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
 // QBundle is a parsed certificate, chain and key.
 type QBundle struct {
 	Leaf  *x509.Certificate
@@ -61,40 +77,40 @@ func LoadBundle(s QSources, now time.Time) (*QBundle, error) {
 	var b QBundle
 	var err error
 	if b.CertPEM, err = s.Certificate.Read(); err != nil {
-		return nil, fmt.Errorf("certificate: %w", err)
+		return nil, bundleErr("certificate", "certificate: %w", err)
 	}
 	if b.Leaf, err = pemutil.Certificate(b.CertPEM); err != nil {
-		return nil, fmt.Errorf("certificate %s: %w", s.Certificate, err)
+		return nil, bundleErr("certificate", "certificate %s: %w", s.Certificate, err)
 	}
 	if b.KeyPEM, err = s.Key.Read(); err != nil {
-		return nil, fmt.Errorf("private key: %w", err)
+		return nil, bundleErr("private_key", "private key: %w", err)
 	}
 	if b.Key, err = pemutil.PrivateKey(b.KeyPEM); err != nil {
-		return nil, fmt.Errorf("private key %s: %w", s.Key, err)
+		return nil, bundleErr("private_key", "private key %s: %w", s.Key, err)
 	}
 	if s.Chain.File != "" || s.Chain.Env != "" {
 		if b.ChainPEM, err = s.Chain.Read(); err != nil {
-			return nil, fmt.Errorf("chain: %w", err)
+			return nil, bundleErr("chain", "chain: %w", err)
 		}
 		if b.Chain, err = pemutil.Certificates(b.ChainPEM); err != nil {
-			return nil, fmt.Errorf("chain %s: %w", s.Chain, err)
+			return nil, bundleErr("chain", "chain %s: %w", s.Chain, err)
 		}
 	}
 	if !samePublicKey(b.Leaf.PublicKey, b.Key.Public()) {
-		return nil, fmt.Errorf("the private key %s does not match the certificate %s", s.Key, s.Certificate)
+		return nil, bundleErr("private_key", "the private key %s does not match the certificate %s", s.Key, s.Certificate)
 	}
 	if k, ok := b.Key.Public().(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
-		return nil, fmt.Errorf("the private key %s is a %d-bit RSA key; QUANTIL needs at least 2048 bits", s.Key, k.N.BitLen())
+		return nil, bundleErr("private_key", "the private key %s is a %d-bit RSA key; QUANTIL needs at least 2048 bits", s.Key, k.N.BitLen())
 	}
 	prev := b.Leaf
 	for i, c := range b.Chain {
 		if err := prev.CheckSignatureFrom(c); err != nil {
-			return nil, fmt.Errorf("chain %s: certificate %d (%q) did not sign %q: the chain must go from the leaf's issuer towards the root", s.Chain, i+1, c.Subject.CommonName, prev.Subject.CommonName)
+			return nil, bundleErr("chain", "chain %s: certificate %d (%q) did not sign %q: the chain goes from the leaf's issuer towards the root", s.Chain, i+1, c.Subject.CommonName, prev.Subject.CommonName)
 		}
 		prev = c
 	}
 	if now.After(b.Leaf.NotAfter) {
-		return nil, fmt.Errorf("the certificate %s expired on %s", s.Certificate, b.Leaf.NotAfter.UTC().Format("2006-01-02"))
+		return nil, bundleErr("certificate", "the certificate %s expired on %s", s.Certificate, b.Leaf.NotAfter.UTC().Format("2006-01-02"))
 	}
 	return &b, nil
 }
@@ -175,15 +191,25 @@ func (q *Quantil) check(r *report, inv *Inventory) {
 		// issued, an environment variable only set where certsync runs) is
 		// fine offline; plan and apply need it.
 		_, err := LoadBundle(inv.Sources(c), time.Now())
-		if err != nil && !errors.Is(err, ErrSourceMissing) {
-			pos := c.Pos
-			switch {
-			case c.Certificate.Set:
-				pos = c.Certificate.Pos
-			case c.FromOrder.Set:
-				pos = c.FromOrder.Pos
+		var be *BundleError
+		if err != nil && !errors.Is(err, ErrSourceMissing) && errors.As(err, &be) {
+			field, env := c.Certificate, c.CertificateEnv
+			switch be.Field {
+			case "chain":
+				field, env = c.Chain, c.ChainEnv
+			case "private_key":
+				field, env = c.PrivateKey, c.PrivateKeyEnv
 			}
-			r.add(pos, path, "%v", err)
+			pos, at := c.Pos, path+"."+be.Field
+			switch {
+			case field.Set:
+				pos = field.Pos
+			case env.Set:
+				pos, at = env.Pos, path+"."+be.Field+"_env"
+			case c.FromOrder.Set:
+				pos, at = c.FromOrder.Pos, path+".from_order"
+			}
+			r.add(pos, at, "%s", be.Err)
 		}
 	}
 }
