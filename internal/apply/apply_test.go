@@ -653,4 +653,6 @@ func TestWaiting(t *testing.T) {
 
 type applierFunc func(context.Context, diff.Change) (apply.Outcome, error)
 
-func (f applierFunc) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error) { return f(ctx, c) }
+func (f applierFunc) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	return f(ctx, c)
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
+	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
 )
 
 // exampleCopy copies inventory.example.yaml and the test PKI it uses into a
@@ -210,7 +211,7 @@ func TestSandboxDemoConverges(t *testing.T) {
 		t.Fatalf("first plan exit %d, want 2:\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	res = r.run("apply", "--sandbox", "--auto-approve", "-i", example)
-	if res.code != ExitOK || !strings.Contains(res.stdout, "Apply complete: 6 ok, 0 failed, 0 skipped.") {
+	if res.code != ExitOK || !strings.Contains(res.stdout, "Apply complete: 7 ok, 0 failed, 0 skipped.") {
 		t.Fatalf("apply exit %d:\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	res = r.run("plan", "--sandbox", "-i", example, "--detailed-exitcode")
@@ -229,7 +230,7 @@ func TestPlanFormats(t *testing.T) {
 			Address, Action string
 		} `json:"changes"`
 	}
-	if err := json.Unmarshal([]byte(res.stdout), &p); err != nil || p.FormatVersion != 1 || len(p.Changes) != 6 || p.Changes[0].Action != "create" {
+	if err := json.Unmarshal([]byte(res.stdout), &p); err != nil || p.FormatVersion != 1 || len(p.Changes) != 7 || p.Changes[0].Action != "create" {
 		t.Fatalf("json plan: %v %+v\n%s", err, p, res.stdout)
 	}
 	res = r.run("plan", "--sandbox", "-i", example, "-o", "markdown")
@@ -262,8 +263,8 @@ func TestTargets(t *testing.T) {
 		t.Fatalf("targeted apply exit %d:\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	res = r.run("plan", "--sandbox", "-i", example, "-o", "json")
-	if n := strings.Count(res.stdout, `"action": "create"`); n != 4 {
-		t.Fatalf("after the targeted apply %d creates remain, want 4", n)
+	if n := strings.Count(res.stdout, `"action": "create"`); n != 5 {
+		t.Fatalf("after the targeted apply %d creates remain, want 5", n)
 	}
 	if res := r.run("plan", "--sandbox", "-i", example, "--target", "ccadb/intermediate/nope"); res.code != ExitError || !strings.Contains(res.stderr, "matches nothing") {
 		t.Fatalf("unknown target: exit %d %s", res.code, res.stderr)
@@ -306,7 +307,7 @@ func TestSavedPlanAndStaleRefusal(t *testing.T) {
 	if res := r.run("apply", planA, "--auto-approve"); res.code != ExitError || !strings.Contains(res.stderr, "with --sandbox") {
 		t.Fatalf("a sandbox plan applied without --sandbox: %d %s", res.code, res.stderr)
 	}
-	if res := r.run("apply", planA, "--sandbox", "--auto-approve"); res.code != ExitOK || !strings.Contains(res.stdout, "6 ok") {
+	if res := r.run("apply", planA, "--sandbox", "--auto-approve"); res.code != ExitOK || !strings.Contains(res.stdout, "7 ok") {
 		t.Fatalf("apply planA: %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	// planB was computed from the state before planA was applied.
@@ -343,6 +344,13 @@ func TestNoSecretsInOutput(t *testing.T) {
 	}
 	mmSrv := httptest.NewServer(mm)
 	defer mmSrv.Close()
+	const cdnKey = "cdn-api-key-secret-value"
+	cdn, err := quantilsim.New(quantilsim.Options{User: "cdn-user", APIKey: cdnKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdnSrv := httptest.NewServer(cdn)
+	defer cdnSrv.Close()
 	ct := &countingTransport{inner: http.DefaultTransport, keep: true}
 	r := newRunner(t)
 	r.http = &http.Client{Transport: ct}
@@ -352,6 +360,7 @@ func TestNoSecretsInOutput(t *testing.T) {
 		"CERTSYNC_CCADB_REQUEST_INTERVAL": "0s", "CERTSYNC_LOG_LEVEL": "debug",
 		"CERTSYNC_MARKMONITOR_URL": mmSrv.URL + "/certs/v1", "CERTSYNC_MARKMONITOR_AUTH_URL": mmSrv.URL + "/auth/v1",
 		"CERTSYNC_MARKMONITOR_API_KEY": mmKey, "CERTSYNC_MARKMONITOR_USERNAME": "mm-user", "CERTSYNC_MARKMONITOR_PASSWORD": mmPass,
+		"CERTSYNC_QUANTIL_URL": cdnSrv.URL, "CERTSYNC_QUANTIL_USER": "cdn-user", "CERTSYNC_QUANTIL_API_KEY": cdnKey,
 	} {
 		r.env[k] = v
 	}
@@ -379,7 +388,17 @@ func TestNoSecretsInOutput(t *testing.T) {
 	res = r.run("apply", "-i", example, "--auto-approve")
 	outputs = append(outputs, res.stdout, res.stderr)
 
-	secrets := []string{secret, refresh, mmKey, mmPass}
+	secrets := []string{secret, refresh, mmKey, mmPass, cdnKey}
+	// The private key the order generated must not appear either.
+	if key, err := os.ReadFile(filepath.Join(filepath.Dir(example), "out", "www.example.com.key")); err == nil {
+		for _, line := range strings.Split(string(key), "\n") {
+			if len(line) > 20 && !strings.HasPrefix(line, "-----") {
+				secrets = append(secrets, line)
+			}
+		}
+	} else {
+		t.Fatalf("the order's key was not generated: %v", err)
+	}
 	tokenRE := regexp.MustCompile(`"(?:access_token|token)"\s*:\s*"([^"]+)"`)
 	for _, s := range ct.seen {
 		if strings.HasPrefix(s, "Bearer ") {

@@ -18,6 +18,7 @@ import (
 	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
+	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
 )
 
 // The sandbox's connected app. These are not secrets: they only open the
@@ -29,6 +30,8 @@ const (
 	sandboxMMAPIKey     = "certsync-sandbox-api-key"
 	sandboxMMUser       = "certsync-sandbox"
 	sandboxMMPassword   = "certsync-sandbox-password"
+	sandboxQUser        = "certsync-sandbox"
+	sandboxQAPIKey      = "certsync-sandbox-quantil-key"
 )
 
 type sandboxOptions struct {
@@ -44,6 +47,7 @@ type sandboxServer struct {
 	base    string
 	ccadb   *ccadbsim.Server
 	mm      *mmsim.Server
+	cdn     *quantilsim.Server
 	refresh string
 	srv     *http.Server
 	ln      net.Listener
@@ -72,6 +76,13 @@ func startSandbox(_ context.Context, o sandboxOptions) (*sandboxServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the Markmonitor simulator: %w", err)
 	}
+	cdn, err := quantilsim.New(quantilsim.Options{
+		User: sandboxQUser, APIKey: sandboxQAPIKey,
+		StatePath: filepath.Join(o.stateDir, "quantil-sim.json"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the QUANTIL simulator: %w", err)
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -80,11 +91,13 @@ func startSandbox(_ context.Context, o sandboxOptions) (*sandboxServer, error) {
 	for _, prefix := range []string{"/certs/", "/cert/", "/auth/", "/v1/", "/api/"} {
 		mux.Handle(prefix, mm) // the simulators' routes do not overlap
 	}
+	mux.Handle("/api/ssl/", cdn)
 	mux.Handle("/", cc)
 	sb := &sandboxServer{
 		base:    "http://" + ln.Addr().String(),
 		ccadb:   cc,
 		mm:      mm,
+		cdn:     cdn,
 		refresh: cc.NewRefreshToken(),
 		srv:     &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
 		ln:      ln,
@@ -132,6 +145,9 @@ func (s *sandboxServer) config(c vendors.Config) vendors.Config {
 	c.Markmonitor.APIKey = sandboxMMAPIKey
 	c.Markmonitor.Username = sandboxMMUser
 	c.Markmonitor.Password = sandboxMMPassword
+	c.Quantil.URL = s.base
+	c.Quantil.User = sandboxQUser
+	c.Quantil.APIKey = sandboxQAPIKey
 	return c
 }
 
@@ -194,6 +210,9 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_API_KEY=%s\n", c.Markmonitor.APIKey)
 	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_USERNAME=%s\n", c.Markmonitor.Username)
 	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_PASSWORD=%s\n", c.Markmonitor.Password)
+	fmt.Fprintf(w, "export CERTSYNC_QUANTIL_URL=%s\n", c.Quantil.URL)
+	fmt.Fprintf(w, "export CERTSYNC_QUANTIL_USER=%s\n", c.Quantil.User)
+	fmt.Fprintf(w, "export CERTSYNC_QUANTIL_API_KEY=%s\n", c.Quantil.APIKey)
 	a.log.Info("sandbox serving; stop with Ctrl-C", "url", sb.base, "state", *dir)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

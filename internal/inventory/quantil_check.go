@@ -123,7 +123,6 @@ func samePublicKey(a, b any) bool {
 	return false
 }
 
-
 func (q *Quantil) check(r *report, inv *Inventory) {
 	names := map[string]bool{}
 	for i := range q.Certificates {

@@ -1,0 +1,235 @@
+package vendors_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certsync/certsync/internal/apply"
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/pemutil"
+	"github.com/certsync/certsync/internal/vendors"
+	"github.com/certsync/certsync/internal/vendors/markmonitor"
+	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
+	"github.com/certsync/certsync/internal/vendors/quantil"
+	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
+)
+
+// clock is shared by both simulators and both vendors.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+	c.Advance(d)
+	return ctx.Err()
+}
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+const pipelineInventory = `markmonitor:
+  organizations:
+    - name: Example Inc.
+      address1: 1 Example Way
+      city: Boise
+      state: Idaho
+      country: US
+      zipcode: "83702"
+      phone: "+1 208 555 0100"
+      contacts:
+        - email: pki@example.com
+          first_name: Pat
+          last_name: Example
+          job_title: PKI Lead
+          phone: "+1 208 555 0101"
+          types: [ORGANIZATION_CONTACT]
+  orders:
+    - name: www
+      organization: Example Inc.
+      cert_type: SSL_OV_BASIC
+      common_name: www.example.com
+      private_key: keys/www.key
+      key_type: ecdsa-p256
+      dcv_method: DNS_TXT_TOKEN
+      renew_before: 30d
+      output:
+        certificate: out/www.crt
+        chain: out/www.chain.pem
+quantil:
+  certificates:
+    - name: www.example.com
+      from_order: www
+`
+
+type pipeline struct {
+	t     *testing.T
+	clock *clock
+	mm    *mmsim.Server
+	cdn   *quantilsim.Server
+	inv   *inventory.Inventory
+	mmV   *markmonitor.Vendor
+	cdnV  *quantil.Vendor
+}
+
+func newPipeline(t *testing.T, o mmsim.Options) *pipeline {
+	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	o.APIKey, o.Username, o.Password, o.Now = "k-0123456789", "u", "p-secret", c.Now
+	mm, err := mmsim.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdn, err := quantilsim.New(quantilsim.Options{User: "cdn", APIKey: "cdn-key", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mmSrv, cdnSrv := httptest.NewServer(mm), httptest.NewServer(cdn)
+	t.Cleanup(mmSrv.Close)
+	t.Cleanup(cdnSrv.Close)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "inventory.yaml"), []byte(pipelineInventory), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load(filepath.Join(dir, "inventory.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	mmV, err := markmonitor.New(markmonitor.Config{URL: mmSrv.URL + "/certs/v1", AuthURL: mmSrv.URL + "/auth/v1", APIKey: o.APIKey, Username: o.Username, Password: o.Password},
+		markmonitor.Deps{Log: log, Clock: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdnV, err := quantil.New(quantil.Config{URL: cdnSrv.URL, User: "cdn", APIKey: "cdn-key"}, quantil.Deps{Log: log, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline{t: t, clock: c, mm: mm, cdn: cdn, inv: inv, mmV: mmV, cdnV: cdnV}
+}
+
+// plan observes like the CLI: Markmonitor first, then QUANTIL with its pairs.
+func (p *pipeline) plan() *diff.Plan {
+	p.t.Helper()
+	ctx := context.Background()
+	up, err := p.mmV.Observe(ctx, p.inv)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var _ vendors.Downstream = p.cdnV
+	down, err := p.cdnV.ObserveAfter(ctx, p.inv, up)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return diff.Compute(append(up, down...), p.clock.Now())
+}
+
+func (p *pipeline) apply(pl *diff.Plan) *apply.Report {
+	p.t.Helper()
+	return apply.Run(context.Background(), pl, map[string]apply.Applier{markmonitor.Name: p.mmV, quantil.Name: p.cdnV}, apply.Options{})
+}
+
+func actions(pl *diff.Plan) string {
+	var s []string
+	for _, c := range pl.Changes {
+		s = append(s, fmt.Sprintf("%s %s", c.Action, c.Address))
+	}
+	return strings.Join(s, "; ")
+}
+
+func (p *pipeline) orderSerial() string {
+	p.t.Helper()
+	data, err := os.ReadFile(filepath.Join(p.inv.Dir, "out/www.crt"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	c, err := pemutil.Certificate(data)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", c.SerialNumber)
+}
+
+// Order -> certificate file -> CDN in one apply; the renewal rolls out to
+// the CDN by itself; the next plans are clean.
+func TestOrderToCDNPipeline(t *testing.T) {
+	p := newPipeline(t, mmsim.Options{Validity: 90 * 24 * time.Hour})
+	pl := p.plan()
+	want := "create markmonitor/organization/Example Inc.; create markmonitor/order/www; create quantil/certificate/www.example.com"
+	if got := actions(pl); got != want {
+		t.Fatalf("first plan: %s\nwant %s", got, want)
+	}
+	if dep := pl.Changes[2].DependsOn; len(dep) != 1 || dep[0].String() != "markmonitor/order/www" {
+		t.Fatalf("the CDN change depends on %v", dep)
+	}
+	rep := p.apply(pl)
+	if !rep.OK() || rep.Count(apply.OK) != 3 {
+		t.Fatalf("apply: %+v", rep.Results)
+	}
+	certs := p.cdn.Certificates()
+	if len(certs) != 1 || certs[0].Serial != p.orderSerial() {
+		t.Fatalf("the CDN holds %+v, want the order's serial %s", certs, p.orderSerial())
+	}
+	if pl := p.plan(); !pl.Empty() {
+		t.Fatalf("second plan: %s", actions(pl))
+	}
+
+	p.clock.Advance(75 * 24 * time.Hour) // inside the 30-day window
+	pl = p.plan()
+	if got := actions(pl); got != "renew markmonitor/order/www; update quantil/certificate/www.example.com" {
+		t.Fatalf("renewal plan: %s", got)
+	}
+	old := certs[0].Serial
+	if rep := p.apply(pl); !rep.OK() || rep.Count(apply.OK) != 2 {
+		t.Fatalf("renewal apply: %+v", rep.Results)
+	}
+	certs = p.cdn.Certificates()
+	if len(certs) != 1 || certs[0].Serial == old || certs[0].Serial != p.orderSerial() {
+		t.Fatalf("after renewal the CDN holds serial %s (old %s, order %s)", certs[0].Serial, old, p.orderSerial())
+	}
+	if pl := p.plan(); !pl.Empty() {
+		t.Fatalf("plan after renewal: %s", actions(pl))
+	}
+}
+
+// While the order is pending the CDN certificate waits, with the order's
+// status; the run is not a failure.
+func TestCDNWaitsForPendingOrder(t *testing.T) {
+	p := newPipeline(t, mmsim.Options{HoldPending: true})
+	rep := p.apply(p.plan())
+	if !rep.OK() {
+		t.Fatalf("apply with a pending order failed: %+v", rep.Results)
+	}
+	var cdn apply.Result
+	for _, r := range rep.Results {
+		if r.Address.Vendor == quantil.Name {
+			cdn = r
+		}
+	}
+	if cdn.Status != apply.Waiting {
+		t.Fatalf("the CDN change is %s (%s), want waiting", cdn.Status, cdn.Error)
+	}
+	pl := p.plan()
+	if !pl.Empty() {
+		t.Fatalf("plan while pending: %s", actions(pl))
+	}
+	var msg string
+	for _, in := range pl.Info {
+		if in.Address.Vendor == quantil.Name {
+			msg = in.Message
+		}
+	}
+	if !strings.Contains(msg, "waiting for markmonitor/order/www") || !strings.Contains(msg, "DIGI_PENDING") {
+		t.Fatalf("CDN info = %q, want waiting with the order's status", msg)
+	}
+	if n := len(p.cdn.Certificates()); n != 0 {
+		t.Fatalf("%d certificates on the CDN before issuance", n)
+	}
+}

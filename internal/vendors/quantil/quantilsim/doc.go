@@ -1,0 +1,82 @@
+// Package quantilsim simulates the QUANTIL (CDNetworks / Wangsu) legacy XML
+// SSL-certificate API, so that certsync's QUANTIL client, the CLI and the
+// vendor's own curl/openssl reference script (seed 002, "Modify SSL
+// Certificate") run offline. The contract is seed 002 as completed and
+// corrected by shared/vendor-notes/quantil.md.
+//
+// Routes, all under CertificatePath:
+//
+//	POST   /api/ssl/certificate       add     202, Location: <base>/api/ssl/certificate/<id>
+//	GET    /api/ssl/certificate       list    200, <ssl-certificates> (no paging)
+//	GET    /api/ssl/certificate/{id}  view    200, <ssl-certificate>
+//	PUT    /api/ssl/certificate/{id}  modify  200, <response><message>success</message></response>
+//	DELETE /api/ssl/certificate/{id}  delete  200, the same success body
+//
+// Add answers the same success body as modify and delete, besides Location.
+//
+// Authentication (auth.go): Basic user:base64(HMAC-SHA1(apiKey, date)) where
+// date is the raw x-cnc-date header if present, else the raw Date header. The
+// date is parsed leniently (RFC 1123, optional weekday, zone abbreviations
+// such as GMT, UTC, PDT, CST, or numeric offsets; ambiguous abbreviations are
+// tried with every meaning) only to check that it lies within
+// Options.ClockSkew of the clock. The same raw string keys the DES fields
+// (crypto.go): key and IV are the ASCII of md5hex(date)[0:8] and [24:32],
+// DES-CBC, PKCS#5, base64 in which all whitespace is ignored, because the
+// seed script's eval turns openssl's line wraps into spaces.
+//
+// Responses are XML (Content-Type ContentTypeXML) when Accept mentions xml,
+// JSON otherwise, the documented default. Every response, injected faults
+// included, carries a unique numeric x-cnc-request-id and Server:
+// WS-web-server. Errors are
+// <response><code>…</code><message>…</message></response>, or
+// {"code":…,"message":…} in JSON.
+//
+// List and view items carry both generations of field names (vendor notes
+// §4.2) and never key material: certificate-id, name, comment,
+// expiration-date, serial-number, common-names/common-name, share-ssl
+// (always false), certificate-validity-from, certificate-validity-to,
+// certificate-update-time (view only), certificate-serial,
+// certificate-issuer, crt-md5, key-md5, ca-md5 (left out when there is no
+// chain), dns-names/dns-name. The JSON list is {"ssl-certificate":[…]}; a
+// JSON view is the bare object; lists of names are JSON arrays of strings.
+//
+// Invented where the documents are silent (the rest is documented):
+//
+//   - Error codes other than InvalidCertificate and NoSuchSsl, and all
+//     statuses but their 403 and 404: see the Code* constants in errors.go
+//     (AuthFailure and InvalidDate 401, MalformedXML, InvalidName,
+//     InvalidAlgorithm and UnsupportedAlgorithm 400, NameAlreadyExists 409,
+//     NotFound 404, MethodNotAllowed 405, RequestEntityTooLarge 413,
+//     InternalError 500). Details follow the documented messages after a
+//     space.
+//   - Dates in responses use TimeLayout in CST (UTC+8), the documented form
+//     of certificate-validity-*; expiration-date (format undocumented) uses
+//     it too and equals certificate-validity-to. serial-number equals
+//     certificate-serial (lower-case hex). common-names lists the subject CN
+//     then the other DNS SANs, as <common-name> children. The md5 fields are
+//     lower-case hex of the PEM texts as uploaded (decrypted), so a client
+//     can tell whether its certificate is already there. certificate-issuer
+//     is the issuer DN as Go prints it.
+//   - The certificate rules in certs.go (single leaf, key match, RSA >= 2048
+//     bits, EC P-256/P-384 only, expired refused, chain optional but must
+//     sign the leaf in order) and the modify rules on Server.modify
+//     (name/comment optional; certificate and key together; an omitted chain
+//     is removed; a body with neither is a rename).
+//   - Names are trimmed, required on add, unique per account (exact,
+//     case-sensitive comparison). ssl-key-id and csr-id are accepted and
+//     ignored. An element sent twice is MalformedXML. algorithm must be
+//     exactly des (surrounding blanks ignored; DES is refused).
+//   - Paths outside CertificatePath answer 404 NotFound before
+//     authentication; everything under it is authenticated first.
+//   - The X-Time-Zone header of the newer API is not honoured: response
+//     dates are always CST.
+//   - Ids are decimal, from FirstID up, never reused; an id that is not a
+//     canonical decimal number is NoSuchSsl.
+//   - Unknown Date zone abbreviations are InvalidDate; the window is
+//     DefaultClockSkew unless configured.
+//
+// Every request passes through a sim.Injector (Server.Faults) first, for
+// latency, injected failures and request counts. State lives in memory and,
+// with Options.StatePath, in a 0600 JSON file rewritten atomically after
+// every change.
+package quantilsim
