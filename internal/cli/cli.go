@@ -52,6 +52,7 @@ type app struct {
 	stdout   io.Writer // redacted
 	stderr   io.Writer // redacted
 	now      func() time.Time
+	command  string // the subcommand, for the lock's holder line
 }
 
 const usage = `certsync makes certificate vendors match a YAML inventory.
@@ -97,6 +98,7 @@ func Main(ctx context.Context, args []string, sys IO) int {
 		return ExitError
 	}
 	cmd, rest := args[0], args[1:]
+	a.command = cmd
 	var code int
 	switch cmd {
 	case "validate":

@@ -74,7 +74,7 @@ func (a *app) makePlan(ctx context.Context, file string, sandbox bool, targets [
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.open(ctx, inv, sandbox)
+	s, err := a.open(ctx, inv, sandbox, false)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return ExitError, err
 	}
-	s, err := a.open(ctx, inv, *sandbox)
+	s, err := a.open(ctx, inv, *sandbox, true)
 	if err != nil {
 		return ExitError, err
 	}
@@ -192,7 +192,7 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (
 	if err != nil {
 		return ExitError, err
 	}
-	s, err := a.open(ctx, inv, sandbox)
+	s, err := a.open(ctx, inv, sandbox, true)
 	if err != nil {
 		return ExitError, err
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
@@ -25,6 +26,9 @@ type Config struct {
 	StateDir string `env:"STATE_DIR, default=.certsync"`
 	// Concurrency bounds how many changes apply runs at once.
 	Concurrency int `env:"CONCURRENCY, default=4"`
+	// SandboxLatency slows every simulator request, to see (and test) what a
+	// slow vendor does to a run.
+	SandboxLatency time.Duration `env:"SANDBOX_LATENCY"`
 
 	Vendors vendors.Config
 }

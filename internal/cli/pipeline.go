@@ -10,6 +10,7 @@ import (
 
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/lock"
 	"github.com/certsync/certsync/internal/vendors"
 )
 
@@ -38,28 +39,43 @@ func (a *app) loadInventory(path string) (*inventory.Inventory, error) {
 type session struct {
 	entries map[string]vendors.Entry
 	vendors map[string]vendors.Vendor
-	close   func()
+	// closers run in reverse order: the sandbox stops before the lock goes.
+	closers []func()
 }
 
 func (s *session) Close() {
-	if s.close != nil {
-		s.close()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
 	}
+	s.closers = nil
 }
 
 // open builds the vendors the inventory needs. Missing credentials are an
 // error here, before any request.
-func (a *app) open(ctx context.Context, inv *inventory.Inventory, sandbox bool) (*session, error) {
+//
+// write says whether the run may change anything: then it takes the state
+// directory's lock first, so that two applies (a cron line and a person)
+// never run at once. Plans against the sandbox take it too, since the
+// in-process simulators write their state files.
+func (a *app) open(ctx context.Context, inv *inventory.Inventory, sandbox, write bool) (*session, error) {
 	cfg := a.cfg.Vendors
 	s := &session{entries: map[string]vendors.Entry{}, vendors: map[string]vendors.Vendor{}}
-	if sandbox {
-		sb, err := startSandbox(ctx, sandboxOptions{stateDir: vendors.StatePath(a.cfg.StateDir, true), inv: inv, log: a.log})
+	if write || sandbox {
+		l, err := lock.Acquire(vendors.StatePath(a.cfg.StateDir, sandbox), "certsync "+a.command)
 		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, l.Release)
+	}
+	if sandbox {
+		sb, err := startSandbox(ctx, sandboxOptions{stateDir: vendors.StatePath(a.cfg.StateDir, true), inv: inv, log: a.log, latency: a.cfg.SandboxLatency})
+		if err != nil {
+			s.Close()
 			return nil, err
 		}
 		cfg = sb.config(cfg)
 		a.redactor.Add(sb.secrets()...)
-		s.close = sb.Close
+		s.closers = append(s.closers, sb.Close)
 	}
 	deps := vendors.Deps{HTTP: a.io.HTTP, Log: a.log, Redactor: a.redactor, StateDir: vendors.StatePath(a.cfg.StateDir, sandbox)}
 	var errs []string

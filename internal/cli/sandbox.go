@@ -36,6 +36,7 @@ const (
 
 type sandboxOptions struct {
 	stateDir string
+	latency  time.Duration
 	listen   string
 	inv      *inventory.Inventory // roots its intermediates name are pre-registered
 	log      *slog.Logger
@@ -86,6 +87,9 @@ func startSandbox(_ context.Context, o sandboxOptions) (*sandboxServer, error) {
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	for _, in := range []interface{ SetLatency(time.Duration) }{cc.Faults(), mm.Faults(), cdn.Faults()} {
+		in.SetLatency(o.latency)
 	}
 	mux := http.NewServeMux()
 	for _, prefix := range []string{"/certs/", "/cert/", "/auth/", "/v1/", "/api/"} {
@@ -190,7 +194,7 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 			return ExitError, err
 		}
 	}
-	sb, err := startSandbox(ctx, sandboxOptions{stateDir: *dir, listen: *listen, inv: inv, log: a.log})
+	sb, err := startSandbox(ctx, sandboxOptions{stateDir: *dir, listen: *listen, inv: inv, log: a.log, latency: a.cfg.SandboxLatency})
 	if err != nil {
 		return ExitError, err
 	}
