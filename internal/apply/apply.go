@@ -65,7 +65,15 @@ type Options struct {
 	// OnResult, if set, is called as each change ends (for progress logs).
 	// Calls may come from several goroutines but never at the same time.
 	OnResult func(Result)
+	// Stop, when closed, keeps every change that has not started from
+	// starting (it ends Skipped), while changes already running go on with
+	// ctx: a graceful shutdown lets in-flight vendor calls finish. Nil
+	// never stops.
+	Stop <-chan struct{}
 }
+
+// errStopped is the cause of changes that Stop kept from starting.
+var errStopped = errors.New("stopped before it started (shutting down)")
 
 // Report holds one Result per change, in plan order.
 type Report struct {
@@ -163,12 +171,23 @@ func Run(ctx context.Context, plan *diff.Plan, appliers map[string]Applier, opts
 				base.Status, base.Error = Skipped, "skipped: "+context.Cause(ctx).Error()
 				finish(i, base)
 				return
+			case <-opts.Stop:
+				base.Status, base.Error = Skipped, "skipped: "+errStopped.Error()
+				finish(i, base)
+				return
 			}
 			defer func() { <-sem }()
 			if ctx.Err() != nil { // cancelled while we waited for a slot
 				base.Status, base.Error = Skipped, "skipped: "+context.Cause(ctx).Error()
 				finish(i, base)
 				return
+			}
+			select {
+			case <-opts.Stop: // stopped while we waited for a slot
+				base.Status, base.Error = Skipped, "skipped: "+errStopped.Error()
+				finish(i, base)
+				return
+			default:
 			}
 			a, ok := appliers[c.Address.Vendor]
 			if !ok {

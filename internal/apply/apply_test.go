@@ -656,3 +656,36 @@ type applierFunc func(context.Context, diff.Change) (apply.Outcome, error)
 func (f applierFunc) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	return f(ctx, c)
 }
+
+// Stop keeps changes from starting but lets running ones finish with a live
+// context.
+func TestStopLetsInFlightFinish(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	stop := make(chan struct{})
+	var sawCancel atomic.Bool
+	wrap := applierFunc(func(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+		started <- struct{}{}
+		<-release
+		if ctx.Err() != nil {
+			sawCancel.Store(true)
+		}
+		return apply.Outcome{}, nil
+	})
+	p := plan(change("a"), change("b"), change("c"))
+	done := make(chan *apply.Report)
+	go func() {
+		done <- apply.Run(context.Background(), p, map[string]apply.Applier{"v": wrap}, apply.Options{Concurrency: 1, Stop: stop})
+	}()
+	<-started // "a" runs; "b" and "c" wait for the slot
+	close(stop)
+	close(release)
+	r := <-done
+	want := map[string]apply.Status{"a": apply.OK, "b": apply.Skipped, "c": apply.Skipped}
+	if d := cmp.Diff(want, statuses(r)); d != "" {
+		t.Fatalf("statuses (-want +got):\n%s", d)
+	}
+	if sawCancel.Load() {
+		t.Error("the in-flight change saw its context cancelled")
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 	"golang.org/x/term"
 
+	"github.com/certsync/certsync/internal/metrics"
 	"github.com/certsync/certsync/internal/redact"
 )
 
@@ -52,7 +53,8 @@ type app struct {
 	stdout   io.Writer // redacted
 	stderr   io.Writer // redacted
 	now      func() time.Time
-	command  string // the subcommand, for the lock's holder line
+	command  string           // the subcommand, for the lock's holder line
+	metrics  *metrics.Metrics // set in run mode
 }
 
 const usage = `certsync makes certificate vendors match a YAML inventory.
@@ -62,6 +64,7 @@ Usage:
   certsync plan     [-i FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode]
                     [--target KIND/NAME ...] [--sandbox]
   certsync apply    [-i FILE | PLANFILE] [--auto-approve] [--target KIND/NAME ...] [--sandbox]
+  certsync run      --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run]
   certsync sandbox  [--listen ADDR] [--state DIR] [-i FILE]
   certsync ccadb-login
   certsync version
@@ -107,6 +110,8 @@ func Main(ctx context.Context, args []string, sys IO) int {
 		code, err = a.plan(ctx, rest)
 	case "apply":
 		code, err = a.apply(ctx, rest)
+	case "run":
+		code, err = a.run(ctx, rest)
 	case "sandbox":
 		code, err = a.sandbox(ctx, rest)
 	case "ccadb-login":

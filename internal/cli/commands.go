@@ -270,6 +270,14 @@ func (a *app) confirm() (bool, error) {
 
 // execute runs the plan and prints one line per change and a summary.
 func (a *app) execute(ctx context.Context, s *session, plan *diff.Plan) (int, error) {
+	if !a.applyPlan(ctx, s, plan, nil).OK() {
+		return ExitError, errReported
+	}
+	return ExitOK, nil
+}
+
+// applyPlan runs the plan, printing one line per change and a summary.
+func (a *app) applyPlan(ctx context.Context, s *session, plan *diff.Plan, stop <-chan struct{}) *apply.Report {
 	appliers := map[string]apply.Applier{}
 	for name, v := range s.vendors {
 		appliers[name] = v
@@ -277,6 +285,7 @@ func (a *app) execute(ctx context.Context, s *session, plan *diff.Plan) (int, er
 	fmt.Fprintln(a.stdout)
 	rep := apply.Run(ctx, plan, appliers, apply.Options{
 		Concurrency: a.cfg.Concurrency,
+		Stop:        stop,
 		OnResult: func(r apply.Result) {
 			a.log.Info("change finished", "address", r.Address.String(), "action", string(r.Action), "status", string(r.Status), "duration", r.Duration)
 		},
@@ -295,8 +304,5 @@ func (a *app) execute(ctx context.Context, s *session, plan *diff.Plan) (int, er
 		}
 	}
 	fmt.Fprintln(a.stdout, rep.Summary())
-	if !rep.OK() {
-		return ExitError, errReported
-	}
-	return ExitOK, nil
+	return rep
 }

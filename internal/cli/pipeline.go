@@ -78,6 +78,9 @@ func (a *app) open(ctx context.Context, inv *inventory.Inventory, sandbox, write
 		s.closers = append(s.closers, sb.Close)
 	}
 	deps := vendors.Deps{HTTP: a.io.HTTP, Log: a.log, Redactor: a.redactor, StateDir: vendors.StatePath(a.cfg.StateDir, sandbox)}
+	if a.metrics != nil {
+		deps.Instrument = a.metrics.Transport
+	}
 	var errs []string
 	for _, e := range vendors.All() {
 		if !e.Used(inv) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
@@ -57,6 +58,23 @@ type Deps struct {
 	Redactor *redact.Redactor
 	// StateDir is where vendors keep what they must remember between runs.
 	StateDir string
+	// Instrument, if set, wraps each vendor's transport (metrics).
+	Instrument func(vendor string, rt http.RoundTripper) http.RoundTripper
+}
+
+// client returns the HTTP client a vendor uses: Deps.HTTP, instrumented.
+// Nil lets the vendor pick its own default.
+func (d Deps) client(vendor string) *http.Client {
+	if d.Instrument == nil {
+		return d.HTTP
+	}
+	c := &http.Client{Timeout: 2 * time.Minute}
+	if d.HTTP != nil {
+		copied := *d.HTTP
+		c = &copied
+	}
+	c.Transport = d.Instrument(vendor, c.Transport)
+	return c
 }
 
 // Entry describes one vendor.
@@ -83,7 +101,7 @@ func All() []Entry {
 				if err != nil {
 					return nil, err
 				}
-				return ccadb.New(c.CCADB, ccadb.Deps{HTTP: d.HTTP, Log: d.Log.With("vendor", ccadb.Name), Redactor: d.Redactor, State: st})
+				return ccadb.New(c.CCADB, ccadb.Deps{HTTP: d.client(ccadb.Name), Log: d.Log.With("vendor", ccadb.Name), Redactor: d.Redactor, State: st})
 			},
 		},
 		{
@@ -93,7 +111,7 @@ func All() []Entry {
 				return inv.Markmonitor != nil && (len(inv.Markmonitor.Organizations) > 0 || len(inv.Markmonitor.Orders) > 0)
 			},
 			New: func(c Config, d Deps) (Vendor, error) {
-				return markmonitor.New(c.Markmonitor, markmonitor.Deps{HTTP: d.HTTP, Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor})
+				return markmonitor.New(c.Markmonitor, markmonitor.Deps{HTTP: d.client(markmonitor.Name), Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor})
 			},
 		},
 		{
@@ -101,7 +119,7 @@ func All() []Entry {
 			Capabilities: quantil.Capabilities,
 			Used:         func(inv *inventory.Inventory) bool { return inv.Quantil != nil && len(inv.Quantil.Certificates) > 0 },
 			New: func(c Config, d Deps) (Vendor, error) {
-				return quantil.New(c.Quantil, quantil.Deps{HTTP: d.HTTP, Log: d.Log.With("vendor", quantil.Name), Redactor: d.Redactor})
+				return quantil.New(c.Quantil, quantil.Deps{HTTP: d.client(quantil.Name), Log: d.Log.With("vendor", quantil.Name), Redactor: d.Redactor})
 			},
 		},
 	}

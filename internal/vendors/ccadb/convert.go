@@ -1,6 +1,9 @@
 package ccadb
 
 import (
+	"strings"
+	"time"
+
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
@@ -66,7 +69,24 @@ func liveObject(id string, row reportRow, applied map[string]any) *diff.Object {
 		}
 		obj.Fields = append(obj.Fields, fl)
 	}
+	// Not a managed field (the inventory cannot set it): shown for metrics
+	// and never compared.
+	if t, ok := parseReportDate(row["Valid To (GMT)"]); ok {
+		obj.Fields = append(obj.Fields, diff.Field{Name: "expires", Value: t.Format(time.RFC3339)})
+	}
 	return obj
+}
+
+// parseReportDate reads the report's dates: V5 writes 2025-06-18, v2/v4
+// 2023.03.14, some a full timestamp.
+func parseReportDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, ".", "-"))
+	for _, f := range []string{time.DateOnly, time.RFC3339, time.DateTime} {
+		if t, err := time.Parse(f, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // requestBody builds an AddUpdateIntermediateCertAPI body carrying exactly

@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/certsync/certsync/internal/apply"
+	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/metrics"
+	"github.com/certsync/certsync/internal/schedule"
+	"github.com/certsync/certsync/internal/vendors"
+)
+
+// run is the long-running mode: plan (or apply, with --apply) on a cron
+// schedule, one run at a time, with /metrics and /healthz, until SIGTERM or
+// SIGINT. On the signal no new change starts; changes in flight get a grace
+// period to finish, then their calls are cancelled; files are only ever
+// replaced whole.
+func (a *app) run(ctx context.Context, args []string) (int, error) {
+	fs := a.flagSet("run")
+	spec := fs.String("schedule", "", `cron schedule, e.g. "0 */6 * * *" (six fields: seconds first)`)
+	file := fs.String("i", "", "inventory file")
+	doApply := fs.Bool("apply", false, "apply the plan (default: plan only, reporting drift)")
+	sandbox := fs.Bool("sandbox", false, "run against the built-in simulators")
+	addr := fs.String("metrics-addr", "", "serve /metrics and /healthz on this address, e.g. :9090")
+	noInitial := fs.Bool("no-initial-run", false, "wait for the first scheduled time instead of running at start")
+	grace := fs.Duration("grace", 30*time.Second, "how long in-flight changes may finish after SIGTERM")
+	if _, err := parseFlags(fs, args); err != nil {
+		return ExitError, errReported
+	}
+	if *spec == "" {
+		return ExitError, errors.New("run needs --schedule, e.g. --schedule \"0 */6 * * *\"")
+	}
+	var names []string
+	for _, e := range vendors.All() {
+		names = append(names, e.Name)
+	}
+	a.metrics = metrics.New(names)
+	health := &healthState{started: a.now()}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *addr != "" {
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return ExitError, fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", a.metrics.Handler())
+		mux.Handle("/healthz", health)
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+		a.log.Info("serving metrics", "addr", ln.Addr().String())
+	}
+	mode := "plan"
+	if *doApply {
+		mode = "apply"
+	}
+	a.log.Info("scheduler starting", "schedule", *spec, "mode", mode, "initial_run", !*noInitial)
+	err := schedule.Run(ctx, *spec, schedule.Options{Immediately: !*noInitial, StopTimeout: *grace + 5*time.Second}, func(jobCtx context.Context) {
+		// Calls use their own context: the job's ends at shutdown, which
+		// must stop new changes at once but give running ones a grace.
+		callCtx, cancel := context.WithCancel(context.WithoutCancel(jobCtx))
+		defer cancel()
+		stopCh := make(chan struct{})
+		go func() {
+			select {
+			case <-jobCtx.Done():
+				close(stopCh)
+				a.log.Warn("shutting down: no new change starts; waiting for changes in flight", "grace", *grace)
+				t := time.AfterFunc(*grace, cancel)
+				<-callCtx.Done()
+				t.Stop()
+			case <-callCtx.Done():
+			}
+		}()
+		result := a.runOnce(callCtx, stopCh, *file, *sandbox, *doApply)
+		health.record(result, a.now())
+	})
+	if errors.Is(err, schedule.ErrSchedule) {
+		return ExitError, err
+	}
+	a.log.Info("scheduler stopped")
+	return ExitOK, err
+}
+
+// runOnce is one scheduled run; it returns the result label.
+func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sandbox, doApply bool) string {
+	start := a.now()
+	result, summary := "ok", ""
+	defer func() {
+		took := a.now().Sub(start)
+		a.metrics.ObserveRun(result, took, a.now())
+		a.log.Info("run finished", "result", result, "duration", took, "summary", summary)
+	}()
+	inv, err := a.loadInventory(file)
+	if err != nil {
+		result, summary = "failed", "the inventory has problems"
+		return result
+	}
+	s, err := a.open(ctx, inv, sandbox, doApply)
+	if err != nil {
+		a.log.Error("run failed", "error", err)
+		result, summary = "failed", err.Error()
+		return result
+	}
+	defer s.Close()
+	plan, pairs, err := a.observe(ctx, s, inv)
+	if err != nil {
+		a.log.Error("run failed", "error", err)
+		result, summary = "failed", err.Error()
+		return result
+	}
+	plan.Sandbox = sandbox
+	for _, in := range plan.Info {
+		a.log.Info("needs attention", "address", in.Address.String(), "message", in.Message)
+	}
+	var rep *apply.Report
+	switch {
+	case plan.Empty():
+		summary = plan.Summary()
+	case !doApply:
+		result, summary = "changes_pending", plan.Summary()
+		for _, c := range plan.Changes {
+			a.log.Info("drift", "address", c.Address.String(), "action", string(c.Action), "reason", c.Reason)
+		}
+	default:
+		_ = diff.Text(a.stdout, plan, false)
+		rep = a.applyPlan(ctx, s, plan, stop)
+		summary = rep.Summary()
+		if !rep.OK() {
+			result = "failed"
+		}
+		// Look again: the metrics then show the state the apply left (new
+		// expiry dates) and what is still pending. Steady-state runs apply
+		// nothing and pay nothing for this.
+		if rep.Count(apply.OK) > 0 && ctx.Err() == nil {
+			if again, againPairs, err := a.observe(ctx, s, inv); err == nil {
+				plan, pairs = again, againPairs
+			}
+		}
+	}
+	a.metrics.ObservePlan(pairs, plan, rep)
+	return result
+}
+
+// healthState answers /healthz: alive, with the last run's result.
+type healthState struct {
+	mu      sync.Mutex
+	started time.Time
+	last    time.Time
+	result  string
+}
+
+func (h *healthState) record(result string, at time.Time) {
+	h.mu.Lock()
+	h.last, h.result = at, result
+	h.mu.Unlock()
+}
+
+// ServeHTTP answers 200 while the scheduler runs: a vendor outage must not
+// make Kubernetes restart the pod. The body says how the last run went.
+func (h *healthState) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	h.mu.Lock()
+	body := map[string]any{"status": "ok", "started": h.started.UTC().Format(time.RFC3339), "last_result": h.result}
+	if !h.last.IsZero() {
+		body["last_run"] = h.last.UTC().Format(time.RFC3339)
+	}
+	h.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}
