@@ -18,6 +18,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 	"golang.org/x/term"
 
+	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/metrics"
 	"github.com/certsync/certsync/internal/redact"
 )
@@ -67,6 +68,7 @@ Usage:
   certsync run      --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run]
   certsync sandbox  [--listen ADDR] [--state DIR] [-i FILE]
   certsync ccadb-login
+  certsync schema
   certsync version
 
 Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error,
@@ -116,6 +118,12 @@ func Main(ctx context.Context, args []string, sys IO) int {
 		code, err = a.sandbox(ctx, rest)
 	case "ccadb-login":
 		code, err = a.ccadbLogin(ctx, rest)
+	case "schema":
+		_, err = a.io.Stdout.Write(inventory.SchemaJSON())
+		if err != nil {
+			return ExitError
+		}
+		return ExitOK
 	case "version":
 		fmt.Fprintln(a.stdout, "certsync", Version)
 		return ExitOK
