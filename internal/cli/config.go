@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"reflect"
+	"sort"
 	"fmt"
 	"io"
 	"log/slog"
@@ -63,4 +65,35 @@ func newLogger(c *Config, w io.Writer, r *redact.Redactor) (*slog.Logger, error)
 		return slog.New(slog.NewJSONHandler(out, opts)), nil
 	}
 	return nil, fmt.Errorf("CERTSYNC_LOG_FORMAT=%q: want text or json", c.LogFormat)
+}
+
+// EnvNames lists every environment variable certsync reads, from the
+// Config struct's tags, so that deployment files can be checked against it.
+func EnvNames() []string {
+	var out []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("env")
+			name, opts, _ := strings.Cut(tag, ",")
+			name = strings.TrimSpace(name)
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+				p := prefix
+				for _, o := range strings.Split(opts, ",") {
+					if v, ok := strings.CutPrefix(strings.TrimSpace(o), "prefix="); ok {
+						p += v
+					}
+				}
+				walk(f.Type, p)
+				continue
+			}
+			if name != "" {
+				out = append(out, "CERTSYNC_"+prefix+name)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+	sort.Strings(out)
+	return out
 }

@@ -155,6 +155,28 @@ func (s *sandboxServer) config(c vendors.Config) vendors.Config {
 	return c
 }
 
+// env returns the CERTSYNC_* settings that point certsync at this sandbox,
+// as NAME=VALUE.
+func (s *sandboxServer) env() []string {
+	c := s.config(vendors.Config{})
+	return []string{
+		"CERTSYNC_CCADB_URL=" + c.CCADB.URL,
+		"CERTSYNC_CCADB_CLIENT_ID=" + c.CCADB.ClientID,
+		"CERTSYNC_CCADB_CLIENT_SECRET=" + c.CCADB.ClientSecret,
+		"CERTSYNC_CCADB_REFRESH_TOKEN=" + c.CCADB.RefreshToken,
+		"CERTSYNC_CCADB_REPORT_URL=" + c.CCADB.ReportURL,
+		"CERTSYNC_CCADB_REQUEST_INTERVAL=0s",
+		"CERTSYNC_MARKMONITOR_URL=" + c.Markmonitor.URL,
+		"CERTSYNC_MARKMONITOR_AUTH_URL=" + c.Markmonitor.AuthURL,
+		"CERTSYNC_MARKMONITOR_API_KEY=" + c.Markmonitor.APIKey,
+		"CERTSYNC_MARKMONITOR_USERNAME=" + c.Markmonitor.Username,
+		"CERTSYNC_MARKMONITOR_PASSWORD=" + c.Markmonitor.Password,
+		"CERTSYNC_QUANTIL_URL=" + c.Quantil.URL,
+		"CERTSYNC_QUANTIL_USER=" + c.Quantil.User,
+		"CERTSYNC_QUANTIL_API_KEY=" + c.Quantil.APIKey,
+	}
+}
+
 // secrets are the sandbox tokens; redacted like real ones, so that output
 // looks the same in both worlds.
 func (s *sandboxServer) secrets() []string { return []string{s.refresh} }
@@ -199,24 +221,11 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 		return ExitError, err
 	}
 	defer sb.Close()
-	c := sb.config(vendors.Config{})
 	// The sandbox's own credentials are printed on purpose: they open only
 	// the local simulators, and this is how other clients get them.
-	w := a.io.Stdout
-	fmt.Fprintf(w, "export CERTSYNC_CCADB_URL=%s\n", c.CCADB.URL)
-	fmt.Fprintf(w, "export CERTSYNC_CCADB_CLIENT_ID=%s\n", c.CCADB.ClientID)
-	fmt.Fprintf(w, "export CERTSYNC_CCADB_CLIENT_SECRET=%s\n", c.CCADB.ClientSecret)
-	fmt.Fprintf(w, "export CERTSYNC_CCADB_REFRESH_TOKEN=%s\n", c.CCADB.RefreshToken)
-	fmt.Fprintf(w, "export CERTSYNC_CCADB_REPORT_URL=%s\n", c.CCADB.ReportURL)
-	fmt.Fprintf(w, "export CERTSYNC_CCADB_REQUEST_INTERVAL=0s\n")
-	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_URL=%s\n", c.Markmonitor.URL)
-	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_AUTH_URL=%s\n", c.Markmonitor.AuthURL)
-	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_API_KEY=%s\n", c.Markmonitor.APIKey)
-	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_USERNAME=%s\n", c.Markmonitor.Username)
-	fmt.Fprintf(w, "export CERTSYNC_MARKMONITOR_PASSWORD=%s\n", c.Markmonitor.Password)
-	fmt.Fprintf(w, "export CERTSYNC_QUANTIL_URL=%s\n", c.Quantil.URL)
-	fmt.Fprintf(w, "export CERTSYNC_QUANTIL_USER=%s\n", c.Quantil.User)
-	fmt.Fprintf(w, "export CERTSYNC_QUANTIL_API_KEY=%s\n", c.Quantil.APIKey)
+	for _, kv := range sb.env() {
+		fmt.Fprintf(a.io.Stdout, "export %s\n", kv)
+	}
 	a.log.Info("sandbox serving; stop with Ctrl-C", "url", sb.base, "state", *dir)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
