@@ -2,11 +2,11 @@ package cli
 
 import (
 	"context"
-	"reflect"
-	"sort"
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
+	"sort"
 	"strings"
 	"time"
 

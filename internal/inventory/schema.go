@@ -69,19 +69,19 @@ var schemaRequired = map[string][]string{
 
 // schemaDocs describe the keys whose meaning is not obvious from the name.
 var schemaDocs = map[string]string{
-	"ccadb":                                "Intermediate-certificate records in the CCADB (AddUpdateIntermediateCertAPI).",
-	"ccadb.defaults":                       "Fields that apply to every intermediate that does not set them itself.",
-	"ccadb.intermediates[].name":           "Key in plans and --target (ccadb/intermediate/NAME). Default: the certificate's subject CN.",
-	"ccadb.intermediates[].certificate":    "PEM file (relative to the inventory) or inline PEM; one-line PEM accepted.",
-	"ccadb.intermediates[].parent":         "PEM of the certificate that signed it.",
+	"ccadb":                                  "Intermediate-certificate records in the CCADB (AddUpdateIntermediateCertAPI).",
+	"ccadb.defaults":                         "Fields that apply to every intermediate that does not set them itself.",
+	"ccadb.intermediates[].name":             "Key in plans and --target (ccadb/intermediate/NAME). Default: the certificate's subject CN.",
+	"ccadb.intermediates[].certificate":      "PEM file (relative to the inventory) or inline PEM; one-line PEM accepted.",
+	"ccadb.intermediates[].parent":           "PEM of the certificate that signed it.",
 	"ccadb.intermediates[].crls.partitioned": "JSONArrayofPartitionedCRLs: [] resets it, [\"\"] means not yet issuing.",
-	"markmonitor":                          "Markmonitor SSL Certs API: organizations with contacts, certificate orders.",
-	"markmonitor.orders[].private_key":     "Private key file certsync makes the CSR from; generated (mode 0600) when missing.",
-	"markmonitor.orders[].renew_before":    "How long before expiry to renew, e.g. 30d or 720h. Default: a third of the lifetime, 30 to 90 days.",
-	"markmonitor.orders[].state":           "present (default), or cancelled / revoked: only then does certsync cancel or revoke.",
-	"quantil":                              "SSL certificates on the QUANTIL CDN.",
-	"quantil.certificates[].from_order":    "A markmonitor.orders[] name: deploy its certificate, chain and key.",
-	"quantil.certificates[].state":         "present (default), or absent: only then does certsync delete it.",
+	"markmonitor":                            "Markmonitor SSL Certs API: organizations with contacts, certificate orders.",
+	"markmonitor.orders[].private_key":       "Private key file certsync makes the CSR from; generated (mode 0600) when missing.",
+	"markmonitor.orders[].renew_before":      "How long before expiry to renew, e.g. 30d or 720h. Default: a third of the lifetime, 30 to 90 days.",
+	"markmonitor.orders[].state":             "present (default), or cancelled / revoked: only then does certsync cancel or revoke.",
+	"quantil":                                "SSL certificates on the QUANTIL CDN.",
+	"quantil.certificates[].from_order":      "A markmonitor.orders[] name: deploy its certificate, chain and key.",
+	"quantil.certificates[].state":           "present (default), or absent: only then does certsync delete it.",
 }
 
 func schemaOf(t reflect.Type, path string) map[string]any {
