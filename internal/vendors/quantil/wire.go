@@ -2,7 +2,6 @@ package quantil
 
 import (
 	"encoding/xml"
-	"sort"
 	"strings"
 	"time"
 )
@@ -20,21 +19,13 @@ type certRequest struct {
 }
 
 // texts collects the text of every child element, whatever its name: the
-// child names of <common-names> are undocumented, <dns-names> uses <dns-name>.
+// child names of <common-names> are undocumented, <dns-names> uses
+// <dns-name>. certsync identifies certificates by serial; the names are
+// decoded so that a list with them parses, not compared.
 type texts struct {
 	Items []struct {
 		Text string `xml:",chardata"`
 	} `xml:",any"`
-}
-
-func (t texts) values() []string {
-	var out []string
-	for _, i := range t.Items {
-		if v := strings.TrimSpace(i.Text); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // Certificate is a certificate as the list and view show it. Both field
@@ -97,21 +88,6 @@ func parseTime(s string, zone *time.Location) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
-}
-
-// names returns the SANs (current generation) or the common names (2014),
-// lower case, sorted.
-func (c *Certificate) names() []string {
-	v := c.DNSNames.values()
-	if len(v) == 0 {
-		v = c.CommonNames.values()
-	}
-	out := make([]string, 0, len(v))
-	for _, n := range v {
-		out = append(out, strings.ToLower(n))
-	}
-	sort.Strings(out)
-	return out
 }
 
 // apiError is an error body: <response><code/><message/></response> (or any
