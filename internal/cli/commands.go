@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/atomicfile"
@@ -62,10 +65,22 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 		}
 		fmt.Fprintf(a.stderr, "Saved the plan to %s; apply it with: certsync apply %s\n", *out, *out)
 	}
+	if err := planErrors(plan); err != nil {
+		return ExitError, err
+	}
 	if *detailed && !plan.Empty() {
 		return ExitChanges, nil
 	}
 	return ExitOK, nil
+}
+
+// planErrors reports the items that could not be planned (the plan shows
+// them); the run fails, though every other item was planned or applied.
+func planErrors(p *diff.Plan) error {
+	if len(p.Errors) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d item(s) could not be planned (see above)", len(p.Errors))
 }
 
 // makePlan loads the inventory, reads live state and computes the plan.
@@ -160,14 +175,18 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 		return ExitError, err
 	}
 	if plan.Empty() {
-		return ExitOK, nil
+		return ExitOK, planErrors(plan)
 	}
 	if !*auto {
 		if ok, err := a.confirm(); !ok {
 			return ExitError, err
 		}
 	}
-	return a.execute(ctx, s, plan)
+	code, err := a.execute(ctx, s, plan)
+	if err == nil {
+		err = planErrors(plan)
+	}
+	return code, err
 }
 
 // applySaved applies a plan file after checking that the live state of every
@@ -197,11 +216,13 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (
 		return ExitError, err
 	}
 	defer s.Close()
-	_, pairs, err := a.observe(ctx, s, inv)
+	fresh, pairs, err := a.observe(ctx, s, inv)
 	if err != nil {
 		return ExitError, err
 	}
-	if stale := staleChanges(plan, pairs); len(stale) > 0 {
+	stale := staleChanges(plan, pairs)
+	stale = append(stale, unplanned(plan, fresh, s)...)
+	if len(stale) > 0 {
 		for _, msg := range stale {
 			fmt.Fprintln(a.stderr, msg)
 		}
@@ -245,6 +266,27 @@ func staleChanges(plan *diff.Plan, pairs []diff.Pair) []string {
 	return out
 }
 
+// unplanned lists saved changes that a plan made now would not hold, or
+// that their vendor cannot do: a saved plan is data from a file, and
+// nothing paid or irreversible runs unless certsync itself would plan it.
+func unplanned(saved, fresh *diff.Plan, s *session) []string {
+	now := map[diff.Address]diff.Action{}
+	for _, c := range fresh.Changes {
+		now[c.Address] = c.Action
+	}
+	var out []string
+	for _, c := range saved.Changes {
+		e, ok := s.entries[c.Address.Vendor]
+		switch {
+		case !ok || !e.Allowed(c.Address.Kind, c.Action):
+			out = append(out, fmt.Sprintf("%s: vendor %s cannot %s a %s", c.Address, c.Address.Vendor, c.Action, c.Address.Kind))
+		case now[c.Address] != c.Action:
+			out = append(out, fmt.Sprintf("%s: the saved plan says %s, a plan made now says %s", c.Address, c.Action, orNone(string(now[c.Address]))))
+		}
+	}
+	return out
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "absent"
@@ -268,9 +310,15 @@ func (a *app) confirm() (bool, error) {
 	return true, nil
 }
 
-// execute runs the plan and prints one line per change and a summary.
+// execute runs the plan and prints one line per change and a summary. On
+// SIGTERM or SIGINT no new change starts, and changes in flight get half a
+// minute to finish, as in run mode.
 func (a *app) execute(ctx context.Context, s *session, plan *diff.Plan) (int, error) {
-	if !a.applyPlan(ctx, s, plan, nil).OK() {
+	trigger, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	callCtx, stop, cancel := a.graceful(trigger, 30*time.Second)
+	defer cancel()
+	if !a.applyPlan(callCtx, s, plan, stop).OK() {
 		return ExitError, errReported
 	}
 	return ExitOK, nil

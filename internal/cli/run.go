@@ -72,22 +72,8 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 	}
 	a.log.Info("scheduler starting", "schedule", *spec, "mode", mode, "initial_run", !*noInitial)
 	err := schedule.Run(ctx, *spec, schedule.Options{Immediately: !*noInitial, StopTimeout: *grace + 5*time.Second}, func(jobCtx context.Context) {
-		// Calls use their own context: the job's ends at shutdown, which
-		// must stop new changes at once but give running ones a grace.
-		callCtx, cancel := context.WithCancel(context.WithoutCancel(jobCtx))
+		callCtx, stopCh, cancel := a.graceful(jobCtx, *grace)
 		defer cancel()
-		stopCh := make(chan struct{})
-		go func() {
-			select {
-			case <-jobCtx.Done():
-				close(stopCh)
-				a.log.Warn("shutting down: no new change starts; waiting for changes in flight", "grace", *grace)
-				t := time.AfterFunc(*grace, cancel)
-				<-callCtx.Done()
-				t.Stop()
-			case <-callCtx.Done():
-			}
-		}()
 		result := a.runOnce(callCtx, stopCh, *file, *sandbox, *doApply)
 		health.record(result, a.now())
 	})
@@ -126,6 +112,10 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		return result
 	}
 	plan.Sandbox = sandbox
+	for _, e := range plan.Errors {
+		a.log.Error("could not be planned", "address", e.Address.String(), "error", e.Message)
+		result = "failed"
+	}
 	for _, in := range plan.Info {
 		a.log.Info("needs attention", "address", in.Address.String(), "message", in.Message)
 	}
@@ -142,13 +132,13 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		_ = diff.Text(a.stdout, plan, false)
 		rep = a.applyPlan(ctx, s, plan, stop)
 		summary = rep.Summary()
-		if !rep.OK() {
+		if !rep.OK() || len(plan.Errors) > 0 {
 			result = "failed"
 		}
 		// Look again: the metrics then show the state the apply left (new
 		// expiry dates) and what is still pending. Steady-state runs apply
 		// nothing and pay nothing for this.
-		if rep.Count(apply.OK) > 0 && ctx.Err() == nil {
+		if rep.Count(apply.OK) > 0 && ctx.Err() == nil && !closed(stop) {
 			if again, againPairs, err := a.observe(ctx, s, inv); err == nil {
 				plan, pairs = again, againPairs
 			}
@@ -156,6 +146,36 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 	}
 	a.metrics.ObservePlan(pairs, plan, rep)
 	return result
+}
+
+// graceful splits shutdown in two: when trigger ends (a signal, the
+// scheduler stopping), stop closes at once so no new change starts, while
+// the returned context, which vendor calls use, lives on for grace so calls
+// in flight can finish; then it is cancelled too.
+func (a *app) graceful(trigger context.Context, grace time.Duration) (context.Context, <-chan struct{}, context.CancelFunc) {
+	callCtx, cancel := context.WithCancel(context.WithoutCancel(trigger))
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-trigger.Done():
+			close(stop)
+			a.log.Warn("shutting down: no new change starts; waiting for changes in flight", "grace", grace)
+			t := time.AfterFunc(grace, cancel)
+			<-callCtx.Done()
+			t.Stop()
+		case <-callCtx.Done():
+		}
+	}()
+	return callCtx, stop, cancel
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // healthState answers /healthz: alive, with the last run's result.

@@ -66,6 +66,10 @@ type Pair struct {
 	Notes []string
 	// Info is shown even when no change is needed.
 	Info []string
+	// Error, when set, means this item could not be planned; it gets no
+	// change and the plan carries the error, so one bad item never stops
+	// the others.
+	Error string
 }
 
 var valueEqual = cmpopts.EquateEmpty()
@@ -83,6 +87,10 @@ func Compute(pairs []Pair, now time.Time) *Plan {
 	for _, pr := range pairs {
 		for _, msg := range pr.Info {
 			p.Info = append(p.Info, Info{Address: pr.Address, Message: msg})
+		}
+		if pr.Error != "" {
+			p.Errors = append(p.Errors, Info{Address: pr.Address, Message: pr.Error})
+			continue
 		}
 		c, ok := change(pr)
 		if ok {
@@ -233,10 +241,15 @@ func (p *Plan) Targets(targets []Address) *Plan {
 			out.Changes = append(out.Changes, c)
 		}
 	}
-	out.Info = nil
+	out.Info, out.Errors = nil, nil
 	for _, in := range p.Info {
 		if want[in.Address] {
 			out.Info = append(out.Info, in)
+		}
+	}
+	for _, in := range p.Errors {
+		if want[in.Address] {
+			out.Errors = append(out.Errors, in)
 		}
 	}
 	return &out

@@ -734,3 +734,27 @@ func TestDigest(t *testing.T) {
 		t.Error("Digest did not change when a change was edited")
 	}
 }
+
+// An item that could not be planned gets no change, lands in Errors, and
+// does not stop the other items.
+func TestComputeItemError(t *testing.T) {
+	bad := diff.Pair{Address: diff.Address{Vendor: "v", Kind: "k", Name: "bad"}, Error: "key file unreadable",
+		Desired: &diff.Object{Fields: []diff.Field{{Name: "x", Value: "1"}}}}
+	good := diff.Pair{Address: diff.Address{Vendor: "v", Kind: "k", Name: "good"},
+		Desired: &diff.Object{Fields: []diff.Field{{Name: "x", Value: "1"}}}}
+	p := diff.Compute([]diff.Pair{bad, good}, time.Now())
+	if len(p.Changes) != 1 || p.Changes[0].Address.Name != "good" {
+		t.Fatalf("changes = %+v", p.Changes)
+	}
+	if len(p.Errors) != 1 || p.Errors[0].Message != "key file unreadable" {
+		t.Fatalf("errors = %+v", p.Errors)
+	}
+	var b strings.Builder
+	_ = diff.Text(&b, p, false)
+	if !strings.Contains(b.String(), "Could not be planned:") || !strings.Contains(b.String(), "key file unreadable") {
+		t.Errorf("text plan does not show the error:\n%s", b.String())
+	}
+	if tp := p.Targets([]diff.Address{good.Address}); len(tp.Errors) != 0 {
+		t.Error("a target plan kept another item's error")
+	}
+}

@@ -135,6 +135,10 @@ type Plan struct {
 	// Info lists objects that need no change but need attention (an order
 	// waiting for validation, a field drifting that the API cannot change).
 	Info []Info `json:"info,omitempty"`
+	// Errors are items that could not be planned (a key file gone bad, an
+	// environment variable unset): the other items are planned as usual,
+	// and the run still ends with exit code 1.
+	Errors []Info `json:"errors,omitempty"`
 }
 
 // Info is a message about an object that is not a change.

@@ -123,6 +123,12 @@ func Text(w io.Writer, p *Plan, color bool) error {
 			fmt.Fprintf(&b, "  ! %s: %s\n", in.Address, in.Message)
 		}
 	}
+	if len(p.Errors) > 0 {
+		b.WriteString("\n" + paint(ansiRed, "Could not be planned:") + "\n")
+		for _, in := range p.Errors {
+			fmt.Fprintf(&b, "  %s %s: %s\n", paint(ansiRed, "x"), in.Address, in.Message)
+		}
+	}
 	b.WriteString("\n")
 	b.WriteString(paint(ansiBold, p.Summary()))
 	b.WriteString("\n")
@@ -206,6 +212,12 @@ func Markdown(w io.Writer, p *Plan) error {
 	if len(p.Info) > 0 {
 		b.WriteString("\n**Needs attention (no change planned):**\n\n")
 		for _, in := range p.Info {
+			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
+		}
+	}
+	if len(p.Errors) > 0 {
+		b.WriteString("\n**Could not be planned:**\n\n")
+		for _, in := range p.Errors {
 			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
 		}
 	}
