@@ -156,6 +156,7 @@ func (m *Markmonitor) check(r *report, inv *Inventory) {
 	}
 
 	names := map[string]bool{}
+	files := map[string]string{} // path -> the field that writes it
 	for i := range m.Orders {
 		o := &m.Orders[i]
 		path := fmt.Sprintf("%s.orders[%d]", base, i)
@@ -219,6 +220,22 @@ func (m *Markmonitor) check(r *report, inv *Inventory) {
 			}
 		}
 		checkOrderKey(r, inv, path, o)
+		// Two orders writing one file would overwrite each other's key or
+		// certificate.
+		for _, f := range []struct {
+			field string
+			v     String
+		}{{"private_key", o.PrivateKey}, {"output.certificate", o.Output.Certificate}, {"output.chain", o.Output.Chain}, {"output.full_chain", o.Output.FullChain}} {
+			if f.v.Value == "" {
+				continue
+			}
+			abs := inv.Resolve(f.v)
+			if prev, dup := files[abs]; dup {
+				r.add(f.v.Pos, path+"."+f.field, "%s is also written by %s; every order needs its own files", f.v.Value, prev)
+				continue
+			}
+			files[abs] = path + "." + f.field
+		}
 	}
 }
 

@@ -105,6 +105,8 @@ func TestMarkmonitorMistakes(t *testing.T) {
 			[]want{{7, 16, "markmonitor.organizations[0].country", "two-letter"}}},
 		{"bad contact email", strings.Replace(mmOrg, "email: pki@example.com", "email: pki-at-example.com", 1) + "      private_key: k.pem\n", nil,
 			[]want{{11, 18, "markmonitor.organizations[0].contacts[0].email", "is not an e-mail address"}}},
+		{"two orders share a key file", mmOrg + "      private_key: k.pem\n" + strings.Replace(strings.SplitAfter(mmOrg, "  orders:\n")[1], "name: www", "name: api", 1) + "      private_key: k.pem\n", nil,
+			[]want{{31, 20, "markmonitor.orders[1].private_key", "is also written by markmonitor.orders[0].private_key"}}},
 		{"order contact not in organization", mmOrg + "      private_key: k.pem\n      contacts: [ops@example.com]\n", nil,
 			[]want{{25, 18, "markmonitor.orders[0].contacts[0]", "is not a contact of organization"}}},
 	}

@@ -85,7 +85,14 @@ func generateKey(path, keyType string) (crypto.Signer, error) {
 		return nil, err
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if err := atomicfile.Write(path, data, 0o600); err != nil {
+	if err := atomicfile.WriteNew(path, data, 0o600); errors.Is(err, atomicfile.ErrExists) {
+		// Another change made it first: use that one, never replace a key.
+		existing, ok, lerr := loadKey(path)
+		if lerr != nil || !ok {
+			return nil, fmt.Errorf("a key appeared at %s but cannot be read: %v", path, lerr)
+		}
+		return existing, nil
+	} else if err != nil {
 		return nil, fmt.Errorf("write the new private key: %w", err)
 	}
 	return k, nil

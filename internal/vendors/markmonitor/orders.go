@@ -38,6 +38,10 @@ const (
 	kSANs        = "dns_names"
 	kEmails      = "additional_emails"
 	kRevokeIDs   = "revoke_order_ids"
+	kCancelFrom  = "cancel_from_status"
+	// kKnown lists the item's orders seen when planning: after a lost
+	// answer, only an order not among them can be the one just placed.
+	kKnown = "known_order_ids"
 	fileUnknown  = "(not written yet)"
 	keyGenerated = "(generated on apply: %s)"
 )
@@ -86,11 +90,10 @@ func onDisk(path string) any {
 	if err != nil {
 		return nil
 	}
-	c := certOf(string(data))
-	if c == nil {
-		return "(not a certificate)"
+	if s := certSummary(string(data)); s != nil {
+		return s
 	}
-	return fmt.Sprintf("serial %X, expires %s", c.SerialNumber, c.NotAfter.UTC().Format("2006-01-02"))
+	return "(not a certificate)"
 }
 
 func certSummary(pemText string) any {
@@ -148,7 +151,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		kOrg: want.Organization.Value, kCN: want.CommonName.Value, kCertType: want.CertType.Value,
 		kDCV: want.DCVMethod.Value, kPlatform: want.ServerPlatform.Value, kKeyType: want.KeyType.Value,
 		kOutCert: outCert, kOutChain: outChain, kOutFull: outFull,
-		kSANs: strings.Join(sans, ","), kContacts: strings.Join(want.Contacts.Values, ","),
+		kSANs: strings.Join(sans, ","), kContacts: strings.Join(orderContacts(inv, want), ","),
 		kEmails: strings.Join(want.AdditionalEmails.Values, ","),
 	}}
 	if want.ParsedCSR != nil {
@@ -173,6 +176,11 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 	if orgMissing {
 		p.DependsOn = []diff.Address{orgAddress(want.Organization.Value)}
 	}
+	// Contacts the order names may be created or changed in the same run:
+	// the order goes after them (dependencies not in the plan are ignored).
+	for _, e := range orderContacts(inv, want) {
+		p.DependsOn = append(p.DependsOn, contactAddress(want.Organization.Value, e))
+	}
 
 	var latest, current *Order
 	if len(hist) > 0 {
@@ -190,8 +198,11 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		orgName := ""
 		if org := orgsByID[o.OrganizationID]; org != nil {
 			orgName = org.Name
-		} else if m, ok := parseMarker(o.Comments); ok && m.spec == spec {
-			orgName = want.Organization.Value // the list did not say; the marker vouches
+		} else if m, ok := parseMarker(o.Comments); ok && m.name == name {
+			// The organization list did not show it (another user's?); the
+			// marker says the order is this item's, so no paid replacement
+			// is planned just because the list was incomplete.
+			orgName = want.Organization.Value
 		}
 		var liveSANs []string
 		if o.Cert != nil {
@@ -220,6 +231,11 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 	}
 	setMarker := func(prev string) {
 		desired.Keys[kMarker] = marker{name: name, spec: spec, prev: shortID(prev)}.String()
+		ids := make([]string, 0, len(hist))
+		for _, o := range hist {
+			ids = append(ids, o.ID)
+		}
+		desired.Keys[kKnown] = strings.Join(ids, ",")
 	}
 	plan := func(a diff.Action, reason string, o *Order) diff.Pair {
 		p.Action, p.Reason, p.Desired, p.Live = a, reason, desired, nil
@@ -238,7 +254,9 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		case latest.Status == StatusCanceled:
 		case cancellable(latest.Status):
 			desired.Fields = nil
-			return plan(diff.Cancel, fmt.Sprintf("the inventory asks to cancel order %s (%s)", latest.ID, latest.Status), latest), nil
+			p = plan(diff.Cancel, fmt.Sprintf("the inventory asks to cancel order %s (%s)", latest.ID, latest.Status), latest)
+			p.Desired.Keys[kCancelFrom] = latest.Status
+			return p, nil
 		default:
 			p.Info = append(p.Info, fmt.Sprintf("order %s is %s and cannot be cancelled (only CREATED, DIGI_PENDING, DIGI_WAITING_PICKUP, DIGI_NEEDS_APPROVAL or a pending reissue can); an issued certificate is revoked instead (state: revoked)", latest.ID, latest.Status))
 		}
@@ -280,14 +298,20 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		}
 		// An older certificate is still in use while its renewal is pending.
 	}
+	// A renewal or replacement that the CA rejected (or could not make) is
+	// not placed again and again by cron: only a change to the item does.
+	m, _ := parseMarker(latest.Comments)
+	blocked := latest != current && (latest.Status == StatusRejected || latest.Status == StatusFailed) && m.spec == spec
+	if blocked {
+		p.Info = append(p.Info, fmt.Sprintf("order %s ended %s; certsync does not order the same certificate again by itself: change the order in the inventory, or look at the order's history", latest.ID, latest.Status))
+		if current == nil {
+			return p, nil
+		}
+	}
 	if current == nil {
 		if latest.Status == StatusExpired {
 			setMarker(latest.ID)
 			return plan(diff.Renew, fmt.Sprintf("order %s expired", latest.ID), latest), nil
-		}
-		if m, _ := parseMarker(latest.Comments); (latest.Status == StatusRejected || latest.Status == StatusFailed) && m.spec == spec {
-			p.Info = append(p.Info, fmt.Sprintf("order %s ended %s; certsync does not order the same certificate again by itself: change the order in the inventory, or look at the order's history", latest.ID, latest.Status))
-			return p, nil
 		}
 		setMarker(latest.ID)
 		p.Notes = append(p.Notes, "a new certificate order is paid for")
@@ -309,8 +333,8 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 	}
 	switch {
 	case lf("organization") != want.Organization.Value || current.CertType != want.CertType.Value || !strings.EqualFold(current.Cert.CommonName, want.CommonName.Value):
-		if pending(latest.Status) && latest != current {
-			return p, nil // the replacement is already on its way
+		if pending(latest.Status) && latest != current || blocked {
+			return p, nil // the replacement is already on its way, or was refused
 		}
 		setMarker(current.ID)
 		p.Notes = append(p.Notes, "a new certificate order is paid for; the current one is left as it is (set state: revoked on a separate item to revoke it)")
@@ -336,7 +360,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		renewBefore, _ = inventory.ParseDuration(want.RenewBefore.Value)
 	}
 	due := renewAt(name, renewalWindow(renewBefore, from, until), until)
-	if !now.Before(due) && !(pending(latest.Status) && latest != current) {
+	if !now.Before(due) && !(pending(latest.Status) && latest != current) && !blocked {
 		setMarker(current.ID)
 		p.Notes = append(p.Notes, "a new certificate order is paid for")
 		return plan(diff.Renew, fmt.Sprintf("expires %s; renewal due since %s", until.Format("2006-01-02"), due.Format("2006-01-02")), current), nil
@@ -372,8 +396,12 @@ func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 		}
 		return apply.Outcome{ID: o.ID}, nil
 	case diff.Cancel:
-		// Cancelling a pending reissue returns the order to issued.
-		return v.endOrder(ctx, k[kOrderID], "cancel", StatusCanceled, StatusIssued)
+		// Cancelling a pending reissue returns the order to issued; for any
+		// other order, issued would mean the cancel did not happen.
+		if k[kCancelFrom] == StatusReissuePendingDigi {
+			return v.endOrder(ctx, k[kOrderID], "cancel", StatusCanceled, StatusIssued)
+		}
+		return v.endOrder(ctx, k[kOrderID], "cancel", StatusCanceled)
 	case diff.Revoke:
 		var out apply.Outcome
 		for _, id := range splitList(k[kRevokeIDs]) {
@@ -494,20 +522,15 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 	if err != nil {
 		return apply.Outcome{}, err
 	}
-	var refs []ContactRef
-	wanted := splitList(k[kContacts])
-	for _, ct := range org.Contacts {
-		if len(wanted) > 0 && !slices.ContainsFunc(wanted, func(e string) bool { return strings.EqualFold(e, ct.Email) }) {
-			continue
+	refs, missing := contactRefs(org, splitList(k[kContacts]))
+	if len(missing) > 0 {
+		// Created in this run after the organization was read: read again.
+		v.forgetOrg(org.Name)
+		if org, err = v.lookupOrg(ctx, k[kOrg]); err != nil {
+			return apply.Outcome{}, err
 		}
-		var types []ContactType
-		for _, t := range ct.ContactTypes {
-			if t.Type != "TECHNICAL_CONTACT" {
-				types = append(types, t)
-			}
-		}
-		if len(types) > 0 {
-			refs = append(refs, ContactRef{ID: ct.ID, ContactTypes: types})
+		if refs, missing = contactRefs(org, splitList(k[kContacts])); len(missing) > 0 {
+			return apply.Outcome{}, fmt.Errorf("contact(s) %s of organization %q do not exist at Markmonitor; nothing was ordered", strings.Join(missing, ", "), org.Name)
 		}
 	}
 	sans := splitList(k[kSANs])
@@ -529,7 +552,7 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 	}
 	o, err := v.client.CreateOrder(ctx, req)
 	if errors.Is(err, ErrAmbiguous) {
-		adopted, lerr := v.findMarked(ctx, org.ID, k[kMarker])
+		adopted, lerr := v.findMarked(ctx, org.ID, k[kMarker], splitList(k[kKnown]))
 		if lerr != nil {
 			return out, fmt.Errorf("%w; listing orders to check for it failed too (%v): nothing is re-sent; run certsync again", err, lerr)
 		}
@@ -548,13 +571,20 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 
 // findMarked lists the organization's orders and returns the one whose
 // comments carry the marker.
-func (v *Vendor) findMarked(ctx context.Context, orgID, mark string) (*Order, error) {
+// findMarked lists the organization's orders and returns the one whose
+// marker is exactly mark and that was not there when the plan was made (an
+// older order from an earlier, cancelled attempt may carry the same marker).
+func (v *Vendor) findMarked(ctx context.Context, orgID, mark string, known []string) (*Order, error) {
+	want, ok := parseMarker(mark)
+	if !ok {
+		return nil, fmt.Errorf("the change carries no marker")
+	}
 	orders, err := v.client.Orders(ctx, map[string][]string{"organizationId": {orgID}})
 	if err != nil {
 		return nil, err
 	}
 	for i := range orders {
-		if strings.Contains(orders[i].Comments, mark) {
+		if m, ok := parseMarker(orders[i].Comments); ok && m == want && !slices.Contains(known, orders[i].ID) {
 			return &orders[i], nil
 		}
 	}
@@ -641,4 +671,50 @@ func (v *Vendor) endOrder(ctx context.Context, id, action string, want ...string
 		return apply.Outcome{}, err
 	}
 	return apply.Outcome{ID: o.ID, Messages: []string{"order " + o.ID + " is now " + o.Status}}, nil
+}
+
+// orderContacts are the e-mails of the contacts an order names: its
+// contacts list, or every contact of its organization that the inventory
+// does not mark absent.
+func orderContacts(inv *inventory.Inventory, want *inventory.MMOrder) []string {
+	if want.Contacts.Set && len(want.Contacts.Values) > 0 {
+		return want.Contacts.Values
+	}
+	var out []string
+	if inv.Markmonitor == nil {
+		return out
+	}
+	for _, o := range inv.Markmonitor.Organizations {
+		if o.Name.Value != want.Organization.Value {
+			continue
+		}
+		for _, c := range o.Contacts {
+			if c.State.Value != "absent" {
+				out = append(out, strings.ToLower(c.Email.Value))
+			}
+		}
+	}
+	return out
+}
+
+// contactRefs builds the order's contact list and names the wanted e-mails
+// the organization does not have.
+func contactRefs(org *Organization, wanted []string) (refs []ContactRef, missing []string) {
+	for _, e := range wanted {
+		i := slices.IndexFunc(org.Contacts, func(c Contact) bool { return strings.EqualFold(c.Email, e) })
+		if i < 0 {
+			missing = append(missing, e)
+			continue
+		}
+		var types []ContactType
+		for _, t := range org.Contacts[i].ContactTypes {
+			if t.Type != "TECHNICAL_CONTACT" {
+				types = append(types, t)
+			}
+		}
+		if len(types) > 0 {
+			refs = append(refs, ContactRef{ID: org.Contacts[i].ID, ContactTypes: types})
+		}
+	}
+	return refs, missing
 }

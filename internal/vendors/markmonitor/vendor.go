@@ -19,7 +19,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
@@ -92,6 +91,13 @@ func (v *Vendor) org(name string) *Organization {
 	return v.orgs[name]
 }
 
+// forgetOrg drops a cached organization whose contacts changed.
+func (v *Vendor) forgetOrg(name string) {
+	v.mu.Lock()
+	delete(v.orgs, name)
+	v.mu.Unlock()
+}
+
 func (v *Vendor) setOrg(o *Organization) {
 	v.mu.Lock()
 	v.orgs[o.Name] = o
@@ -147,7 +153,8 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		sort.SliceStable(hist, func(a, b int) bool { return hist[a].DateCreated.After(hist[b].DateCreated) })
 		p, err := orderPair(inv, want, hist, byID, byName[want.Organization.Value] == nil, now)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", orderAddress(want.Name.Value), err)
+			// One bad item (its key file unreadable) must not stop the rest.
+			p = diff.Pair{Address: orderAddress(want.Name.Value), Error: err.Error()}
 		}
 		pairs = append(pairs, p)
 	}
@@ -359,9 +366,7 @@ func (v *Vendor) applyOrg(ctx context.Context, c diff.Change) (apply.Outcome, er
 	created, err := v.client.CreateOrganization(ctx, body)
 	if errors.Is(err, ErrAmbiguous) {
 		// Look before creating again: the first request may have landed.
-		v.mu.Lock()
-		delete(v.orgs, body.Name)
-		v.mu.Unlock()
+		v.forgetOrg(body.Name)
 		if o, lerr := v.lookupOrg(ctx, body.Name); lerr == nil {
 			return apply.Outcome{ID: o.ID, Messages: []string{"the answer was lost, but the organization was created"}}, nil
 		}
@@ -375,6 +380,7 @@ func (v *Vendor) applyOrg(ctx context.Context, c diff.Change) (apply.Outcome, er
 }
 
 func (v *Vendor) applyContact(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	defer v.forgetOrg(c.Keys[kOrg]) // the organization's contacts change
 	if c.Action == diff.Delete {
 		return apply.Outcome{}, v.client.DeleteContact(ctx, c.LiveID)
 	}
@@ -403,10 +409,8 @@ func (v *Vendor) applyContact(ctx context.Context, c diff.Change) (apply.Outcome
 	}
 	body.OrganizationID = org.ID
 	out, err := v.client.CreateContact(ctx, body)
+	v.forgetOrg(org.Name) // its contact list changes (or may have)
 	if errors.Is(err, ErrAmbiguous) {
-		v.mu.Lock()
-		delete(v.orgs, org.Name)
-		v.mu.Unlock()
 		if o, lerr := v.lookupOrg(ctx, org.Name); lerr == nil {
 			for _, lc := range o.Contacts {
 				if strings.EqualFold(lc.Email, body.Email) {
@@ -422,5 +426,3 @@ func (v *Vendor) applyContact(ctx context.Context, c diff.Change) (apply.Outcome
 	return apply.Outcome{ID: out.ID}, nil
 }
 
-// now is the vendor's clock.
-func (v *Vendor) now() time.Time { return v.clock.Now() }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -354,5 +355,97 @@ func TestIssuedBeforeCertificateIsFilledIn(t *testing.T) {
 	mustOK(t, run(t, h.vendor(), p))
 	if p := plan(t, h.vendor(), inv); !p.Empty() {
 		t.Fatalf("plan after download:\n%s", textOf(p))
+	}
+}
+
+// A renewal the CA rejects is not placed again by the next runs.
+func TestRejectedRenewalIsNotRepeated(t *testing.T) {
+	h := newHarness(t, mmsim.Options{Validity: 90 * 24 * time.Hour})
+	inv := h.inventory(orderYAML("www", ""))
+	mustOK(t, run(t, h.vendor(), plan(t, h.vendor(), inv)))
+	h.clock.Advance(80 * 24 * time.Hour)
+	p := plan(t, h.vendor(), inv)
+	if got := actions(p)["markmonitor/order/www"]; got != diff.Renew {
+		t.Fatalf("want a renewal, got %q", got)
+	}
+	mustOK(t, run(t, h.vendor(), p))
+	orders := h.sim.Orders()
+	if len(orders) != 2 {
+		t.Fatalf("%d orders", len(orders))
+	}
+	newest := orders[1].ID
+	if err := h.sim.SetStatus(newest, "DIGI_REJECTED"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		p := plan(t, h.vendor(), inv)
+		if got := actions(p)["markmonitor/order/www"]; got == diff.Renew || got == diff.Create {
+			t.Fatalf("run %d plans %s again after the renewal was rejected", i+1, got)
+		}
+		if len(p.Info) == 0 || !strings.Contains(p.Info[0].Message, "DIGI_REJECTED") {
+			t.Fatalf("run %d: the rejection is not shown: %+v", i+1, p.Info)
+		}
+		mustOK(t, run(t, h.vendor(), p))
+	}
+	if n := len(h.sim.Orders()); n != 2 {
+		t.Fatalf("%d orders after three runs, want still 2", n)
+	}
+}
+
+// An order POST that fails before the simulator stores it (503) is not
+// sent again in that run; the next run plans the create again.
+func TestOrderPostThatDidNotLand(t *testing.T) {
+	h := newHarness(t, mmsim.Options{})
+	inv := h.inventory(orderYAML("www", ""))
+	mustOK(t, run(t, h.vendor(), plan(t, h.vendor(), h.inventory())))
+	h.sim.Faults().Add(sim.Fault{Method: "POST", Path: "/certs/v1/order", Status: 503, Body: `{"errors":[{"code":"request.genericError","message":"An unexpected error occurred."}]}`, Times: 1})
+	rep := run(t, h.vendor(), plan(t, h.vendor(), inv))
+	if r := rep.Results[0]; r.Status != "failed" || !strings.Contains(r.Error, "no order carries its marker") {
+		t.Fatalf("result = %s %q", r.Status, r.Error)
+	}
+	if n := len(h.sim.Orders()); n != 0 {
+		t.Fatalf("%d orders after a 503, want 0", n)
+	}
+	if n := h.sim.Faults().Count("POST /certs/v1/order"); n != 1 {
+		t.Fatalf("%d order POSTs, want 1 (never re-sent in the same run)", n)
+	}
+	p := plan(t, h.vendor(), inv)
+	if got := actions(p)["markmonitor/order/www"]; got != diff.Create {
+		t.Fatalf("next plan: %q, want create", got)
+	}
+	mustOK(t, run(t, h.vendor(), p))
+	if n := len(h.sim.Orders()); n != 1 {
+		t.Fatalf("%d orders, want 1", n)
+	}
+}
+
+// An order that names a contact created in the same run waits for it.
+func TestOrderUsesContactCreatedInTheSameRun(t *testing.T) {
+	h := newHarness(t, mmsim.Options{})
+	mustOK(t, run(t, h.vendor(), plan(t, h.vendor(), h.inventory())))
+	text := strings.Replace(orgYAML, "      contacts:\n", `      contacts:
+        - email: ops@example.com
+          first_name: Ops
+          last_name: Team
+          job_title: Operations
+          phone: "+1 208 555 0102"
+          types: [ORGANIZATION_CONTACT]
+`, 1) + "  orders:\n" + orderYAML("www", "      contacts: [ops@example.com]\n")
+	if err := os.WriteFile(filepath.Join(h.dir, "inventory.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := reload(t, h)
+	v := h.vendor()
+	p := plan(t, v, inv)
+	mustOK(t, run(t, v, p))
+	o := h.sim.Orders()[0]
+	ids := map[string]string{}
+	for _, c := range h.sim.Contacts() {
+		ids[c.Email] = c.ID
+	}
+	// Markmonitor adds its technical contact to every order; of ours, only
+	// the one the order names is on it.
+	if !slices.Contains(o.Contacts, ids["ops@example.com"]) || slices.Contains(o.Contacts, ids["pki@example.com"]) {
+		t.Fatalf("order contacts %v; ops is %s, pki is %s", o.Contacts, ids["ops@example.com"], ids["pki@example.com"])
 	}
 }
