@@ -425,4 +425,3 @@ func (v *Vendor) applyContact(ctx context.Context, c diff.Change) (apply.Outcome
 	}
 	return apply.Outcome{ID: out.ID}, nil
 }
-
