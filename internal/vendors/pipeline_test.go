@@ -233,3 +233,86 @@ func TestCDNWaitsForPendingOrder(t *testing.T) {
 		t.Fatalf("%d certificates on the CDN before issuance", n)
 	}
 }
+
+// Rotating the order's key (deleting the key file) is a reissue with a new
+// key, and the CDN follows in the same run; the inventory stays valid while
+// the key on disk is newer than the certificate.
+func TestKeyRotationRollsOutToTheCDN(t *testing.T) {
+	p := newPipeline(t, mmsim.Options{})
+	if rep := p.apply(p.plan()); !rep.OK() {
+		t.Fatalf("first apply: %+v", rep.Results)
+	}
+	old := p.orderSerial()
+	if err := os.Remove(filepath.Join(p.inv.Dir, "keys/www.key")); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load(p.inv.File)
+	if err != nil {
+		t.Fatalf("the inventory is invalid after removing the key: %v", err)
+	}
+	p.inv = inv
+	pl := p.plan()
+	if got := actions(pl); got != "reissue markmonitor/order/www; update quantil/certificate/www.example.com" {
+		t.Fatalf("plan after removing the key: %s", got)
+	}
+	if rep := p.apply(pl); !rep.OK() || rep.Count(apply.OK) != 2 {
+		t.Fatalf("apply: %+v", rep.Results)
+	}
+	certs := p.cdn.Certificates()
+	if len(certs) != 1 || certs[0].Serial == old || certs[0].Serial != p.orderSerial() {
+		t.Fatalf("the CDN holds %s (old %s, order %s)", certs[0].Serial, old, p.orderSerial())
+	}
+	if pl := p.plan(); !pl.Empty() {
+		t.Fatalf("plan after the rotation: %s", actions(pl))
+	}
+}
+
+// While a key rotation's reissue is pending, the key on disk is newer than
+// the certificate: the CDN waits (no plan error, the run succeeds), and
+// follows once the reissue is issued.
+func TestPendingReissueKeepsCDNWaiting(t *testing.T) {
+	p := newPipeline(t, mmsim.Options{HoldPending: true})
+	if rep := p.apply(p.plan()); !rep.OK() {
+		t.Fatalf("first apply: %+v", rep.Results)
+	}
+	order := p.mm.Orders()[0].ID
+	if err := p.mm.ApproveDCV(order); err != nil {
+		t.Fatal(err)
+	}
+	if rep := p.apply(p.plan()); !rep.OK() || len(p.cdn.Certificates()) != 1 {
+		t.Fatalf("deploy after issuance: %+v", rep.Results)
+	}
+	first := p.cdn.Certificates()[0].Serial
+
+	if err := os.Remove(filepath.Join(p.inv.Dir, "keys/www.key")); err != nil {
+		t.Fatal(err)
+	}
+	rep := p.apply(p.plan()) // reissue with a new key; the CA holds it
+	if !rep.OK() {
+		t.Fatalf("reissue apply: %+v", rep.Results)
+	}
+	for _, r := range rep.Results {
+		if r.Address.Vendor == quantil.Name && r.Status != apply.Waiting {
+			t.Fatalf("CDN change: %s %s, want waiting", r.Status, r.Error)
+		}
+	}
+	pl := p.plan()
+	if len(pl.Errors) != 0 || !pl.Empty() {
+		t.Fatalf("plan mid-reissue: errors %+v, changes %s", pl.Errors, actions(pl))
+	}
+	if p.cdn.Certificates()[0].Serial != first {
+		t.Fatal("the CDN changed before the reissue was issued")
+	}
+	if err := p.mm.ApproveDCV(order); err != nil {
+		t.Fatal(err)
+	}
+	if rep := p.apply(p.plan()); !rep.OK() {
+		t.Fatalf("apply after the reissue: %+v", rep.Results)
+	}
+	if got := p.cdn.Certificates()[0].Serial; got == first || got != p.orderSerial() {
+		t.Fatalf("the CDN holds %s (first %s, order %s)", got, first, p.orderSerial())
+	}
+	if pl := p.plan(); !pl.Empty() {
+		t.Fatalf("final plan: %s", actions(pl))
+	}
+}

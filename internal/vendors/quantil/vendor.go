@@ -81,10 +81,10 @@ const (
 	kComment   = "comment"
 	// kExpect is the serial the plan showed: applying refuses another one.
 	kExpect = "expect_serial"
-	// kReplaces is the serial on the CDN when the new one comes from an
-	// order still to be applied in this run: if the order produced nothing
-	// new, the change waits.
-	kReplaces = "replaces_serial"
+	// kLiveSerial is the serial on the CDN when the plan was made: a
+	// certificate from an order that produced nothing new in this run
+	// leaves the change waiting rather than uploading the same again.
+	kLiveSerial = "live_serial"
 	kOrder    = "order"
 )
 
@@ -183,46 +183,22 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, li
 	}
 	var orderChange *diff.Pair
 	if src.Order != "" {
-		if op, ok := up[orderAddress(src.Order)]; ok && op.Action != "" && op.Action != diff.Cancel && op.Action != diff.Revoke {
+		// Only these write a (possibly new) certificate file in this run.
+		if op, ok := up[orderAddress(src.Order)]; ok && slices.Contains([]diff.Action{diff.Create, diff.Renew, diff.Reissue, diff.Download}, op.Action) {
 			orderChange = &op
 		}
 	}
+	if live != nil {
+		keys[kLiveSerial] = live.serial()
+	}
 	b, err := inventory.LoadBundle(src, v.now())
 	switch {
-	case err == nil && orderChange == nil:
-		keys[kExpect] = fmt.Sprintf("%x", b.Leaf.SerialNumber)
-		// Serial and expiry identify the certificate; the expiry is compared
-		// only when the CDN states one it can be read from.
-		desired.Fields = []diff.Field{{Name: "serial", Value: keys[kExpect]}}
-		if _, ok := live.expiresIfAny(); live == nil || ok {
-			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: b.Leaf.NotAfter.UTC().Format(time.RFC3339)})
-		}
-		if live == nil {
-			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: certNames(b)})
-		}
-	case errors.Is(err, inventory.ErrSourceMissing) || err == nil && orderChange != nil:
-		if orderChange == nil {
-			msg := fmt.Sprintf("waiting: %v", err)
-			if src.Order != "" {
-				msg = fmt.Sprintf("waiting for %s to issue its certificate (%v)", orderAddress(src.Order), err)
-				if op, ok := up[orderAddress(src.Order)]; ok && len(op.Info) > 0 {
-					msg += ": " + op.Info[0]
-				}
-			}
-			p.Info = append(p.Info, msg)
-			if p.Live == nil {
-				p.Live = &diff.Object{} // nothing to compare yet; not a create
-			}
-			p.Desired = nil
-			return p, nil
-		}
-		// The order is changed in this run and may write a new certificate:
-		// deploy whatever it produces, after it.
+	case orderChange != nil:
+		// The order is changed in this run and may write a new certificate
+		// (until then its files may even disagree, mid-reissue): deploy
+		// whatever it produces, after it.
 		from := fmt.Sprintf("(the certificate %s writes in this run)", orderChange.Address)
 		desired.Fields = []diff.Field{{Name: "serial", Value: from}}
-		if err == nil {
-			keys[kReplaces] = fmt.Sprintf("%x", b.Leaf.SerialNumber)
-		}
 		p.DependsOn = []diff.Address{orderChange.Address}
 		p.Desired = desired
 		if live != nil {
@@ -232,8 +208,38 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, li
 		}
 		p.Notes = append(p.Notes, "if the order does not issue a certificate in this run, this change waits for the next run")
 		return p, nil
+	case err == nil:
+		keys[kExpect] = fmt.Sprintf("%x", b.Leaf.SerialNumber)
+		desired.Fields = []diff.Field{{Name: "serial", Value: keys[kExpect]}}
+		// The expiry is shown with a new serial, never compared on its own:
+		// the CDN's date format and precision are undocumented, and a
+		// spurious difference would re-upload the key on every run.
+		if live == nil || live.serial() != keys[kExpect] {
+			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: b.Leaf.NotAfter.UTC().Format(time.RFC3339)})
+		}
+		if live == nil {
+			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: certNames(b)})
+		}
+	case errors.Is(err, inventory.ErrSourceMissing) || src.Order != "":
+		// An order's files are missing, or out of step (a reissue with a
+		// new key still pending): certsync writes them, so wait for it.
+		msg := fmt.Sprintf("waiting: %v", err)
+		if src.Order != "" {
+			msg = fmt.Sprintf("waiting for %s to issue its certificate (%v)", orderAddress(src.Order), err)
+			if op, ok := up[orderAddress(src.Order)]; ok && len(op.Info) > 0 {
+				msg += ": " + op.Info[0]
+			}
+		}
+		p.Info = append(p.Info, msg)
+		if p.Live == nil {
+			p.Live = &diff.Object{} // nothing to compare yet; not a create
+		}
+		p.Desired = nil
+		return p, nil
 	default:
-		return diff.Pair{}, fmt.Errorf("%s: %w", p.Address, err)
+		// This item cannot be deployed; the others go on.
+		p.Error, p.Desired = err.Error(), nil
+		return p, nil
 	}
 	if want.Comment.Set {
 		desired.Fields = append(desired.Fields, diff.Field{Name: "comment", Value: want.Comment.Value})
@@ -263,8 +269,10 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 		Key:         inventory.PEMSource{File: k[kKeyFile], Env: k[kKeyEnv]},
 	}
 	b, err := inventory.LoadBundle(src, v.now())
-	if errors.Is(err, inventory.ErrSourceMissing) && k[kOrder] != "" {
-		return apply.Outcome{}, fmt.Errorf("%s has not written its certificate yet: %w", orderAddress(k[kOrder]), apply.ErrNotReady)
+	if err != nil && k[kOrder] != "" && len(c.DependsOn) > 0 {
+		// The order changed in this run has not (yet) left a complete,
+		// matching set of files: a pending reissue, say.
+		return apply.Outcome{}, fmt.Errorf("%s has not written a usable certificate yet (%v): %w", orderAddress(k[kOrder]), err, apply.ErrNotReady)
 	}
 	if err != nil {
 		return apply.Outcome{}, err
@@ -273,7 +281,7 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	if e := k[kExpect]; e != "" && e != serial {
 		return apply.Outcome{}, fmt.Errorf("the certificate is now serial %s, not the %s the plan showed: make a new plan", serial, e)
 	}
-	if r := k[kReplaces]; r != "" && r == serial {
+	if l := k[kLiveSerial]; l != "" && l == serial && k[kExpect] == "" {
 		return apply.Outcome{}, fmt.Errorf("%s produced no new certificate in this run: %w", orderAddress(k[kOrder]), apply.ErrNotReady)
 	}
 	u := Upload{Name: k[kName], Comment: k[kComment], CertPEM: b.CertPEM, KeyPEM: b.KeyPEM, Chain: b.ChainPEM}
