@@ -85,7 +85,7 @@ const (
 	// certificate from an order that produced nothing new in this run
 	// leaves the change waiting rather than uploading the same again.
 	kLiveSerial = "live_serial"
-	kOrder    = "order"
+	kOrder      = "order"
 )
 
 // orderAddress is the address of the Markmonitor order a certificate comes
