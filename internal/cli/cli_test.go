@@ -337,7 +337,7 @@ func TestNoSecretsInOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	refresh := s.NewRefreshToken()
-	const mmKey, mmPass = "mm-api-key-secret-value", "mm-password-secret-value"
+	const mmKey, mmPass = "mm-api-key-secret-value", `mm-pass"word\\secret&value`
 	mm, err := mmsim.New(mmsim.Options{APIKey: mmKey, Username: "mm-user", Password: mmPass})
 	if err != nil {
 		t.Fatal(err)

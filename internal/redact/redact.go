@@ -6,8 +6,12 @@
 package redact
 
 import (
+	"encoding/json"
 	"io"
+	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -34,8 +38,16 @@ func (r *Redactor) Add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range secrets {
-		if len(s) >= minLen {
-			r.secrets = append(r.secrets, s)
+		if len(s) < minLen {
+			continue
+		}
+		// Also the forms a secret takes inside quoted or encoded output:
+		// slog's JSON and text handlers escape quotes and backslashes, and
+		// a secret in a URL is percent-encoded.
+		for _, v := range variants(s) {
+			if !slices.Contains(r.secrets, v) {
+				r.secrets = append(r.secrets, v)
+			}
 		}
 	}
 	// Longest first, so a secret that contains another is replaced whole.
@@ -45,6 +57,16 @@ func (r *Redactor) Add(secrets ...string) {
 		pairs = append(pairs, s, Marker)
 	}
 	r.replacer = strings.NewReplacer(pairs...)
+}
+
+func variants(s string) []string {
+	out := []string{s}
+	if j, err := json.Marshal(s); err == nil {
+		out = append(out, string(j[1:len(j)-1]))
+	}
+	q := strconv.Quote(s)
+	out = append(out, q[1:len(q)-1], url.QueryEscape(s), url.PathEscape(s))
+	return out
 }
 
 // String returns s with every registered secret replaced.

@@ -3,6 +3,8 @@ package redact
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -63,4 +65,23 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
+}
+
+// A secret with quotes or backslashes is redacted in the escaped forms the
+// log handlers print, too.
+func TestEscapedSecrets(t *testing.T) {
+	var r Redactor
+	secret := `pa"ss\word&more`
+	r.Add(secret)
+	var b bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(r.Writer(&b), nil))
+	log.Info("x", "password", secret)
+	text := slog.New(slog.NewTextHandler(r.Writer(&b), nil))
+	text.Info("x", "password", secret)
+	fmt.Fprintf(r.Writer(&b), "url=https://h/?p=%s\n", url.QueryEscape(secret))
+	for _, form := range []string{secret, `pa\"ss\\word`, url.QueryEscape(secret)} {
+		if strings.Contains(b.String(), form) {
+			t.Errorf("output holds %q:\n%s", form, b.String())
+		}
+	}
 }
