@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/redact"
 )
 
@@ -85,9 +86,7 @@ func (e *RejectedError) Unwrap() error { return ErrRejected }
 // NewClient builds a client from the configuration.
 func NewClient(cfg Config, hc *http.Client, log *slog.Logger, r *redact.Redactor) *Client {
 	base := strings.TrimRight(cfg.URL, "/")
-	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute} // Salesforce's per-request transaction limit
-	}
+	hc = httpx.Client(hc, 2*time.Minute) // Salesforce's per-request transaction limit
 	if r == nil {
 		r = &redact.Redactor{}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/redact"
@@ -89,6 +90,9 @@ var ErrConfig = errors.New("missing CCADB settings")
 func New(cfg Config, d Deps) (*Vendor, error) {
 	if m := cfg.Missing(); len(m) > 0 {
 		return nil, fmt.Errorf("%w: set %s", ErrConfig, strings.Join(m, ", "))
+	}
+	if err := errors.Join(httpx.CheckURL("CERTSYNC_CCADB_URL", cfg.URL), httpx.CheckURL("CERTSYNC_CCADB_REPORT_URL", cfg.ReportURL)); err != nil {
+		return nil, err
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/redact"
 )
 
@@ -83,9 +84,7 @@ type ClientOptions struct {
 
 // NewClient builds a client; it sends nothing until the first call.
 func NewClient(cfg Config, o ClientOptions) *Client {
-	if o.HTTP == nil {
-		o.HTTP = &http.Client{Timeout: time.Minute}
-	}
+	o.HTTP = httpx.Client(o.HTTP, time.Minute)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/redact"
 )
@@ -71,6 +72,9 @@ type Vendor struct {
 func New(cfg Config, d Deps) (*Vendor, error) {
 	if m := cfg.Missing(); len(m) > 0 {
 		return nil, fmt.Errorf("%w: set %s", ErrConfig, strings.Join(m, ", "))
+	}
+	if err := errors.Join(httpx.CheckURL("CERTSYNC_MARKMONITOR_URL", cfg.URL), httpx.CheckURL("CERTSYNC_MARKMONITOR_AUTH_URL", cfg.AuthURL)); err != nil {
+		return nil, err
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/redact"
 )
 
@@ -72,9 +73,7 @@ type Client struct {
 
 // NewClient builds a client; it sends nothing until the first call.
 func NewClient(cfg Config, hc *http.Client, log *slog.Logger, r *redact.Redactor, now func() time.Time) *Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: time.Minute}
-	}
+	hc = httpx.Client(hc, time.Minute)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

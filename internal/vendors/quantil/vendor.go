@@ -21,6 +21,7 @@ import (
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/redact"
 )
@@ -56,6 +57,11 @@ type Vendor struct {
 func New(cfg Config, d Deps) (*Vendor, error) {
 	if m := cfg.Missing(); len(m) > 0 {
 		return nil, fmt.Errorf("%w: set %s", ErrConfig, strings.Join(m, ", "))
+	}
+	// The DES "encryption" is keyed from the public Date header: only TLS
+	// protects the private key in transit.
+	if err := httpx.CheckURL("CERTSYNC_QUANTIL_URL", cfg.URL); err != nil {
+		return nil, err
 	}
 	if d.Now == nil {
 		d.Now = time.Now

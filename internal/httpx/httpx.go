@@ -1,0 +1,60 @@
+// Package httpx holds the HTTP rules every vendor client follows: secrets
+// travel over TLS only (plain HTTP is for the local simulators), and
+// credentials are never handed to another host by a redirect.
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// ErrInsecure means a vendor URL would send credentials in clear text.
+var ErrInsecure = errors.New("credentials must travel over https")
+
+// CheckURL accepts https URLs, and http only to the loopback interface (the
+// sandbox and tests). setting names the variable in the error.
+func CheckURL(setting, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%s=%q is not a URL", setting, raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s=%q: %w (http is allowed only to localhost)", setting, raw, ErrInsecure)
+}
+
+// Client returns a copy of c (or a new client with the timeout) that refuses
+// to follow a redirect to another host, since requests carry API keys and
+// tokens in their headers.
+func Client(c *http.Client, timeout time.Duration) *http.Client {
+	var out http.Client
+	if c != nil {
+		out = *c
+	} else {
+		out.Timeout = timeout
+	}
+	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 && req.URL.Host != via[0].URL.Host {
+			return fmt.Errorf("refusing a redirect from %s to %s: it would carry credentials to another host", via[0].URL.Host, req.URL.Host)
+		}
+		if len(via) >= 5 {
+			return errors.New("too many redirects")
+		}
+		return nil
+	}
+	return &out
+}
