@@ -27,11 +27,7 @@ func (a *app) validate(_ context.Context, args []string) (int, error) {
 	if err != nil {
 		return ExitError, err
 	}
-	n := 0
-	if inv.CCADB != nil {
-		n += len(inv.CCADB.Intermediates)
-	}
-	fmt.Fprintf(a.stdout, "%s is valid: %d item(s).\n", inv.File, n)
+	fmt.Fprintf(a.stdout, "%s is valid: %d item(s).\n", inv.File, inv.Items())
 	return ExitOK, nil
 }
 

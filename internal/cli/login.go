@@ -48,7 +48,7 @@ func (a *app) ccadbLogin(ctx context.Context, args []string) (int, error) {
 	if err != nil && strings.TrimSpace(line) == "" {
 		return ExitError, errors.New("no redirect URL or code was given")
 	}
-	code, err := extractCode(strings.TrimSpace(line))
+	code, err := extractCode(strings.TrimSpace(line), hex.EncodeToString(nonce))
 	if err != nil {
 		return ExitError, err
 	}
@@ -77,8 +77,9 @@ func (a *app) ccadbLogin(ctx context.Context, args []string) (int, error) {
 }
 
 // extractCode takes a pasted redirect URL (…/?code=…&sfdc_community_url=…)
-// or a bare code, URL-escaped or not.
-func extractCode(s string) (string, error) {
+// or a bare code, URL-escaped or not. A URL that carries a state must carry
+// ours: a code from another login attempt would not be ours to exchange.
+func extractCode(s, state string) (string, error) {
 	if s == "" {
 		return "", errors.New("no redirect URL or code was given")
 	}
@@ -93,6 +94,9 @@ func extractCode(s string) (string, error) {
 		}
 		if e := q.Get("error"); e != "" {
 			return "", fmt.Errorf("the CCADB sent an error instead of a code: %s: %s", e, q.Get("error_description"))
+		}
+		if st := q.Get("state"); st != "" && st != state {
+			return "", errors.New("the pasted address belongs to another login attempt (its state does not match); open the address printed above")
 		}
 		if c := q.Get("code"); c != "" {
 			return c, nil

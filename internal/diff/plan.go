@@ -8,8 +8,6 @@
 package diff
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,18 +69,6 @@ const (
 	Revoke   Action = "revoke"
 	Download Action = "download"
 )
-
-// Irreversible reports whether the action costs money or cannot be undone;
-// such changes are never retried blindly and never run outside a plan.
-func (a Action) Irreversible() bool {
-	switch a {
-	case Delete, Renew, Reissue, Cancel, Revoke:
-		return true
-	case Create:
-		return false // a vendor whose create is paid for says so in its change notes
-	}
-	return false
-}
 
 // Redacted replaces a sensitive value in every plan output.
 const Redacted = "(sensitive)"
@@ -184,14 +170,6 @@ func (p *Plan) Summary() string {
 		parts = append(parts, fmt.Sprintf("%d to %s", n[a], a))
 	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
-}
-
-// Digest returns a SHA-256 over the plan's changes, so that a saved plan can
-// be referred to and checked for tampering.
-func (p *Plan) Digest() string {
-	b, _ := json.Marshal(p.Changes)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // Decode reads a plan saved as JSON and checks its version.

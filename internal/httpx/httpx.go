@@ -6,6 +6,7 @@ package httpx
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -57,4 +58,20 @@ func Client(c *http.Client, timeout time.Duration) *http.Client {
 		return nil
 	}
 	return &out
+}
+
+// ErrTooLarge means an answer exceeded the size a client accepts; a cut-off
+// answer (a report missing its last rows) must not pass for a whole one.
+var ErrTooLarge = errors.New("the answer is larger than certsync accepts")
+
+// ReadAll reads r up to limit bytes and fails if there is more.
+func ReadAll(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return b, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)
+	}
+	return b, nil
 }

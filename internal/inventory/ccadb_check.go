@@ -73,7 +73,6 @@ func (c *CCADB) check(r *report, dir string) {
 		}
 		checkRecord(r, path, &it.CCADBRecord)
 	}
-	dedupe(r)
 }
 
 // mergeDefaults copies every leaf that dst leaves unset from def.

@@ -85,8 +85,24 @@ func Parse(path string, data []byte) (*Inventory, error) {
 		inv.Quantil.check(r, inv) // after markmonitor: from_order needs its key paths
 	}
 	r.dropShadowed(decodeProblems)
+	dedupe(r) // a bad value in ccadb.defaults is reported once, not per item
 	if err := r.err(); err != nil {
 		return nil, err
 	}
 	return inv, nil
+}
+
+// Items counts the items of every section, for messages.
+func (inv *Inventory) Items() int {
+	n := 0
+	if inv.CCADB != nil {
+		n += len(inv.CCADB.Intermediates)
+	}
+	if inv.Markmonitor != nil {
+		n += len(inv.Markmonitor.Organizations) + len(inv.Markmonitor.Orders)
+	}
+	if inv.Quantil != nil {
+		n += len(inv.Quantil.Certificates)
+	}
+	return n
 }

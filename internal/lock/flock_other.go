@@ -9,8 +9,8 @@ import (
 
 var errWouldBlock = errors.New("would block")
 
-// Without flock, an exclusive create marks the lock; a crash can leave it
-// behind, which the message then tells the user to remove.
+// Without flock, a non-empty lock file marks the lock; a crash can leave it
+// behind, and then it has to be removed by hand (the error names the file).
 func tryLock(f *os.File) error {
 	info, err := f.Stat()
 	if err == nil && info.Size() > 0 {

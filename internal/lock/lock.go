@@ -27,7 +27,7 @@ func (e *HeldError) Error() string {
 	if h == "" {
 		h = "unknown holder"
 	}
-	return fmt.Sprintf("%v: %s (lock file %s); wait for it to finish", ErrHeld, h, e.Path)
+	return fmt.Sprintf("%v: %s (lock file %s); wait for it to finish (if that process is gone and the file stays, remove it)", ErrHeld, h, e.Path)
 }
 
 // Unwrap makes errors.Is(err, ErrHeld) true.

@@ -108,6 +108,7 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // object carries an "expires" field, and the changes still pending per
 // vendor in plan (after an apply, the plan made once more).
 func (m *Metrics) ObservePlan(pairs []diff.Pair, plan *diff.Plan, rep *apply.Report) {
+	m.expiry.Reset() // items removed from the inventory stop being reported
 	for _, p := range pairs {
 		if p.Live == nil {
 			continue

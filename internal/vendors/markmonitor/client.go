@@ -175,7 +175,7 @@ func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	body, err := httpx.ReadAll(resp.Body, 64<<20)
 	c.log.Debug("markmonitor: request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "duration", time.Since(start))
 	return resp.StatusCode, resp.Header, body, err
 }

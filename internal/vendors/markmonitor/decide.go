@@ -143,7 +143,7 @@ func dcvHint(o *Order) string {
 // sameSet compares two already-normalised lists.
 func sameSet(a, b []string) bool { return slices.Equal(a, b) }
 
-// liveAddress is the order address for an inventory name.
+// orderAddress is the order address for an inventory name.
 func orderAddress(name string) diff.Address {
 	return diff.Address{Vendor: Name, Kind: KindOrder, Name: name}
 }

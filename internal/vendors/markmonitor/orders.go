@@ -167,7 +167,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		{Name: "key", Value: key},
 	}
 	if want.AdditionalEmails.Set {
-		desired.Fields = append(desired.Fields, diff.Field{Name: "additional_emails", Value: sortedTypes(want.AdditionalEmails.Values)})
+		desired.Fields = append(desired.Fields, diff.Field{Name: "additional_emails", Value: sortedCopy(want.AdditionalEmails.Values)})
 	}
 	// The vendor decides every order change itself (p.Action). A pair left
 	// without an action must still carry a live view, or Compute would plan
@@ -218,7 +218,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 			{Name: "common_name", Value: cn},
 			{Name: "dns_names", Value: liveSANs},
 			{Name: "key", Value: liveKey(o)},
-			{Name: "additional_emails", Value: sortedTypes(o.AdditionalEmails)},
+			{Name: "additional_emails", Value: sortedCopy(o.AdditionalEmails)},
 			{Name: "status", Value: o.Status},
 		}
 		if o.Cert != nil && o.Cert.DateValidUntil != nil {
@@ -365,7 +365,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		p.Notes = append(p.Notes, "a new certificate order is paid for")
 		return plan(diff.Renew, fmt.Sprintf("expires %s; renewal due since %s", until.Format("2006-01-02"), due.Format("2006-01-02")), current), nil
 	}
-	if want.AdditionalEmails.Set && !sameSet(sortedTypes(want.AdditionalEmails.Values), sortedTypes(current.AdditionalEmails)) {
+	if want.AdditionalEmails.Set && !sameSet(sortedCopy(want.AdditionalEmails.Values), sortedCopy(current.AdditionalEmails)) {
 		return plan(diff.Update, "additional e-mails differ", current), nil
 	}
 	if leaf != "" && filesDiffer(outCert, outChain, outFull, leaf, chain) || leaf == "" && outCert != "" && onDisk(outCert) == nil {

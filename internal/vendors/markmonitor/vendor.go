@@ -240,7 +240,7 @@ func orgPairs(want *inventory.MMOrganization, live *Organization) []diff.Pair {
 		body := wireOrg(want)
 		for _, c := range want.Contacts {
 			if c.State.Value != "absent" {
-				desired.Fields = append(desired.Fields, diff.Field{Name: "contacts." + strings.ToLower(c.Email.Value) + ".types", Value: sortedTypes(c.Types.Values)})
+				desired.Fields = append(desired.Fields, diff.Field{Name: "contacts." + strings.ToLower(c.Email.Value) + ".types", Value: sortedCopy(c.Types.Values)})
 			}
 		}
 		desired.Keys = map[string]string{kOrgJSON: mustJSON(body)}
@@ -281,7 +281,7 @@ func orgPairs(want *inventory.MMOrganization, live *Organization) []diff.Pair {
 	return out
 }
 
-func sortedTypes(ts []string) []string {
+func sortedCopy(ts []string) []string {
 	out := slices.Clone(ts)
 	sort.Strings(out)
 	return out

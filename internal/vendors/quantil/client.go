@@ -115,7 +115,7 @@ func (c *Client) request(ctx context.Context, method, p string, body func(date s
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	data, err := httpx.ReadAll(resp.Body, 32<<20)
 	c.log.Debug("quantil: request", "method", method, "path", p, "status", resp.StatusCode, "request_id", resp.Header.Get("x-cnc-request-id"), "duration", time.Since(start))
 	return resp.StatusCode, resp.Header, data, err
 }
