@@ -87,6 +87,9 @@ type Entry struct {
 	Used func(*inventory.Inventory) bool
 	// New builds the vendor; it checks its settings and sends nothing.
 	New func(Config, Deps) (Vendor, error)
+	// Sandbox starts the vendor's simulator with its state in dir, for
+	// --sandbox and `certsync sandbox`.
+	Sandbox func(dir string, inv *inventory.Inventory) (*Sim, error)
 }
 
 // All returns the vendor table, in the order plans list vendors.
@@ -103,6 +106,7 @@ func All() []Entry {
 				}
 				return ccadb.New(c.CCADB, ccadb.Deps{HTTP: d.client(ccadb.Name), Log: d.Log.With("vendor", ccadb.Name), Redactor: d.Redactor, State: st})
 			},
+			Sandbox: ccadbSandbox,
 		},
 		{
 			Name:         markmonitor.Name,
@@ -113,6 +117,7 @@ func All() []Entry {
 			New: func(c Config, d Deps) (Vendor, error) {
 				return markmonitor.New(c.Markmonitor, markmonitor.Deps{HTTP: d.client(markmonitor.Name), Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor})
 			},
+			Sandbox: markmonitorSandbox,
 		},
 		{
 			Name:         quantil.Name,
@@ -121,6 +126,7 @@ func All() []Entry {
 			New: func(c Config, d Deps) (Vendor, error) {
 				return quantil.New(c.Quantil, quantil.Deps{HTTP: d.client(quantil.Name), Log: d.Log.With("vendor", quantil.Name), Redactor: d.Redactor})
 			},
+			Sandbox: quantilSandbox,
 		},
 	}
 }
