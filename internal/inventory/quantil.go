@@ -70,6 +70,12 @@ func (inv *Inventory) Sources(c *QCertificate) QSources {
 	return s
 }
 
+// OrderItem names the item a from_order refers to, as plans address it
+// (vendor, kind, name): from_order is a markmonitor.orders[] name.
+func OrderItem(order string) (vendor, kind, name string) {
+	return "markmonitor", "order", order
+}
+
 // MMOrder returns the Markmonitor order item with that name, or nil.
 func (inv *Inventory) MMOrder(name string) *MMOrder {
 	if inv.Markmonitor == nil {

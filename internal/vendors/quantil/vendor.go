@@ -94,10 +94,11 @@ const (
 	kOrder      = "order"
 )
 
-// orderAddress is the address of the Markmonitor order a certificate comes
-// from: core data shared by both vendors, not an import of the other vendor.
+// orderAddress is the address of the order a certificate comes from, as the
+// inventory defines from_order: core data, not an import of the other vendor.
 func orderAddress(name string) diff.Address {
-	return diff.Address{Vendor: "markmonitor", Kind: "order", Name: name}
+	v, k, n := inventory.OrderItem(name)
+	return diff.Address{Vendor: v, Kind: k, Name: n}
 }
 
 // Observe is ObserveAfter with no upstream pairs.
