@@ -3,12 +3,12 @@ package vendors_test
 import (
 	"context"
 	"fmt"
+	"github.com/certsync/certsync/internal/sim"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,18 +23,7 @@ import (
 	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
 )
 
-// clock is shared by both simulators and both vendors.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	c.Advance(d)
-	return ctx.Err()
-}
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+type clock = sim.Clock
 
 const pipelineInventory = `markmonitor:
   organizations:
@@ -81,7 +70,7 @@ type pipeline struct {
 }
 
 func newPipeline(t *testing.T, o mmsim.Options) *pipeline {
-	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	c := sim.NewClock(time.Now().UTC().Truncate(time.Second))
 	o.APIKey, o.Username, o.Password, o.Now = "k-0123456789", "u", "p-secret", c.Now
 	mm, err := mmsim.New(o)
 	if err != nil {

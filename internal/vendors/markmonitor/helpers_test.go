@@ -3,13 +3,13 @@ package markmonitor
 import (
 	"context"
 	"fmt"
+	"github.com/certsync/certsync/internal/sim"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,35 +25,10 @@ const (
 	testPass = "api-password-secret"
 )
 
-// fakeClock drives the simulator and the client together: a sleep advances
-// time at once, so minutes of rate-limited traffic take milliseconds.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = sim.Clock
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.Advance(d)
-	return ctx.Err()
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	return sim.NewClock(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
 }
 
 type harness struct {

@@ -2,12 +2,12 @@ package ccadbsim
 
 import (
 	"encoding/json"
+	"github.com/certsync/certsync/internal/sim"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,23 +19,7 @@ const (
 	testClientSecret = "consumer-secret"
 )
 
-// testClock is a settable clock for Options.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type testClock = sim.Clock
 
 // fixture is a simulator behind an httptest server, with a root record and a
 // valid access token.
@@ -52,7 +36,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...func(*Options)) *fixture {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sim.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	o := Options{ClientID: testClientID, ClientSecret: testClientSecret, Now: clock.Now}
 	for _, f := range opts {
 		f(&o)

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/certsync/certsync/internal/sim"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,23 +27,7 @@ const (
 	testPassword = "s3cret"
 )
 
-// testClock is a settable clock for Options.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type testClock = sim.Clock
 
 // fixture is a simulator behind an httptest server with a valid token. The
 // rate limit is off unless a test turns it on: tests send many requests at
@@ -62,7 +47,7 @@ func testOptions(clock *testClock) Options {
 
 func newFixture(t *testing.T, mods ...func(*Options)) *fixture {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sim.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	o := testOptions(clock)
 	for _, m := range mods {
 		m(&o)

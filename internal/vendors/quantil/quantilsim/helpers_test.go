@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"encoding/xml"
+	"github.com/certsync/certsync/internal/sim"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,23 +27,7 @@ const (
 	testKey  = "test-api-key-0123456789"
 )
 
-// testClock is a settable clock for Options.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type testClock = sim.Clock
 
 // fixture is a simulator behind an httptest server with a fake clock.
 type fixture struct {
@@ -55,7 +40,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...func(*Options)) *fixture {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sim.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	o := Options{User: testUser, APIKey: testKey, Now: clock.Now}
 	for _, f := range opts {
 		f(&o)
