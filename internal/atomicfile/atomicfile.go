@@ -11,31 +11,7 @@ import (
 // Write replaces path with data, created with mode perm. The directory is
 // created (0700) when missing. On error the target is left as it was.
 func Write(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return place(path, data, perm, os.Rename)
 }
 
 // ErrExists is returned by WriteNew when the target already exists.
@@ -43,8 +19,14 @@ var ErrExists = os.ErrExist
 
 // WriteNew is Write for a file that must not exist yet (a new private key):
 // if another writer got there first, it fails with ErrExists instead of
-// replacing that file.
+// replacing that file. A hard link fails where a rename would replace.
 func WriteNew(path string, data []byte, perm os.FileMode) error {
+	return place(path, data, perm, os.Link)
+}
+
+// place writes data to a synced temporary file next to path and puts it
+// there with put (rename or link).
+func place(path string, data []byte, perm os.FileMode, put func(oldpath, newpath string) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -53,7 +35,7 @@ func WriteNew(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer os.Remove(tmp.Name()) // no-op after a rename; the link's twin after a link
 	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
 		return err
@@ -69,6 +51,5 @@ func WriteNew(path string, data []byte, perm os.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	// A hard link fails if the target exists, where a rename would replace it.
-	return os.Link(tmp.Name(), path)
+	return put(tmp.Name(), path)
 }

@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -74,4 +75,20 @@ func ReadAll(r io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)
 	}
 	return b, nil
+}
+
+// Sleep waits d, or until ctx is done (then it returns ctx's cause): the
+// pause between retries.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }

@@ -183,17 +183,7 @@ func (c *Client) pace(ctx context.Context) error {
 	}
 	c.lastCall = time.Now().Add(wait)
 	c.paceMu.Unlock()
-	if wait == 0 {
-		return nil
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+	return httpx.Sleep(ctx, wait)
 }
 
 // retryable reports whether a failed attempt may be sent again: the request
@@ -237,7 +227,7 @@ func (c *Client) call(ctx context.Context, route string, body any) (*Response, i
 		if retryable(status, err) && attempt < c.retries {
 			d := c.backoff*time.Duration(1<<(attempt-1)) + rand.N(c.backoff)
 			c.log.Warn("ccadb: retrying", "route", route, "status", status, "error", errString(err), "in", d)
-			if err := sleep(ctx, d); err != nil {
+			if err := httpx.Sleep(ctx, d); err != nil {
 				return nil, 0, err
 			}
 			continue
@@ -339,7 +329,7 @@ func (c *Client) Report(ctx context.Context) (*report, error) {
 		req.Header.Set("Accept", "text/csv")
 		status, body, err := c.do(req)
 		if retryable(status, err) && attempt < c.retries {
-			if err := sleep(ctx, c.backoff*time.Duration(1<<(attempt-1))); err != nil {
+			if err := httpx.Sleep(ctx, c.backoff*time.Duration(1<<(attempt-1))); err != nil {
 				return nil, err
 			}
 			continue
@@ -358,17 +348,6 @@ const (
 	routeRecordID  = "/services/apexrest/get/recordid"
 	routeAddUpdate = "/services/apexrest/create/intermediatecert"
 )
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
 
 func snippet(b []byte) string {
 	s := strings.TrimSpace(string(b))

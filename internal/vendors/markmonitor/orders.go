@@ -489,28 +489,26 @@ func splitBundle(all string) (leaf, chain string) {
 }
 
 // csrFor returns the CSR to send: the inventory's CSR file, or one made from
-// the private key, which is generated (0600) first when it does not exist.
-func csrFor(k map[string]string, sans []string) (string, string, error) {
+// the private key, which is generated (0600) first when it does not exist;
+// the outcome says so.
+func csrFor(k map[string]string, sans []string) (string, apply.Outcome, error) {
+	var out apply.Outcome
 	if f := k[kCSRFile]; f != "" {
 		data, err := os.ReadFile(f)
-		if err != nil {
-			return "", "", err
-		}
-		return string(data), "", nil
+		return string(data), out, err
 	}
 	key, ok, err := loadKey(k[kKeyFile])
 	if err != nil {
-		return "", "", err
+		return "", out, err
 	}
-	msg := ""
 	if !ok {
 		if key, err = generateKey(k[kKeyFile], k[kKeyType]); err != nil {
-			return "", "", err
+			return "", out, err
 		}
-		msg = "generated a new private key in " + k[kKeyFile]
+		out.Messages = append(out.Messages, "generated a new private key in "+k[kKeyFile])
 	}
 	csr, err := makeCSR(key, k[kCN], sans)
-	return csr, msg, err
+	return csr, out, err
 }
 
 // placeOrder posts a new order (create or renew) exactly once. An ambiguous
@@ -534,13 +532,9 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 		}
 	}
 	sans := splitList(k[kSANs])
-	csr, keyMsg, err := csrFor(k, sans)
+	csr, out, err := csrFor(k, sans)
 	if err != nil {
 		return apply.Outcome{}, err
-	}
-	var out apply.Outcome
-	if keyMsg != "" {
-		out.Messages = append(out.Messages, keyMsg)
 	}
 	req := OrderRequest{
 		OrganizationID: org.ID, Contacts: refs, CertType: k[kCertType], Locale: "en", Provider: "DIGICERT",
@@ -622,13 +616,9 @@ func (v *Vendor) afterIssue(ctx context.Context, k map[string]string, o *Order, 
 func (v *Vendor) reissue(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	k := c.Keys
 	sans := splitList(k[kSANs])
-	csr, keyMsg, err := csrFor(k, sans)
+	csr, out, err := csrFor(k, sans)
 	if err != nil {
 		return apply.Outcome{}, err
-	}
-	var out apply.Outcome
-	if keyMsg != "" {
-		out.Messages = append(out.Messages, keyMsg)
 	}
 	before, err := v.client.Order(ctx, k[kOrderID])
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/certsync/certsync/internal/httpx"
 )
 
 // Clock is the time source of the client, replaceable in tests so a run of
@@ -18,19 +20,7 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return httpx.Sleep(ctx, d) }
 
 // limiter paces requests so that no rolling window of the given length ever
 // holds more than limit of them. A token bucket would allow its burst on top

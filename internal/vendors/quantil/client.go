@@ -129,12 +129,8 @@ func (c *Client) do(ctx context.Context, method, p string, body func(string) ([]
 		if retry && ctx.Err() == nil && attempt < c.retries && (idempotent || status == http.StatusTooManyRequests) {
 			d := c.backoff<<(attempt-1) + rand.N(c.backoff)
 			c.log.Warn("quantil: retrying", "method", method, "path", p, "status", status, "in", d)
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return nil, nil, context.Cause(ctx)
+			if err := httpx.Sleep(ctx, d); err != nil {
+				return nil, nil, err
 			}
 			continue
 		}
