@@ -92,3 +92,8 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return context.Cause(ctx)
 	}
 }
+
+// ErrAmbiguous means a request that changes something may or may not have
+// been carried out (a timeout, a 5xx, a dropped connection). Such a request
+// is never sent again blindly: the caller reads the vendor's state first.
+var ErrAmbiguous = errors.New("the request may or may not have been carried out")

@@ -60,7 +60,7 @@ func (c Config) Missing() []string {
 		{"CERTSYNC_CCADB_REFRESH_TOKEN", c.RefreshToken},
 		{"CERTSYNC_CCADB_REPORT_URL", c.ReportURL},
 	} {
-		if x.v == "" {
+		if strings.TrimSpace(x.v) == "" {
 			out = append(out, x.name)
 		}
 	}

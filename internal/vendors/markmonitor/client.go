@@ -22,10 +22,8 @@ import (
 
 // Sentinel errors.
 var (
-	// ErrAmbiguous means a request that changes something may or may not
-	// have been carried out (timeout, 5xx, dropped connection). It is never
-	// sent again blindly: the caller reconciles by reading first.
-	ErrAmbiguous = errors.New("the request may or may not have been carried out")
+	// ErrAmbiguous is httpx.ErrAmbiguous: reconcile by reading first.
+	ErrAmbiguous = httpx.ErrAmbiguous
 	// ErrAuth means the API key, username or password was refused.
 	ErrAuth = errors.New("Markmonitor refused the credentials; check CERTSYNC_MARKMONITOR_API_KEY, _USERNAME and _PASSWORD")
 	// ErrNotFound is a 404.

@@ -22,9 +22,8 @@ import (
 
 // Sentinel errors.
 var (
-	// ErrAmbiguous means an add may or may not have been stored (timeout,
-	// 5xx, dropped connection); the caller looks before adding again.
-	ErrAmbiguous = errors.New("the request may or may not have been carried out")
+	// ErrAmbiguous is httpx.ErrAmbiguous: reconcile by reading first.
+	ErrAmbiguous = httpx.ErrAmbiguous
 	// ErrNotFound is NoSuchSsl (404).
 	ErrNotFound = errors.New("no such certificate")
 )
