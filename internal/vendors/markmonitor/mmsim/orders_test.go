@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
@@ -253,7 +254,9 @@ func TestCreateOrderAndIssue(t *testing.T) {
 	if !leaf.PublicKey.(*ecdsa.PublicKey).Equal(ecKey().Public()) {
 		t.Error("certificate key is not the CSR's")
 	}
-	if got := strings.ToUpper(leaf.SerialNumber.Text(16)); got != c.SerialNumber {
+	// DigiCert shows serials as the bytes in hex (even length, leading zero
+	// kept), not as a number.
+	if got := strings.ToUpper(hex.EncodeToString(leaf.SerialNumber.Bytes())); got != c.SerialNumber {
 		t.Errorf("serial %s, cert says %s", c.SerialNumber, got)
 	}
 	for _, want := range []string{"Order created", "Order submitted to DigiCert", DCVHistoryPrefix, "Domain control validation completed", "DigiCert is processing", "Certificate issued"} {
