@@ -83,7 +83,7 @@ func extractCode(s, state string) (string, error) {
 	if s == "" {
 		return "", errors.New("no redirect URL or code was given")
 	}
-	if strings.Contains(s, "code=") {
+	if strings.Contains(s, "code=") || strings.Contains(s, "error=") || strings.Contains(s, "?") {
 		raw := s
 		if i := strings.Index(s, "?"); i >= 0 {
 			raw = s[i+1:]
