@@ -197,6 +197,19 @@ func (c *Client) List(ctx context.Context) ([]Certificate, error) {
 	return l.Items, nil
 }
 
+// View reads one certificate (no key material: the API never returns it).
+func (c *Client) View(ctx context.Context, id string) (*Certificate, error) {
+	_, data, err := c.do(ctx, http.MethodGet, "/api/ssl/certificate/"+url.PathEscape(id), nil, true)
+	if err != nil {
+		return nil, err
+	}
+	var one Certificate
+	if err := xml.Unmarshal(data, &one); err != nil {
+		return nil, fmt.Errorf("read certificate %s: %w", id, err)
+	}
+	return &one, nil
+}
+
 // Add uploads a new certificate and returns its id, taken from Location.
 func (c *Client) Add(ctx context.Context, u Upload) (string, error) {
 	hdr, _, err := c.do(ctx, http.MethodPost, "/api/ssl/certificate", u.body, false)
