@@ -374,15 +374,7 @@ func (s *Server) routeOrder(c *call, segs []string) {
 	case len(segs) == 2 && segs[1] == "downloadCert":
 		c.only(http.MethodGet, func(c *call) { s.downloadCert(c, segs[0]) })
 	case (len(segs) == 2 || len(segs) == 3) && segs[1] == "history":
-		c.only(http.MethodGet, func(c *call) {
-			s.serveHistory(c, segs[0], segs[2:], func(id string) (*[]History, error) {
-				o := s.orders[id]
-				if o == nil {
-					return nil, errf(http.StatusNotFound, CodeOrderNotFound, "Order %s not found", id)
-				}
-				return &o.Order.History, nil
-			})
-		})
+		s.historyRoute(c, segs, historyIn(s.orders, CodeOrderNotFound, "Order", func(o *orderRec) *[]History { return &o.Order.History }))
 	case len(segs) == 2:
 		c.only(http.MethodPatch, func(c *call) { s.orderAction(c, segs[0], segs[1]) })
 	default:

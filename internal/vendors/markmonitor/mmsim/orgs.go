@@ -395,19 +395,7 @@ func (s *Server) routeOrganization(c *call, segs []string) {
 	case 1:
 		c.only(http.MethodGet, func(c *call) { s.getOrganization(c, segs[0]) })
 	case 2, 3:
-		if segs[1] != "history" {
-			c.notFound()
-			return
-		}
-		c.only(http.MethodGet, func(c *call) {
-			s.serveHistory(c, segs[0], segs[2:], func(id string) (*[]History, error) {
-				o := s.orgs[id]
-				if o == nil {
-					return nil, errf(http.StatusNotFound, CodeOrgNotFound, "Organization %s not found", id)
-				}
-				return &o.History, nil
-			})
-		})
+		s.historyRoute(c, segs, historyIn(s.orgs, CodeOrgNotFound, "Organization", func(o *orgRec) *[]History { return &o.History }))
 	default:
 		c.notFound()
 	}
@@ -519,19 +507,7 @@ func (s *Server) routeContact(c *call, segs []string) {
 			http.MethodDelete: func(c *call) { s.deleteContact(c, segs[0]) },
 		})
 	case 2, 3:
-		if segs[1] != "history" {
-			c.notFound()
-			return
-		}
-		c.only(http.MethodGet, func(c *call) {
-			s.serveHistory(c, segs[0], segs[2:], func(id string) (*[]History, error) {
-				ct := s.contacts[id]
-				if ct == nil {
-					return nil, errf(http.StatusNotFound, CodeContactNotFound, "Contact %s not found", id)
-				}
-				return &ct.History, nil
-			})
-		})
+		s.historyRoute(c, segs, historyIn(s.contacts, CodeContactNotFound, "Contact", func(ct *Contact) *[]History { return &ct.History }))
 	default:
 		c.notFound()
 	}
@@ -781,6 +757,28 @@ func (s *Server) saveIf(changed bool) {
 // against the line's userName, and text, a case-insensitive substring) and
 // GET …/{id}/history/{historyId}. lookup finds the history of an entity id,
 // called with s.mu held.
+// historyRoute serves ID/history and ID/history/HISTORY_ID (GET) of one kind
+// of object; any other two- or three-segment path is not found.
+func (s *Server) historyRoute(c *call, segs []string, lookup func(id string) (*[]History, error)) {
+	if segs[1] != "history" {
+		c.notFound()
+		return
+	}
+	c.only(http.MethodGet, func(c *call) { s.serveHistory(c, segs[0], segs[2:], lookup) })
+}
+
+// historyIn looks an object up in m (read under the server's lock by
+// serveHistory) and returns its history, or a 404 with code.
+func historyIn[T any](m map[string]*T, code, what string, history func(*T) *[]History) func(string) (*[]History, error) {
+	return func(id string) (*[]History, error) {
+		o := m[id]
+		if o == nil {
+			return nil, errf(http.StatusNotFound, code, "%s %s not found", what, id)
+		}
+		return history(o), nil
+	}
+}
+
 func (s *Server) serveHistory(c *call, rawID string, rest []string, lookup func(id string) (*[]History, error)) {
 	id, err := pathID(rawID)
 	if err != nil {
