@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Clock is the time source of retries and pacing. Tests pass a fake whose
@@ -91,7 +93,8 @@ type Result struct {
 func (p Policy) Decide(n int, idempotent bool, res Result, err error, now time.Time, rnd float64) (time.Duration, bool) {
 	// A per-request timeout (DeadlineExceeded) is a transport error like
 	// any other; a cancelled or expired run is stopped by Do, which sees ctx.
-	if errors.Is(err, context.Canceled) {
+	var final finalError
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrTooLarge) || errors.As(err, &final) {
 		return 0, false
 	}
 	limit := max(p.Attempts, 1)
@@ -166,6 +169,20 @@ func RetryAfter(h http.Header, now time.Time) (wait time.Duration, ok bool) {
 	}
 	return max(t.Sub(now), 0), true
 }
+
+// Final marks an error of send that no repeat can help (a refused
+// credential, a request that cannot be built): Decide never repeats it.
+// errors.Is and errors.As see through the mark, and the text is unchanged.
+func Final(err error) error {
+	if err == nil {
+		return nil
+	}
+	return finalError{err}
+}
+
+type finalError struct{ error }
+
+func (e finalError) Unwrap() error { return e.error }
 
 // NotSent reports whether a transport error proves the request never reached
 // the server: no connection could be made (the dial or the name lookup
@@ -243,4 +260,24 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// Wait takes one event from lim, timed on clock: it reserves at clock.Now,
+// sleeps the reservation's delay on clock, and hands the reservation back if
+// ctx ends first. (rate.Limiter.Wait reads the system clock, which a test
+// cannot move.) A nil lim lets everything through.
+func Wait(ctx context.Context, clock Clock, lim *rate.Limiter) error {
+	if lim == nil {
+		return nil
+	}
+	now := clock.Now()
+	r := lim.ReserveN(now, 1)
+	if !r.OK() {
+		return errors.New("the rate limiter can never allow a request (burst 0)")
+	}
+	if err := clock.Sleep(ctx, r.DelayFrom(now)); err != nil {
+		r.CancelAt(clock.Now())
+		return err
+	}
+	return nil
 }

@@ -94,6 +94,8 @@ func TestDecide(t *testing.T) {
 		{name: "refused, not idempotent, RetryUnsafe off", p: with(func(p *Policy) { p.RetryUnsafe = false }), n: 1, err: refused},
 		{name: "refused, idempotent, RetryErrors off: still never sent", p: with(func(p *Policy) { p.RetryErrors = false }), n: 1, idempotent: true, err: refused, want: time.Second, again: true},
 		{name: "no such host, not idempotent", p: base, n: 1, err: noHost, want: time.Second, again: true},
+		{name: "marked final", p: base, n: 1, idempotent: true, err: Final(refused)},
+		{name: "answer too large", p: base, n: 1, idempotent: true, err: ErrTooLarge},
 		{name: "cancelled", p: base, n: 1, idempotent: true, err: context.Canceled},
 		{name: "per-request timeout, idempotent", p: base, n: 1, idempotent: true, err: context.DeadlineExceeded, want: time.Second, again: true},
 		{name: "jitter", p: with(func(p *Policy) { p.Base, p.Jitter = 4*time.Second, 0.5 }), n: 1, idempotent: true, status: 502, rnd: 0.5, want: 3 * time.Second, again: true},
