@@ -35,13 +35,13 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error { return Sl
 
 // Policy is one vendor's rule for sending a request again, as data.
 //
-// An answer 429 was refused before any processing, so it is repeated for
-// every request, idempotent or not, as long as ThrottledAttempts allows. A
-// status in Statuses (a server failure) and a transport error are repeated
-// only for an idempotent request: for another one they may mean the change
-// was made. The one exception is a transport error that proves the request
-// never left (NotSent), which is repeated for both kinds when RetryUnsafe
-// is set.
+// An idempotent request is repeated after a 429, a status in Statuses (a
+// server failure) or a transport error (with RetryErrors). A request that
+// is not idempotent is repeated only on proof that nothing was processed,
+// and only where the policy allows it: after a 429, which the server sends
+// before processing anything (Unsafe429), or after a transport error that
+// proves the request never left (UnsafeNotSent). A 5xx or a reset may come
+// after the change was made, so it is never repeated for such a request.
 type Policy struct {
 	// Attempts is the most attempts, the first included, when the failures
 	// are server errors or transport errors. Less than 1 means 1.
@@ -66,9 +66,12 @@ type Policy struct {
 	// RetryErrors repeats transport errors (a reset, a timeout) of
 	// idempotent requests.
 	RetryErrors bool
-	// RetryUnsafe lets a non-idempotent request be repeated, but only after a
-	// 429 or a NotSent error: answers that prove nothing was processed.
-	RetryUnsafe bool
+	// Unsafe429 lets a request that is not idempotent be repeated after a
+	// 429, which the server sends before processing anything.
+	Unsafe429 bool
+	// UnsafeNotSent lets a request that is not idempotent be repeated after
+	// a NotSent error: no connection was made, so nothing was processed.
+	UnsafeNotSent bool
 	// RepeatAfter is the least time between the end of one attempt and the
 	// start of the next, whatever the backoff: for a vendor that refuses an
 	// identical request within a window (the CCADB answers 429 to the same
@@ -104,12 +107,12 @@ func (p Policy) Decide(n int, idempotent bool, res Result, err error, now time.T
 		if p.ThrottledAttempts > 0 {
 			limit = p.ThrottledAttempts
 		}
-		if !idempotent && !p.RetryUnsafe {
+		if !idempotent && !p.Unsafe429 {
 			return 0, false
 		}
 	case err != nil:
 		unsent := NotSent(err)
-		if !(idempotent && (p.RetryErrors || unsent)) && !(p.RetryUnsafe && unsent) {
+		if !(idempotent && (p.RetryErrors || unsent)) && !(p.UnsafeNotSent && unsent) {
 			return 0, false
 		}
 	case slices.Contains(p.Statuses, res.Status):

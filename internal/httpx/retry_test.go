@@ -47,7 +47,7 @@ func TestDecide(t *testing.T) {
 	base := Policy{
 		Attempts: 3, ThrottledAttempts: 6, Base: time.Second, Max: 8 * time.Second,
 		RetryAfterCap: 30 * time.Second, Statuses: []int{500, 502, 503, 504},
-		RetryErrors: true, RetryUnsafe: true,
+		RetryErrors: true, Unsafe429: true, UnsafeNotSent: true,
 	}
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
@@ -75,8 +75,8 @@ func TestDecide(t *testing.T) {
 		{name: "503 with Retry-After", p: base, n: 1, idempotent: true, status: 503, hdr: header("4"), want: 4 * time.Second, again: true},
 		{name: "503 not idempotent: maybe processed", p: base, n: 1, status: 503},
 		{name: "429 not idempotent", p: base, n: 1, status: 429, want: time.Second, again: true},
-		{name: "429 not idempotent, RetryUnsafe off", p: with(func(p *Policy) { p.RetryUnsafe = false }), n: 1, status: 429},
-		{name: "429 idempotent, RetryUnsafe off", p: with(func(p *Policy) { p.RetryUnsafe = false }), n: 1, idempotent: true, status: 429, want: time.Second, again: true},
+		{name: "429 not idempotent, Unsafe429 off", p: with(func(p *Policy) { p.Unsafe429 = false }), n: 1, status: 429},
+		{name: "429 idempotent, Unsafe429 off", p: with(func(p *Policy) { p.Unsafe429, p.UnsafeNotSent = false, false }), n: 1, idempotent: true, status: 429, want: time.Second, again: true},
 		{name: "429 Retry-After seconds", p: base, n: 1, status: 429, hdr: header("7"), want: 7 * time.Second, again: true},
 		{name: "429 Retry-After capped", p: base, n: 1, status: 429, hdr: header("600"), want: 30 * time.Second, again: true},
 		{name: "429 Retry-After cap defaults to Max", p: with(func(p *Policy) { p.RetryAfterCap = 0 }), n: 1, status: 429, hdr: header("600"), want: 8 * time.Second, again: true},
@@ -91,8 +91,10 @@ func TestDecide(t *testing.T) {
 		{name: "reset, not idempotent", p: base, n: 1, err: reset},
 		{name: "reset, RetryErrors off", p: with(func(p *Policy) { p.RetryErrors = false }), n: 1, idempotent: true, err: reset},
 		{name: "refused, not idempotent: never sent", p: base, n: 1, err: refused, want: time.Second, again: true},
-		{name: "refused, not idempotent, RetryUnsafe off", p: with(func(p *Policy) { p.RetryUnsafe = false }), n: 1, err: refused},
+		{name: "refused, not idempotent, UnsafeNotSent off", p: with(func(p *Policy) { p.UnsafeNotSent = false }), n: 1, err: refused},
 		{name: "refused, idempotent, RetryErrors off: still never sent", p: with(func(p *Policy) { p.RetryErrors = false }), n: 1, idempotent: true, err: refused, want: time.Second, again: true},
+		{name: "refused, not idempotent, only Unsafe429", p: with(func(p *Policy) { p.UnsafeNotSent = false }), n: 1, err: refused},
+		{name: "503 not idempotent, even with both unsafe switches", p: base, n: 1, status: 503, hdr: header("1")},
 		{name: "no such host, not idempotent", p: base, n: 1, err: noHost, want: time.Second, again: true},
 		{name: "marked final", p: base, n: 1, idempotent: true, err: Final(refused)},
 		{name: "answer too large", p: base, n: 1, idempotent: true, err: ErrTooLarge},
@@ -153,7 +155,7 @@ func answers(n *int, statuses ...int) func(context.Context) (Result, error) {
 }
 
 func TestDo(t *testing.T) {
-	p := Policy{Attempts: 3, ThrottledAttempts: 5, Base: time.Second, Max: time.Minute, Statuses: []int{503}, RetryErrors: true, RetryUnsafe: true}
+	p := Policy{Attempts: 3, ThrottledAttempts: 5, Base: time.Second, Max: time.Minute, Statuses: []int{503}, RetryErrors: true, Unsafe429: true, UnsafeNotSent: true}
 	for _, tc := range []struct {
 		name       string
 		idempotent bool
