@@ -271,7 +271,7 @@ func (c *Client) exchange(ctx context.Context, method, path string, query url.Va
 	switch {
 	case early != nil:
 		return nil, early
-	case err != nil && !idempotent && ctx.Err() == nil:
+	case err != nil && !idempotent:
 		return nil, fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, err)
 	case err != nil:
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)

@@ -157,7 +157,7 @@ func (c *Client) do(ctx context.Context, method, p string, body func(string) ([]
 	switch {
 	case early != nil:
 		return nil, nil, fmt.Errorf("%s %s: %w", method, p, early)
-	case err != nil && !idempotent && ctx.Err() == nil && !httpx.NotSent(err):
+	case err != nil && !idempotent && !httpx.NotSent(err):
 		return nil, nil, fmt.Errorf("%s %s: %w: %v", method, p, ErrAmbiguous, err)
 	case err != nil:
 		return nil, nil, fmt.Errorf("%s %s: %w", method, p, err)
