@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 
 	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/redact"
@@ -42,16 +42,48 @@ type Client struct {
 	refresh   string
 	log       *slog.Logger
 	redactor  *redact.Redactor
-	interval  time.Duration
-	retries   int
-	backoff   time.Duration
+	clock     httpx.Clock
+	// pace spaces the Apex REST calls (nil: no pacing). The token endpoint
+	// and the public report are not paced.
+	pace *rate.Limiter
 
 	tokMu sync.Mutex
 	tok   *oauth2.Token
-
-	paceMu   sync.Mutex
-	lastCall time.Time
 }
+
+// How the CCADB's answers are retried. The CCADB answers 429 when more
+// requests arrive in a minute than it serves, or when the same request
+// arrives twice within a minute; 500 usually means the request timed out
+// under load. Every route is safe to repeat: GetCertificateId only reads, an
+// update sets the same values again, and a repeated add is refused as a
+// duplicate naming the existing record, which the caller adopts. See
+// https://github.com/mozilla/CCADB-Tools/tree/master/API_AddUpdateIntermediateCert
+// ("429 error means too many requests made per minute, or a user made the
+// same API call request more than once within a minute").
+var (
+	// readPolicy is for GetCertificateId and the report: a throttled read
+	// while planning waits (up to about four minutes in all) rather than
+	// failing the run.
+	readPolicy = httpx.Policy{
+		Attempts: 3, ThrottledAttempts: 8,
+		Base: 2 * time.Second, Max: time.Minute, Jitter: 0.5,
+		RetryAfterCap: 2 * time.Minute,
+		Statuses:      []int{500, 502, 503, 504},
+		RetryErrors:   true,
+	}
+	// writePolicy is for AddUpdate. An attempt that failed may still have
+	// reached the CCADB, so the same body is not sent again within its
+	// one-minute window: a repeat waits at least RepeatAfter after the
+	// previous attempt ended, which is after the CCADB received it.
+	writePolicy = httpx.Policy{
+		Attempts: 3, ThrottledAttempts: 6,
+		Base: 2 * time.Second, Max: 2 * time.Minute, Jitter: 0.5,
+		RetryAfterCap: 2 * time.Minute,
+		Statuses:      []int{500, 502, 503, 504},
+		RetryErrors:   true,
+		RepeatAfter:   time.Minute + 5*time.Second,
+	}
+)
 
 // Response is the JSON every AddUpdate and GetCertificateId call answers.
 type Response struct {
@@ -98,10 +130,23 @@ func NewClient(cfg Config, hc *http.Client, log *slog.Logger, r *redact.Redactor
 		refresh:   cfg.RefreshToken,
 		log:       log,
 		redactor:  r,
-		interval:  cfg.RequestInterval,
-		retries:   3,
-		backoff:   500 * time.Millisecond,
+		clock:     httpx.SystemClock{},
+		pace:      pacer(cfg.RequestInterval),
 	}
+}
+
+// pacer is a limiter with burst 1 that lets one call through per interval:
+// the CCADB runs each request as an asynchronous Salesforce job and asks for
+// a delay (5 s or more) between requests. interval <= 0 paces nothing.
+func pacer(interval time.Duration) *rate.Limiter {
+	if interval <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Every(interval), 1)
+}
+
+func (c *Client) retrier(p httpx.Policy) *httpx.Retrier {
+	return &httpx.Retrier{Policy: p, Clock: c.clock, Log: c.log.With("vendor", "ccadb")}
 }
 
 // OAuthConfig is the Salesforce connected app as x/oauth2 sees it. Client
@@ -170,72 +215,51 @@ func parseSFErrors(body []byte) []sfError {
 	return errs
 }
 
-// pace spaces API calls by the configured interval: the CCADB runs each
-// request as an asynchronous Salesforce job and asks for a delay between them.
-func (c *Client) pace(ctx context.Context) error {
-	if c.interval <= 0 {
-		return nil
-	}
-	c.paceMu.Lock()
-	wait := time.Until(c.lastCall.Add(c.interval))
-	if wait < 0 {
-		wait = 0
-	}
-	c.lastCall = time.Now().Add(wait)
-	c.paceMu.Unlock()
-	return httpx.Sleep(ctx, wait)
-}
-
-// retryable reports whether a failed attempt may be sent again: the request
-// was not processed (429) or the server failed (5xx) or the transport did.
-// Both CCADB routes are safe to repeat: GetCertificateId only reads, an
-// update is idempotent, and a repeated add is refused as a duplicate with the
-// existing id, which the caller adopts.
-func retryable(status int, err error) bool {
-	if err != nil {
-		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
-	}
-	return status == http.StatusTooManyRequests || status >= 500
-}
-
-// call POSTs body to an Apex REST route with the bearer token, refreshing the
-// token once on 401 INVALID_SESSION_ID, and retrying 429/5xx with backoff.
+// call POSTs body to an Apex REST route with the bearer token, under the
+// route's retry policy. Each attempt gets the token first and then waits for
+// its turn: the token endpoint is not the paced API.
 func (c *Client) call(ctx context.Context, route string, body any) (*Response, int, error) {
 	payload, err := json.Marshal(body)
 	if err != nil {
 		return nil, 0, err
 	}
-	refreshed := false
-	for attempt := 1; ; attempt++ {
-		if err := c.pace(ctx); err != nil {
-			return nil, 0, err
-		}
+	policy := readPolicy
+	if route == routeAddUpdate {
+		policy = writePolicy
+	}
+	res, err := c.retrier(policy).Do(ctx, route, true, func(ctx context.Context) (httpx.Result, error) {
+		return c.attempt(ctx, route, payload)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", route, err)
+	}
+	return c.decode(route, res.Status, res.Body)
+}
+
+// attempt is one paced POST, sent a second time with a new token if the
+// first answer is 401 INVALID_SESSION_ID (Salesforce tokens carry no expiry,
+// so an expired one is only found out this way). That answer was refused
+// before any processing, so the second send is no repeat.
+func (c *Client) attempt(ctx context.Context, route string, payload []byte) (httpx.Result, error) {
+	for refreshed := false; ; refreshed = true {
 		tok, err := c.token(ctx)
 		if err != nil {
-			return nil, 0, err
+			// x/oauth2 failed or the refresh token was refused: not retried,
+			// as before (a refused token needs ccadb-login).
+			return httpx.Result{}, httpx.Final(err)
 		}
-		status, respBody, err := c.post(ctx, route, tok, payload)
-		if err == nil && status == http.StatusUnauthorized && !refreshed {
-			if errs := parseSFErrors(respBody); len(errs) > 0 && errs[0].ErrorCode == "INVALID_SESSION_ID" {
+		if err := httpx.Wait(ctx, c.clock, c.pace); err != nil {
+			return httpx.Result{}, err
+		}
+		res, err := c.post(ctx, route, tok, payload)
+		if err == nil && res.Status == http.StatusUnauthorized && !refreshed {
+			if errs := parseSFErrors(res.Body); len(errs) > 0 && errs[0].ErrorCode == "INVALID_SESSION_ID" {
 				c.log.Info("ccadb: access token expired; refreshing once", "route", route)
 				c.invalidate(tok)
-				refreshed = true
-				attempt--
 				continue
 			}
 		}
-		if retryable(status, err) && attempt < c.retries {
-			d := c.backoff*time.Duration(1<<(attempt-1)) + rand.N(c.backoff)
-			c.log.Warn("ccadb: retrying", "route", route, "status", status, "error", errString(err), "in", d)
-			if err := httpx.Sleep(ctx, d); err != nil {
-				return nil, 0, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", route, err)
-		}
-		return c.decode(route, status, respBody)
+		return res, err
 	}
 }
 
@@ -259,10 +283,10 @@ func (c *Client) decode(route string, status int, body []byte) (*Response, int, 
 	return &r, status, nil
 }
 
-func (c *Client) post(ctx context.Context, route, token string, payload []byte) (int, []byte, error) {
+func (c *Client) post(ctx context.Context, route, token string, payload []byte) (httpx.Result, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+route, bytes.NewReader(payload))
 	if err != nil {
-		return 0, nil, err
+		return httpx.Result{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
@@ -270,17 +294,17 @@ func (c *Client) post(ctx context.Context, route, token string, payload []byte) 
 	return c.do(req)
 }
 
-func (c *Client) do(req *http.Request) (int, []byte, error) {
+func (c *Client) do(req *http.Request) (httpx.Result, error) {
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.log.Debug("ccadb: request failed", "method", req.Method, "path", req.URL.Path, "error", err)
-		return 0, nil, err
+		return httpx.Result{}, err
 	}
 	defer resp.Body.Close()
 	body, err := httpx.ReadAll(resp.Body, 256<<20)
 	c.log.Debug("ccadb: request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "bytes", len(body), "duration", time.Since(start))
-	return resp.StatusCode, body, err
+	return httpx.Result{Status: resp.StatusCode, Header: resp.Header, Body: body}, err
 }
 
 // CertificateID is GetCertificateIdAPI for an intermediate certificate.
@@ -318,30 +342,24 @@ func (c *Client) AddUpdate(ctx context.Context, body map[string]any) (*Response,
 	return r, err
 }
 
-// Report fetches and parses the public report. It is one GET, retried on
-// 5xx and transport errors; no credentials are sent.
+// Report fetches and parses the public report: one GET under the read
+// policy, not paced (it is not the API); no credentials are sent.
 func (c *Client) Report(ctx context.Context) (*report, error) {
-	for attempt := 1; ; attempt++ {
+	res, err := c.retrier(readPolicy).Do(ctx, "report", true, func(ctx context.Context) (httpx.Result, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.reportURL, nil)
 		if err != nil {
-			return nil, fmt.Errorf("CCADB report URL: %w", err)
+			return httpx.Result{}, httpx.Final(fmt.Errorf("CCADB report URL: %w", err))
 		}
 		req.Header.Set("Accept", "text/csv")
-		status, body, err := c.do(req)
-		if retryable(status, err) && attempt < c.retries {
-			if err := httpx.Sleep(ctx, c.backoff*time.Duration(1<<(attempt-1))); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("fetch the CCADB report: %w", err)
-		}
-		if status != http.StatusOK {
-			return nil, fmt.Errorf("fetch the CCADB report: HTTP %d: %s", status, snippet(body))
-		}
-		return parseReport(bytes.NewReader(body))
+		return c.do(req)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetch the CCADB report: %w", err)
 	}
+	if res.Status != http.StatusOK {
+		return nil, fmt.Errorf("fetch the CCADB report: HTTP %d: %s", res.Status, snippet(res.Body))
+	}
+	return parseReport(bytes.NewReader(res.Body))
 }
 
 const (
@@ -355,11 +373,4 @@ func snippet(b []byte) string {
 		s = s[:300] + "…"
 	}
 	return s
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/sim"
 	"github.com/certsync/certsync/internal/state"
 	"github.com/certsync/certsync/internal/testpki"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
@@ -114,7 +115,9 @@ func (h *harness) vendor(hc *http.Client) *Vendor {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	v.client.backoff = time.Millisecond
+	// Retry waits pass on a simulated clock: a repeated write waits over a
+	// minute.
+	v.client.clock = sim.NewClock(time.Now())
 	return v
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -59,8 +58,7 @@ type Client struct {
 	log            *slog.Logger
 	clock          Clock
 	limit          *limiter
-	retries        int
-	backoff        time.Duration
+	retry          *httpx.Retrier
 	pageSize       int
 
 	redactor *redact.Redactor
@@ -68,6 +66,24 @@ type Client struct {
 	authMu  sync.Mutex
 	token   string
 	expires time.Time
+}
+
+// policy is how Markmonitor answers are retried. A 429 was refused before
+// any processing, so every request, paid ones included, is sent again after
+// its Retry-After (and every other request of the client waits as long);
+// up to 20 attempts, since a burst of 429s must not fail a run. A 5xx or a
+// transport error is repeated only for requests that are idempotent: for
+// an order, reissue, cancel or revoke it may mean the action was taken, so
+// the caller gets ErrAmbiguous and reads before acting again. Even a
+// connection that was never made does not repeat a paid action here: only
+// the vendor's own 429 does.
+var policy = httpx.Policy{
+	Attempts: 5, ThrottledAttempts: 20,
+	Base: time.Second, Max: 30 * time.Second, Jitter: 0.5,
+	RetryAfterCap: 2 * time.Minute,
+	Statuses:      []int{500, 502, 503, 504},
+	RetryErrors:   true,
+	Unsafe429:     true,
 }
 
 // ClientOptions tune a client; zero values give the defaults.
@@ -95,14 +111,15 @@ func NewClient(cfg Config, o ClientOptions) *Client {
 	if o.Redactor != nil {
 		o.Redactor.Add(cfg.APIKey, cfg.Password)
 	}
+	limit := newLimiter(o.Clock, o.RequestsPerMinute)
 	return &Client{
 		base:     strings.TrimRight(cfg.URL, "/"),
 		authBase: strings.TrimRight(cfg.AuthURL, "/"),
 		apiKey:   cfg.APIKey, user: cfg.Username, pass: cfg.Password,
 		http: o.HTTP, log: o.Log, clock: o.Clock,
-		limit:    newLimiter(o.Clock, o.RequestsPerMinute, time.Minute),
-		retries:  5,
-		backoff:  time.Second,
+		limit: limit,
+		retry: &httpx.Retrier{Policy: policy, Clock: o.Clock, Log: o.Log.With("vendor", "markmonitor"),
+			Throttled: limit.holdUntil},
 		pageSize: 500,
 		redactor: o.Redactor,
 	}
@@ -123,34 +140,30 @@ func (c *Client) authenticate(ctx context.Context, stale string) (string, error)
 		Token     string `json:"token"`
 		ExpiresIn int64  `json:"expiresIn"`
 	}
-	for attempt := 1; ; attempt++ {
+	// Authenticating changes nothing, so it is repeated like a read.
+	res, err := c.retry.Do(ctx, "authenticate", true, func(ctx context.Context) (httpx.Result, error) {
 		if err := c.limit.wait(ctx); err != nil {
-			return "", err
+			return httpx.Result{}, err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.authBase+"/auth/authenticate", bytes.NewReader(body))
 		if err != nil {
-			return "", err
+			return httpx.Result{}, httpx.Final(err)
 		}
 		req.Header.Set("X-API-KEY", c.apiKey)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
-		status, hdr, respBody, err := c.send(req)
-		if c.retryable(ctx, status, hdr, err, attempt, true) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("authenticate: %w", err)
-		}
-		if status == http.StatusUnauthorized || status == http.StatusForbidden {
-			return "", fmt.Errorf("%w (HTTP %d)", ErrAuth, status)
-		}
-		if status != http.StatusOK {
-			return "", fmt.Errorf("authenticate: %w", apiError(status, respBody))
-		}
-		if err := json.Unmarshal(respBody, &tok); err != nil || tok.Token == "" {
-			return "", fmt.Errorf("authenticate: unexpected answer (HTTP %d)", status)
-		}
-		break
+		return c.send(req)
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("authenticate: %w", err)
+	case res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden:
+		return "", fmt.Errorf("%w (HTTP %d)", ErrAuth, res.Status)
+	case res.Status != http.StatusOK:
+		return "", fmt.Errorf("authenticate: %w", apiError(res.Status, res.Body))
+	}
+	if err := json.Unmarshal(res.Body, &tok); err != nil || tok.Token == "" {
+		return "", fmt.Errorf("authenticate: unexpected answer (HTTP %d)", res.Status)
 	}
 	if c.redactor != nil {
 		c.redactor.Add(tok.Token)
@@ -165,77 +178,17 @@ func (c *Client) authenticate(ctx context.Context, stale string) (string, error)
 }
 
 // send performs one HTTP exchange and reads the whole body.
-func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
+func (c *Client) send(req *http.Request) (httpx.Result, error) {
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.log.Debug("markmonitor: request failed", "method", req.Method, "path", req.URL.Path, "error", err)
-		return 0, nil, nil, err
+		return httpx.Result{}, err
 	}
 	defer resp.Body.Close()
 	body, err := httpx.ReadAll(resp.Body, 64<<20)
 	c.log.Debug("markmonitor: request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "duration", time.Since(start))
-	return resp.StatusCode, resp.Header, body, err
-}
-
-// retryable decides whether to send again, and waits before returning true.
-// 429 was refused before any processing, so it is always safe to repeat
-// after Retry-After; 5xx and transport errors only when idempotent.
-func (c *Client) retryable(ctx context.Context, status int, hdr http.Header, err error, attempt int, idempotent bool) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	var wait time.Duration
-	switch {
-	case err == nil && status == http.StatusTooManyRequests:
-		// A burst of 429s must not fail a run; the cap only stops a server
-		// that never lets anything through.
-		if attempt >= 4*c.retries {
-			return false
-		}
-		wait = retryAfter(hdr)
-		if wait <= 0 {
-			wait = c.jitter(attempt)
-		}
-		c.limit.holdUntil(c.clock.Now().Add(wait))
-		c.log.Info("markmonitor: rate limited; waiting", "retry_after", wait)
-		return c.clock.Sleep(ctx, wait) == nil
-	case !idempotent || attempt >= c.retries:
-		return false
-	case err != nil || status >= 500:
-		wait = c.jitter(attempt)
-		c.log.Warn("markmonitor: retrying", "status", status, "error", errText(err), "in", wait)
-		return c.clock.Sleep(ctx, wait) == nil
-	}
-	return false
-}
-
-func (c *Client) jitter(attempt int) time.Duration {
-	d := c.backoff << (attempt - 1)
-	return d/2 + rand.N(d/2+1)
-}
-
-// retryAfter reads Retry-After (seconds or an HTTP date), capped at two
-// minutes so a bad value cannot stall a run.
-func retryAfter(h http.Header) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = time.Until(t)
-	}
-	return min(max(d, 0), 2*time.Minute)
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	return httpx.Result{Status: resp.StatusCode, Header: resp.Header, Body: body}, err
 }
 
 // apiError decodes the API's error bodies: validations[] (400), errors[]
@@ -304,15 +257,45 @@ func (c *Client) exchange(ctx context.Context, method, path string, query url.Va
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	reauthed := false
+	// early is a failure before anything was sent (authentication, the
+	// pace, a cancelled run): returned as it is, never ErrAmbiguous.
+	var early error
+	res, err := c.retry.Do(ctx, method+" "+path, idempotent, func(ctx context.Context) (httpx.Result, error) {
+		res, sent, err := c.attempt(ctx, method, u, payload, accept)
+		if !sent {
+			early = err
+			return res, httpx.Final(err)
+		}
+		return res, err
+	})
+	switch {
+	case early != nil:
+		return nil, early
+	case err != nil && !idempotent:
+		return nil, fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, err)
+	case err != nil:
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	case res.Status >= 500 && !idempotent:
+		return nil, fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, apiError(res.Status, res.Body))
+	case res.Status >= 300:
+		return nil, fmt.Errorf("%s %s: %w", method, path, apiError(res.Status, res.Body))
+	}
+	return res.Body, nil
+}
+
+// attempt is one paced exchange with the key and the JWT, sent once more
+// with a new JWT if the first answer is 401: that answer was refused before
+// any side effect, so the second send is no repeat. sent is false when it
+// failed before sending anything.
+func (c *Client) attempt(ctx context.Context, method, u string, payload []byte, accept string) (res httpx.Result, sent bool, err error) {
 	stale := ""
-	for attempt := 1; ; attempt++ {
+	for reauthed := false; ; reauthed = true {
 		tok, err := c.authenticate(ctx, stale)
 		if err != nil {
-			return nil, err
+			return httpx.Result{}, reauthed, err
 		}
 		if err := c.limit.wait(ctx); err != nil {
-			return nil, err
+			return httpx.Result{}, reauthed, err
 		}
 		var body io.Reader
 		if payload != nil {
@@ -320,7 +303,7 @@ func (c *Client) exchange(ctx context.Context, method, path string, query url.Va
 		}
 		req, err := http.NewRequestWithContext(ctx, method, u, body)
 		if err != nil {
-			return nil, err
+			return httpx.Result{}, reauthed, err
 		}
 		req.Header.Set("X-API-KEY", c.apiKey)
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -328,27 +311,12 @@ func (c *Client) exchange(ctx context.Context, method, path string, query url.Va
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		status, hdr, respBody, err := c.send(req)
-		if err == nil && status == http.StatusUnauthorized && !reauthed {
-			// Rejected before any side effect: authenticate again, once.
-			reauthed, stale = true, tok
-			attempt--
+		res, err := c.send(req)
+		if err == nil && res.Status == http.StatusUnauthorized && !reauthed {
+			stale = tok
 			continue
 		}
-		if c.retryable(ctx, status, hdr, err, attempt, idempotent) {
-			continue
-		}
-		switch {
-		case err != nil && !idempotent:
-			return nil, fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, err)
-		case err != nil:
-			return nil, fmt.Errorf("%s %s: %w", method, path, err)
-		case status >= 500 && !idempotent:
-			return nil, fmt.Errorf("%s %s: %w: %v", method, path, ErrAmbiguous, apiError(status, respBody))
-		case status >= 300:
-			return nil, fmt.Errorf("%s %s: %w", method, path, apiError(status, respBody))
-		}
-		return respBody, nil
+		return res, true, err
 	}
 }
 

@@ -60,7 +60,6 @@ func (h *harness) vendor() *Vendor {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	v.client.backoff = 10 * time.Millisecond
 	return v
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"path"
@@ -60,14 +59,29 @@ func (e *APIError) Unwrap() error {
 
 // Client talks to the QUANTIL SSL-certificate API (the legacy XML family).
 type Client struct {
-	base    string
-	user    string
-	apiKey  string
-	http    *http.Client
-	log     *slog.Logger
-	now     func() time.Time
-	retries int
-	backoff time.Duration
+	base   string
+	user   string
+	apiKey string
+	http   *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+	clock  httpx.Clock
+}
+
+// policy is how QUANTIL answers are retried. Reads, a modify (PUT of the
+// same content) and a delete are safe to repeat after a 429, a 5xx or a
+// transport error. An add (POST) is not: a lost answer may hide a created
+// certificate, which the caller finds by name before adding again; it is
+// repeated only after a 429 or when no connection was made. A 429's
+// Retry-After is honoured.
+var policy = httpx.Policy{
+	Attempts: 3, ThrottledAttempts: 10,
+	Base: time.Second, Max: 30 * time.Second, Jitter: 0.5,
+	RetryAfterCap: 2 * time.Minute,
+	Statuses:      []int{500, 502, 503, 504},
+	RetryErrors:   true,
+	Unsafe429:     true,
+	UnsafeNotSent: true,
 }
 
 // NewClient builds a client; it sends nothing until the first call.
@@ -82,24 +96,25 @@ func NewClient(cfg Config, hc *http.Client, log *slog.Logger, r *redact.Redactor
 	if r != nil {
 		r.Add(cfg.APIKey)
 	}
-	return &Client{base: strings.TrimRight(cfg.URL, "/"), user: cfg.User, apiKey: cfg.APIKey, http: hc, log: log, now: now, retries: 3, backoff: 500 * time.Millisecond}
+	return &Client{base: strings.TrimRight(cfg.URL, "/"), user: cfg.User, apiKey: cfg.APIKey, http: hc, log: log, now: now, clock: httpx.SystemClock{}}
 }
 
-// request is one signed exchange. body builds the payload from the Date
-// string the request is signed with, since the DES fields depend on it.
-func (c *Client) request(ctx context.Context, method, p string, body func(date string) ([]byte, error)) (int, http.Header, []byte, error) {
+// request builds one signed request; each attempt is signed anew. body
+// builds the payload from the Date string the request is signed with, since
+// the DES fields depend on it.
+func (c *Client) request(ctx context.Context, method, p string, body func(date string) ([]byte, error)) (*http.Request, error) {
 	date := c.now().UTC().Format(http.TimeFormat)
 	var payload io.Reader
 	if body != nil {
 		b, err := body(date)
 		if err != nil {
-			return 0, nil, nil, err
+			return nil, err
 		}
 		payload = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+p, payload)
 	if err != nil {
-		return 0, nil, nil, err
+		return nil, err
 	}
 	req.Header.Set("Date", date)
 	req.SetBasicAuth(c.user, signature(c.apiKey, date))
@@ -107,44 +122,51 @@ func (c *Client) request(ctx context.Context, method, p string, body func(date s
 	if body != nil {
 		req.Header.Set("Content-Type", "application/xml")
 	}
+	return req, nil
+}
+
+// send performs one exchange and reads the whole answer.
+func (c *Client) send(req *http.Request) (httpx.Result, error) {
+	method, p := req.Method, req.URL.Path
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.log.Debug("quantil: request failed", "method", method, "path", p, "error", err)
-		return 0, nil, nil, err
+		return httpx.Result{}, err
 	}
 	defer resp.Body.Close()
 	data, err := httpx.ReadAll(resp.Body, 32<<20)
 	c.log.Debug("quantil: request", "method", method, "path", p, "status", resp.StatusCode, "request_id", resp.Header.Get("x-cnc-request-id"), "duration", time.Since(start))
-	return resp.StatusCode, resp.Header, data, err
+	return httpx.Result{Status: resp.StatusCode, Header: resp.Header, Body: data}, err
 }
 
-// do runs a request, retrying when idempotent on 5xx, 429 and transport
-// errors with jittered backoff.
+// do runs a request under the policy. idempotent says whether it may be
+// repeated after an ambiguous failure; if it may not, such a failure is
+// ErrAmbiguous.
 func (c *Client) do(ctx context.Context, method, p string, body func(string) ([]byte, error), idempotent bool) (http.Header, []byte, error) {
-	for attempt := 1; ; attempt++ {
-		status, hdr, data, err := c.request(ctx, method, p, body)
-		retry := err != nil || status >= 500 || status == http.StatusTooManyRequests
-		if retry && ctx.Err() == nil && attempt < c.retries && (idempotent || status == http.StatusTooManyRequests) {
-			d := c.backoff<<(attempt-1) + rand.N(c.backoff)
-			c.log.Warn("quantil: retrying", "method", method, "path", p, "status", status, "in", d)
-			if err := httpx.Sleep(ctx, d); err != nil {
-				return nil, nil, err
-			}
-			continue
+	retry := httpx.Retrier{Policy: policy, Clock: c.clock, Log: c.log.With("vendor", "quantil")}
+	var early error // the request could not be built: nothing was sent
+	res, err := retry.Do(ctx, method+" "+p, idempotent, func(ctx context.Context) (httpx.Result, error) {
+		req, err := c.request(ctx, method, p, body)
+		if err != nil {
+			early = err
+			return httpx.Result{}, httpx.Final(err)
 		}
-		switch {
-		case err != nil && !idempotent:
-			return nil, nil, fmt.Errorf("%s %s: %w: %v", method, p, ErrAmbiguous, err)
-		case err != nil:
-			return nil, nil, fmt.Errorf("%s %s: %w", method, p, err)
-		case status >= 500 && !idempotent:
-			return nil, nil, fmt.Errorf("%s %s: %w: %v", method, p, ErrAmbiguous, decodeError(status, hdr, data))
-		case status >= 300:
-			return nil, nil, fmt.Errorf("%s %s: %w", method, p, decodeError(status, hdr, data))
-		}
-		return hdr, data, nil
+		return c.send(req)
+	})
+	switch {
+	case early != nil:
+		return nil, nil, fmt.Errorf("%s %s: %w", method, p, early)
+	case err != nil && !idempotent && !httpx.NotSent(err):
+		return nil, nil, fmt.Errorf("%s %s: %w: %v", method, p, ErrAmbiguous, err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("%s %s: %w", method, p, err)
+	case res.Status >= 500 && !idempotent:
+		return nil, nil, fmt.Errorf("%s %s: %w: %v", method, p, ErrAmbiguous, decodeError(res.Status, res.Header, res.Body))
+	case res.Status >= 300:
+		return nil, nil, fmt.Errorf("%s %s: %w", method, p, decodeError(res.Status, res.Header, res.Body))
 	}
+	return res.Header, res.Body, nil
 }
 
 func decodeError(status int, hdr http.Header, data []byte) *APIError {

@@ -73,3 +73,57 @@ func TestClientOperations(t *testing.T) {
 		t.Fatalf("List after one 503: %v", err)
 	}
 }
+
+// A 429 is waited out for its Retry-After (seconds or an HTTP date) and the
+// request sent again, for a read and for an add alike (a 429 was refused
+// before processing); a 502 on an add is not repeated, since the
+// certificate may have been created.
+func TestClientThrottledAndAmbiguous(t *testing.T) {
+	const body = `<?xml version="1.0" encoding="UTF-8"?><error><code>TooManyRequests</code><message>slow down</message></error>`
+	for _, tc := range []struct {
+		name       string
+		method     string
+		status     int
+		retryAfter func(now time.Time) string
+		sends      int
+		wait       time.Duration
+		ambiguous  bool
+	}{
+		{"list, 429 in seconds", "GET", http.StatusTooManyRequests, func(time.Time) string { return "12" }, 2, 12 * time.Second, false},
+		{"add, 429 as a date", "POST", http.StatusTooManyRequests, func(now time.Time) string { return now.Add(45 * time.Second).Format(http.TimeFormat) }, 2, 45 * time.Second, false},
+		{"add, 502", "POST", http.StatusBadGateway, func(time.Time) string { return "1" }, 1, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.issue("www.example.com", time.Now().Add(60*24*time.Hour))
+			read := func(name string) []byte {
+				b, err := os.ReadFile(filepath.Join(h.dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+			c := h.vendor().client
+			clk := sim.NewClock(time.Now().UTC().Truncate(time.Second))
+			c.clock = clk
+			start := clk.Now()
+			h.sim.Faults().Add(sim.Fault{Method: tc.method, Path: "/api/ssl/certificate", Status: tc.status,
+				Header: http.Header{"Retry-After": {tc.retryAfter(start)}}, Body: body, Times: 1})
+			var err error
+			if tc.method == "GET" {
+				_, err = c.List(context.Background())
+			} else {
+				_, err = c.Add(context.Background(), Upload{Name: "www", CertPEM: read("www.example.com.crt"), KeyPEM: read("www.example.com.key"), Chain: read("www.example.com.chain.pem")})
+			}
+			if tc.ambiguous != errors.Is(err, ErrAmbiguous) || (!tc.ambiguous && err != nil) {
+				t.Fatalf("err = %v, want ambiguous %v", err, tc.ambiguous)
+			}
+			if n := h.sim.Faults().Count(tc.method + " /api/ssl/certificate"); n != tc.sends {
+				t.Errorf("%d requests, want %d", n, tc.sends)
+			}
+			if waited := clk.Now().Sub(start); waited != tc.wait {
+				t.Errorf("waited %s, want %s", waited, tc.wait)
+			}
+		})
+	}
+}

@@ -101,7 +101,8 @@ func (h *harness) vendor() *Vendor {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	v.client.backoff = time.Millisecond
+	// Retry waits pass on a simulated clock.
+	v.client.clock = sim.NewClock(time.Now())
 	return v
 }
 
