@@ -1,12 +1,17 @@
 # syntax=docker/dockerfile:1
 # certsync: a static binary on a distroless base, running as non-root.
-#   docker build -t certsync .          (or: make docker)
-#   docker run --rm -v $PWD:/config:ro -v certsync-state:/state certsync validate
+#   make docker                      (docker build --build-arg VERSION=<git describe> -t certsync:<version> .)
+#   docker run --rm -v $PWD:/config:ro -v certsync-state:/state certsync:<version>            # plans
+#   docker run --rm ... certsync:<version> apply --auto-approve                              # applies
 FROM golang:1.26 AS build
+# The module proxy comes from the builder's environment (make docker passes
+# `go env GOPROXY`); unset, Go uses its own default.
+ARG GOPROXY
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# VERSION is what `certsync version` reports; make docker passes git describe.
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/certsync/certsync/internal/cli.Version=${VERSION}" \
@@ -22,6 +27,11 @@ ENV CERTSYNC_INVENTORY=/config/inventory.yaml \
 USER 65532:65532
 WORKDIR /state
 VOLUME ["/state"]
+# /metrics and /healthz, when the command is `run --metrics-addr :9090`.
 EXPOSE 9090
 ENTRYPOINT ["/usr/local/bin/certsync"]
-CMD ["run", "--schedule", "0 */6 * * *", "--apply", "--metrics-addr", ":9090"]
+# By default the image only plans: it reads the vendors and prints what it
+# would change, and never places a paid order. Applying is a choice made where
+# the image is run: `apply --auto-approve`, or `run --apply` (see
+# deploy/kubernetes/).
+CMD ["plan", "-i", "/config/inventory.yaml"]

@@ -37,8 +37,12 @@ fuzz:
 testpki:
 	$(GO) run ./internal/testpki/gentestpki -dir testdata/pki
 
+# The image reports VERSION (certsync version); IMAGE names where it is pushed,
+# e.g. make docker IMAGE=registry.example.com/certsync && docker push ….
+# The module proxy is the one go uses here.
+IMAGE ?= certsync
 docker:
-	docker build -t certsync:$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg GOPROXY="$$($(GO) env GOPROXY)" -t $(IMAGE):$(VERSION) .
 
 clean:
 	rm -rf bin .certsync
