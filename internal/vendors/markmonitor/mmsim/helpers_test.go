@@ -203,7 +203,7 @@ func orgBody(name string, ev bool) Organization {
 	}
 	return Organization{
 		Name: name, Address1: "1 Main St", City: "Meridian", State: "ID", Country: "US",
-		Zipcode: "83642", Phone: "+1.2085550100",
+		Zipcode: "83642", Phone: "+1.2085550100", Provider: ProviderDigiCert,
 		Contacts: []Contact{{
 			FirstName: "Ada", LastName: "Lovelace", JobTitle: "CTO", Email: "ada@example.com",
 			Phone: "+1.2085550101", ContactTypes: types,

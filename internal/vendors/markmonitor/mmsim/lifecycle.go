@@ -3,7 +3,6 @@ package mmsim
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,8 +52,9 @@ import (
 //	                        additionalEmails required (400), replaces the list
 //	sendCertificateEmail    DIGI_ISSUED
 //
-// An empty or non-JSON body is refused first with 400 order.getError
-// "Error retrieving order information", as the live API does; {} is enough.
+// A Content-Type other than JSON is refused first with Spring's 415; then an
+// empty or non-JSON body with 400 order.getError "Error retrieving order
+// information", as the live API does; {} is enough.
 
 // DCVHistoryPrefix starts the order history line that carries the DCV
 // random value of DNS_TXT_TOKEN, DNS_CNAME_TOKEN and HTTP_TOKEN orders:
@@ -322,9 +322,13 @@ func (s *Server) orderAction(c *call, rawID, action string) {
 		writeErrors(c.w, http.StatusBadRequest, CodeOrderInvalidAction, fmt.Sprintf("Unknown order action %q", action))
 		return
 	}
+	if !jsonBodyOK(c.r) {
+		s.unsupportedMediaType(c.w, c.r)
+		return
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
 	var req ActionRequest
-	if err != nil || len(strings.TrimSpace(string(data))) == 0 || json.Unmarshal(data, &req) != nil {
+	if err != nil || len(strings.TrimSpace(string(data))) == 0 || unmarshalExact(data, &req) != nil {
 		writeErrors(c.w, http.StatusBadRequest, CodeOrderGetError, MsgOrderGetError)
 		return
 	}

@@ -288,7 +288,7 @@ func TestActionBodies(t *testing.T) {
 	org := f.newOrg("Body Inc.", false)
 	o := f.newOrder(orderReq(org, userContact(t, org).ID, "www.example.com", ecCSR()))
 	for _, body := range []any{nil, "", "  ", "cancel", "[1"} {
-		e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/cancel", body, http.StatusBadRequest)
+		e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/cancel", body, http.StatusBadRequest, "Content-Type", "application/json")
 		if e.code() != CodeOrderGetError || e.Errors[0].Message != "Error retrieving order information" {
 			t.Errorf("body %q: %+v", body, e)
 		}
