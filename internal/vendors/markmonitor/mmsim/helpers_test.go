@@ -300,3 +300,19 @@ func mustJSONString(v any) string {
 
 // equalJSON compares two values by their JSON form.
 func equalJSON(a, b any) bool { return mustJSONString(a) == mustJSONString(b) }
+
+// publishDCV publishes every DCV record the order's current DCV asks for, as
+// the customer's DNS tool would.
+func (f *fixture) publishDCV(orderID string) []DCVRecord {
+	f.t.Helper()
+	recs, err := f.s.DCVRecords(orderID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := f.s.PublishDCV(r); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return recs
+}

@@ -47,7 +47,9 @@ import (
 //	revoke                  DIGI_ISSUED (not while a reissue is pending) → DIGI_REVOKED, permanent
 //	reissue                 DIGI_ISSUED; 202; commonName cannot change; new values validated as on create
 //	sendDcvEmail            DIGI_PENDING, DIGI_REISSUE_PENDING
-//	validateDomains         DIGI_PENDING, DIGI_REISSUE_PENDING; completes DCV
+//	validateDomains         DIGI_PENDING, DIGI_REISSUE_PENDING; completes DCV once every
+//	                        DCV record is published (dcv.go), else 400 invalid_dns_txt,
+//	                        invalid_dns_cname or file_random_value_not_found
 //	updateAdditionalEmails  any status but DIGI_CANCELED, DIGI_REVOKED, DIGI_REJECTED, DIGI_FAILED;
 //	                        additionalEmails required (400), replaces the list
 //	sendCertificateEmail    DIGI_ISSUED
@@ -198,6 +200,9 @@ func (s *Server) submitLocked(o *orderRec, at time.Time, reissue bool) {
 		setStatusLocked(o, StatusDigiPending, at, "", fmt.Sprintf("Order submitted to DigiCert (order %d)", ord.ProviderID))
 	}
 	addHistory(&ord.History, at, "", "%s", dcvLine(c, o.DCVToken))
+	for _, r := range dcvRecords(c, o.DCVToken) {
+		addHistory(&ord.History, at, "", "%s%s", DCVRecordHistoryPrefix, r)
+	}
 }
 
 // randomValue is a DigiCert-style DCV random value: 32 lowercase hex digits.
@@ -408,6 +413,9 @@ func (s *Server) applyActionLocked(o *orderRec, action string, req ActionRequest
 	case ActionValidateDomains:
 		if st != StatusDigiPending && st != StatusDigiReissuePending {
 			return 0, invalidStatus(o, "validated", "; only DIGI_PENDING and DIGI_REISSUE_PENDING orders can be")
+		}
+		if err := s.checkPublishedLocked(o); err != nil {
+			return 0, err
 		}
 		kind := "OV"
 		switch {

@@ -95,6 +95,7 @@ func TestHoldPendingAndApproveDCV(t *testing.T) {
 	req.CertType = CertTypeEVBasic
 	ev := f.newOrder(req)
 	f.getOrder(ev.ID)
+	f.publishDCV(ev.ID)
 	got := f.action(ev.ID, ActionValidateDomains, "{}", http.StatusOK)
 	if !historyHas(got, "Domains submitted for EV validation") {
 		t.Errorf("validateDomains history %+v", got.History)
@@ -264,6 +265,7 @@ func TestActionStatusRules(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				f.publishDCV(o.ID)
 				resp, data := f.request(http.MethodPatch, api+"/order/"+o.ID+"/"+action, body)
 				want := http.StatusConflict
 				if slices.Contains(allowed[action], st) {

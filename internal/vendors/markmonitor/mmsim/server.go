@@ -15,7 +15,11 @@
 //     /cert/v1 and its examples' /v1 and /api/v1 are 404s):
 //     organizations and contacts (orgs.go), CSR parsing (csr.go), orders,
 //     prices, downloads and histories (orders.go), order actions and the
-//     order state machine (lifecycle.go).
+//     order state machine (lifecycle.go), DCV records and the simulated
+//     DNS/web that validateDomains checks (dcv.go).
+//   - Bodies as Spring/Jackson reads them (strictjson.go): JSON
+//     Content-Type only (else 415), property names matched exactly, unknown
+//     ones ignored.
 //
 // Orders move through the DigiCert states of vendor notes §2.6 by the
 // simulator's clock (Options.Now), evaluated lazily whenever anything reads
@@ -111,6 +115,9 @@ type Server struct {
 	orders   map[string]*orderRec
 	// csrCache holds verified CSRs by their text (not persisted).
 	csrCache map[string]*csrInfo
+	// published is the simulated DNS and web: the DCV records PublishDCV
+	// published, by publishedKey (not persisted).
+	published map[string]bool
 }
 
 // New returns a Server for o, loading o.StatePath when it exists. A new
@@ -144,6 +151,8 @@ func New(o Options) (*Server, error) {
 		contacts: map[string]*Contact{},
 		orders:   map[string]*orderRec{},
 		csrCache: map[string]*csrInfo{},
+
+		published: map[string]bool{},
 	}
 	if err := s.load(); err != nil {
 		return nil, fmt.Errorf("mmsim: %w", err)
