@@ -611,7 +611,9 @@ func (s *Server) SetStatus(orderID, status string) error {
 
 // SeedIssuedOrder inserts an already issued order directly: req is
 // validated as POST /order validates it (organization and contacts must
-// exist), and the certificate is issued now. It saves the state once per
+// exist), except that an empty Locale is "en" and an empty Provider
+// DIGICERT, a convenience of this Go API only (the HTTP API refuses them
+// missing); the certificate is issued now. It saves the state once per
 // call; SeedIssuedOrders saves once for many. Reusing one CSR (which may have
 // no CN) for many orders is fast: verified CSRs are cached.
 func (s *Server) SeedIssuedOrder(req OrderRequest) (Order, error) {
@@ -631,6 +633,12 @@ func (s *Server) SeedIssuedOrders(reqs []OrderRequest) ([]Order, error) {
 	now := s.opt.Now()
 	out := make([]Order, 0, len(reqs))
 	for i, req := range reqs {
+		if req.Locale == "" {
+			req.Locale = "en"
+		}
+		if req.Provider == "" {
+			req.Provider = ProviderDigiCert
+		}
 		o, err := s.newOrderLocked(req, now, "")
 		if err != nil {
 			if i > 0 {

@@ -308,8 +308,12 @@ func TestActionBodies(t *testing.T) {
 		t.Errorf("GET action: %+v", e)
 	}
 
-	if e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/updateAdditionalEmails", "{}", http.StatusBadRequest); !e.hasField("additionalEmails", VCodeRequired) {
-		t.Errorf("updateAdditionalEmails without the list: %+v", e)
+	// The list is mandatory (seed §7.4.8.6): left out or null is refused;
+	// an empty list is a list, and clears them (below).
+	for _, body := range []string{"{}", `{"additionalEmails":null}`} {
+		if e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/updateAdditionalEmails", body, http.StatusBadRequest); !e.hasField("additionalEmails", VCodeRequired) {
+			t.Errorf("updateAdditionalEmails with %s: %+v", body, e)
+		}
 	}
 	if e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/updateAdditionalEmails", `{"additionalEmails":["x"]}`, http.StatusBadRequest); !e.hasField("additionalEmails[0]", VCodeInvalidEmail) {
 		t.Errorf("bad e-mail: %+v", e)
