@@ -1,6 +1,7 @@
 package quantilsim
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -142,13 +143,23 @@ type relatedDomain struct {
 	Name string `xml:"domain-name" json:"domain-name"`
 }
 
-func relatedDomains(ds []Domain) []relatedDomain {
+// relatedList is <related-domains>: a pointer so that it is left out, not
+// written empty, when no domain uses the certificate. In JSON it is the bare
+// array.
+type relatedList struct {
+	Items []relatedDomain `xml:"related-domain"`
+}
+
+// MarshalJSON writes the list as a JSON array.
+func (l *relatedList) MarshalJSON() ([]byte, error) { return json.Marshal(l.Items) }
+
+func relatedDomains(ds []Domain) *relatedList {
 	if len(ds) == 0 {
 		return nil
 	}
-	out := make([]relatedDomain, len(ds))
+	out := &relatedList{Items: make([]relatedDomain, len(ds))}
 	for i, d := range ds {
-		out[i] = relatedDomain{ID: d.ID, Name: d.Name}
+		out.Items[i] = relatedDomain{ID: d.ID, Name: d.Name}
 	}
 	return out
 }

@@ -132,7 +132,7 @@ type certView struct {
 	DNSNames     []string `xml:"dns-names>dns-name" json:"dns-names"`
 	// RelatedDomains are the domains using the certificate; left out when
 	// there are none (domains.go).
-	RelatedDomains []relatedDomain `xml:"related-domains>related-domain,omitempty" json:"related-domains,omitempty"`
+	RelatedDomains *relatedList `xml:"related-domains,omitempty" json:"related-domains,omitempty"`
 }
 
 // listBody is the list response: XML <ssl-certificates> holding
