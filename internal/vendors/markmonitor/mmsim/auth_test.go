@@ -184,7 +184,7 @@ func TestPrefixesAndRouting(t *testing.T) {
 	if len(prices) != 12 {
 		t.Errorf("%d prices", len(prices))
 	}
-	// Only the live prefix is served: the seed's /cert/v1 and its examples'
+	// Only the live prefix is served: the API guide's /cert/v1 and its examples'
 	// /v1 and /api/v1 are unknown paths.
 	for _, p := range []string{"/cert/v1", "/v1", "/api/v1", "/CERTS/v1"} {
 		if e := f.fail(http.MethodGet, p+"/order/prices", nil, http.StatusNotFound); e.code() != CodeNotFound {

@@ -21,7 +21,7 @@ import (
 //	DNS_CNAME_TOKEN  CNAME <random value>.<domain>                              dcv.digicert.com
 //	HTTP_TOKEN       HTTP  http://<domain>/.well-known/pki-validation/fileauth.txt <random value>
 //
-// (seed §6.1.2; DigiCert also accepts the TXT record at _dnsauth.<domain>,
+// (the API guide's DCV methods; DigiCert also accepts the TXT record at _dnsauth.<domain>,
 // and so does the simulator). EMAIL orders have no records.
 //
 // The simulator's "internet" is a set of published records, filled by
@@ -43,7 +43,7 @@ const (
 	DCVRecordHTTP = "HTTP"
 )
 
-// DCVCNAMETarget is where a DNS_CNAME_TOKEN record points (seed §6.1.2).
+// DCVCNAMETarget is where a DNS_CNAME_TOKEN record points (the API guide's DCV methods).
 const DCVCNAMETarget = "dcv.digicert.com"
 
 // DigiCert's check-DCV error codes, answered 400 by validateDomains when a

@@ -308,7 +308,7 @@ func TestActionBodies(t *testing.T) {
 		t.Errorf("GET action: %+v", e)
 	}
 
-	// The list is mandatory (seed §7.4.8.6): left out or null is refused;
+	// The list is mandatory (API guide §7.4.8.6): left out or null is refused;
 	// an empty list is a list, and clears them (below).
 	for _, body := range []string{"{}", `{"additionalEmails":null}`} {
 		if e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/updateAdditionalEmails", body, http.StatusBadRequest); !e.hasField("additionalEmails", VCodeRequired) {

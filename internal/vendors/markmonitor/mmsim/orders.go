@@ -21,7 +21,7 @@ import (
 //     EV certificate types need an EXTENDED_VALIDATION_APPROVER among them
 //     (the seed's approval e-mail goes to the order's EV contact);
 //   - certType, cert.dcvMethod, provider: required values of their enums;
-//     locale: required (seed §6.1.1 step 4 lists it as mandatory; no
+//     locale: required (API guide §6.1.1 step 4 lists it as mandatory; no
 //     default is filled in);
 //     cert.algorithmHash, cert.serverPlatform, cert.rootHash, cert.provider:
 //     values of their enums when given (algorithmHash defaults to the CSR's
@@ -275,7 +275,7 @@ func (s *Server) newOrderLocked(req OrderRequest, now time.Time, user string) (*
 	case isEV(req.CertType) && org != nil && contactsOK && len(req.Contacts) > 0 && !hasEV:
 		fe.add("contacts", VCodeEVApproverNeeded, "%s orders need an EXTENDED_VALIDATION_APPROVER contact", req.CertType)
 	}
-	// locale and provider are mandatory (seed §6.1.1 step 4, §7.4.1): a
+	// locale and provider are mandatory (API guide §6.1.1 step 4, §7.4.1): a
 	// missing one is refused, never filled in.
 	required(&fe, "locale", req.Locale)
 	required(&fe, "provider", req.Provider)
@@ -568,7 +568,7 @@ const (
 
 // acceptable reports whether an Accept header allows the download. The
 // endpoint produces application/x-pkcs7-certificates for both formats (the
-// seed: "a request needs to have the Accept header set to
+// API guide: "a request needs to have the Accept header set to
 // application/x-pkcs7-certificates"), and Spring matches Accept against
 // that: the type itself, application/*, */* or no Accept at all (which
 // Spring reads as */*). Anything else, application/json included, is 406.

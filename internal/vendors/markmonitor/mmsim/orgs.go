@@ -217,7 +217,7 @@ func validateOrganization(o *Organization) error {
 	case !isAlpha2(o.Country):
 		fe.add("country", VCodeInvalidFormat, "country must be an ISO 3166-1 alpha-2 code")
 	}
-	// provider is among the "necessary details" of seed §6.1.1 step 1.
+	// provider is among the "necessary details" of API guide §6.1.1 step 1.
 	required(&fe, "provider", o.Provider)
 	validateProvider(&fe, "provider", o.Provider)
 	if len(o.Contacts) == 0 {
@@ -526,7 +526,7 @@ func (s *Server) createContact(c *call) {
 	case !isUUID(ct.OrganizationID):
 		fe.add("organizationId", VCodeInvalidUUID, "organizationId must be a UUID")
 	}
-	// provider is among the details seed §6.1.1 step 2 asks of a new
+	// provider is among the details API guide §6.1.1 step 2 asks of a new
 	// contact; contacts created inside an organization take the
 	// organization's.
 	required(&fe, "provider", ct.Provider)

@@ -11,7 +11,7 @@
 //     bearer JWT (else 401).
 //   - A rate limit of 100 requests per rolling minute per API key, answered
 //     429 with Retry-After (ratelimit.go).
-//   - The cert API under /certs/v1, the live prefix, only (the seed's
+//   - The cert API under /certs/v1, the live prefix, only (the API guide's
 //     /cert/v1 and its examples' /v1 and /api/v1 are 404s):
 //     organizations and contacts (orgs.go), CSR parsing (csr.go), orders,
 //     prices, downloads and histories (orders.go), order actions and the
@@ -230,7 +230,7 @@ func (s *Server) rateLimit() int {
 }
 
 // cutAPIPrefix strips the cert API's prefix from p. Only the live /certs/v1
-// is served: the seed's /cert/v1 and its examples' /v1 and /api/v1 are
+// is served: the API guide's /cert/v1 and its examples' /v1 and /api/v1 are
 // answered 404 like any unknown path, as the live API does.
 func cutAPIPrefix(p string) (string, bool) {
 	if rest, ok := strings.CutPrefix(p, APIPrefix); ok && (rest == "" || rest[0] == '/') {

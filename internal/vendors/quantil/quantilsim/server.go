@@ -342,13 +342,13 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request, asXML bool, date st
 
 // modify answers PUT /api/ssl/certificate/{id}, the seed's operation.
 //
-// The body is complete, as the seed documents it: it "contains one of each
+// The body is complete, as the Modify SSL Certificate page documents it: it "contains one of each
 // of these elements: name, comment, algorithm, ssl-certificate, ssl-key,
 // ssl-certificate-chain", of which comment and the chain are optional (its
 // own script sends no chain). So, as on add:
 //   - name is required (InvalidName), not blank, not another certificate's;
 //   - ssl-certificate and ssl-key are required (InvalidCertificate, the
-//     documented code: the seed script without OpenSSL's legacy provider
+//     documented code: the vendor's reference script without OpenSSL's legacy provider
 //     sends them empty), algorithm too (InvalidAlgorithm);
 //   - the stored chain is replaced by the sent one, or removed when none is
 //     sent (a chain belongs to its certificate);

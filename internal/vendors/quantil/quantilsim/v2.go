@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// The V2 certificate API (vendor notes §4.3; the CDNetworks/Wangsu SDKs'
+// The V2 certificate API (the CDNetworks/Wangsu SDKs'
 // certificationmanage models): the same account, store, Basic HMAC-SHA1
 // signature and error bodies as v1, plain PEM instead of DES, JSON bodies.
 //
