@@ -37,7 +37,9 @@ import (
 // Every transition and action writes a history line; transitions made by the
 // clock carry no userName and are dated when they became due, not when they
 // were noticed. For DNS and HTTP DCV the line starting with DCVHistoryPrefix
-// carries the random value: the public JSON has no field for it.
+// carries the random value, and one line starting with
+// DCVRecordHistoryPrefix per domain the record to publish (dcv.go): the
+// public JSON has no field for them.
 //
 // Action rules (seed §7.4.8, vendor notes §2.1/§2.2), 409 order.invalidStatus
 // otherwise:
