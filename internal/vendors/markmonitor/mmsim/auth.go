@@ -135,8 +135,7 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c Credentials
-	if err := decodeBody(w, r, &c); err != nil {
-		writeErr(w, err)
+	if !s.decodeBody(w, r, &c) {
 		return
 	}
 	okUser := subtle.ConstantTimeCompare([]byte(c.Username), []byte(s.opt.Username)) == 1

@@ -179,11 +179,16 @@ func TestTokenTTLOption(t *testing.T) {
 
 func TestPrefixesAndRouting(t *testing.T) {
 	f := newFixture(t)
-	for _, p := range []string{"/certs/v1", "/cert/v1", "/v1", "/api/v1"} {
-		var prices []Price
-		f.call(http.MethodGet, p+"/order/prices", nil, http.StatusOK, &prices)
-		if len(prices) != 12 {
-			t.Errorf("%s: %d prices", p, len(prices))
+	var prices []Price
+	f.call(http.MethodGet, "/certs/v1/order/prices", nil, http.StatusOK, &prices)
+	if len(prices) != 12 {
+		t.Errorf("%d prices", len(prices))
+	}
+	// Only the live prefix is served: the API guide's /cert/v1 and its examples'
+	// /v1 and /api/v1 are unknown paths.
+	for _, p := range []string{"/cert/v1", "/v1", "/api/v1", "/CERTS/v1"} {
+		if e := f.fail(http.MethodGet, p+"/order/prices", nil, http.StatusNotFound); e.code() != CodeNotFound {
+			t.Errorf("%s: %+v", p, e)
 		}
 	}
 	for _, tc := range []struct {

@@ -189,8 +189,7 @@ func first(v []string) string {
 // ("[1]" is the second).
 func (s *Server) handleParseCSR(c *call) {
 	var csrs []string
-	if err := decodeBody(c.w, c.r, &csrs); err != nil {
-		writeErr(c.w, err)
+	if !s.decodeBody(c.w, c.r, &csrs) {
 		return
 	}
 	var fe fieldErrors

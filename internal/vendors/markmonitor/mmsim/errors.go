@@ -28,8 +28,7 @@ const (
 	CodeInvalidID          = "request.invalidId"       // 400: a path id that is not a UUID
 	CodeNotFound           = "request.notFound"        // 404: unknown path
 	CodeMethodNotAllowed   = "request.methodNotAllowed"
-	CodeNotAcceptable      = "request.notAcceptable" // 406: downloadCert with an Accept it cannot produce
-	CodeGenericError       = "request.genericError"  // 500
+	CodeGenericError       = "request.genericError" // 500
 	CodeOrgNotFound        = "organization.notFound"
 	CodeOrgDuplicate       = "organization.duplicate" // 409: same name and country
 	CodeContactNotFound    = "contact.notFound"

@@ -203,7 +203,7 @@ func orgBody(name string, ev bool) Organization {
 	}
 	return Organization{
 		Name: name, Address1: "1 Main St", City: "Meridian", State: "ID", Country: "US",
-		Zipcode: "83642", Phone: "+1.2085550100",
+		Zipcode: "83642", Phone: "+1.2085550100", Provider: ProviderDigiCert,
 		Contacts: []Contact{{
 			FirstName: "Ada", LastName: "Lovelace", JobTitle: "CTO", Email: "ada@example.com",
 			Phone: "+1.2085550101", ContactTypes: types,
@@ -300,3 +300,19 @@ func mustJSONString(v any) string {
 
 // equalJSON compares two values by their JSON form.
 func equalJSON(a, b any) bool { return mustJSONString(a) == mustJSONString(b) }
+
+// publishDCV publishes every DCV record the order's current DCV asks for, as
+// the customer's DNS tool would.
+func (f *fixture) publishDCV(orderID string) []DCVRecord {
+	f.t.Helper()
+	recs, err := f.s.DCVRecords(orderID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := f.s.PublishDCV(r); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return recs
+}

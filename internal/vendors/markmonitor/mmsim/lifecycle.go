@@ -3,7 +3,6 @@ package mmsim
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +37,9 @@ import (
 // Every transition and action writes a history line; transitions made by the
 // clock carry no userName and are dated when they became due, not when they
 // were noticed. For DNS and HTTP DCV the line starting with DCVHistoryPrefix
-// carries the random value: the public JSON has no field for it.
+// carries the random value, and one line starting with
+// DCVRecordHistoryPrefix per domain the record to publish (dcv.go): the
+// public JSON has no field for them.
 //
 // Action rules (seed §7.4.8, vendor notes §2.1/§2.2), 409 order.invalidStatus
 // otherwise:
@@ -48,13 +49,16 @@ import (
 //	revoke                  DIGI_ISSUED (not while a reissue is pending) → DIGI_REVOKED, permanent
 //	reissue                 DIGI_ISSUED; 202; commonName cannot change; new values validated as on create
 //	sendDcvEmail            DIGI_PENDING, DIGI_REISSUE_PENDING
-//	validateDomains         DIGI_PENDING, DIGI_REISSUE_PENDING; completes DCV
+//	validateDomains         DIGI_PENDING, DIGI_REISSUE_PENDING; completes DCV once every
+//	                        DCV record is published (dcv.go), else 400 invalid_dns_txt,
+//	                        invalid_dns_cname or file_random_value_not_found
 //	updateAdditionalEmails  any status but DIGI_CANCELED, DIGI_REVOKED, DIGI_REJECTED, DIGI_FAILED;
 //	                        additionalEmails required (400), replaces the list
 //	sendCertificateEmail    DIGI_ISSUED
 //
-// An empty or non-JSON body is refused first with 400 order.getError
-// "Error retrieving order information", as the live API does; {} is enough.
+// A Content-Type other than JSON is refused first with Spring's 415; then an
+// empty or non-JSON body with 400 order.getError "Error retrieving order
+// information", as the live API does; {} is enough.
 
 // DCVHistoryPrefix starts the order history line that carries the DCV
 // random value of DNS_TXT_TOKEN, DNS_CNAME_TOKEN and HTTP_TOKEN orders:
@@ -198,6 +202,9 @@ func (s *Server) submitLocked(o *orderRec, at time.Time, reissue bool) {
 		setStatusLocked(o, StatusDigiPending, at, "", fmt.Sprintf("Order submitted to DigiCert (order %d)", ord.ProviderID))
 	}
 	addHistory(&ord.History, at, "", "%s", dcvLine(c, o.DCVToken))
+	for _, r := range dcvRecords(c, o.DCVToken) {
+		addHistory(&ord.History, at, "", "%s%s", DCVRecordHistoryPrefix, r)
+	}
 }
 
 // randomValue is a DigiCert-style DCV random value: 32 lowercase hex digits.
@@ -322,9 +329,13 @@ func (s *Server) orderAction(c *call, rawID, action string) {
 		writeErrors(c.w, http.StatusBadRequest, CodeOrderInvalidAction, fmt.Sprintf("Unknown order action %q", action))
 		return
 	}
+	if !jsonBodyOK(c.r) {
+		s.unsupportedMediaType(c.w, c.r)
+		return
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
 	var req ActionRequest
-	if err != nil || len(strings.TrimSpace(string(data))) == 0 || json.Unmarshal(data, &req) != nil {
+	if err != nil || len(strings.TrimSpace(string(data))) == 0 || unmarshalExact(data, &req) != nil {
 		writeErrors(c.w, http.StatusBadRequest, CodeOrderGetError, MsgOrderGetError)
 		return
 	}
@@ -404,6 +415,9 @@ func (s *Server) applyActionLocked(o *orderRec, action string, req ActionRequest
 	case ActionValidateDomains:
 		if st != StatusDigiPending && st != StatusDigiReissuePending {
 			return 0, invalidStatus(o, "validated", "; only DIGI_PENDING and DIGI_REISSUE_PENDING orders can be")
+		}
+		if err := s.checkPublishedLocked(o); err != nil {
+			return 0, err
 		}
 		kind := "OV"
 		switch {
@@ -599,7 +613,9 @@ func (s *Server) SetStatus(orderID, status string) error {
 
 // SeedIssuedOrder inserts an already issued order directly: req is
 // validated as POST /order validates it (organization and contacts must
-// exist), and the certificate is issued now. It saves the state once per
+// exist), except that an empty Locale is "en" and an empty Provider
+// DIGICERT, a convenience of this Go API only (the HTTP API refuses them
+// missing); the certificate is issued now. It saves the state once per
 // call; SeedIssuedOrders saves once for many. Reusing one CSR (which may have
 // no CN) for many orders is fast: verified CSRs are cached.
 func (s *Server) SeedIssuedOrder(req OrderRequest) (Order, error) {
@@ -619,6 +635,12 @@ func (s *Server) SeedIssuedOrders(reqs []OrderRequest) ([]Order, error) {
 	now := s.opt.Now()
 	out := make([]Order, 0, len(reqs))
 	for i, req := range reqs {
+		if req.Locale == "" {
+			req.Locale = "en"
+		}
+		if req.Provider == "" {
+			req.Provider = ProviderDigiCert
+		}
 		o, err := s.newOrderLocked(req, now, "")
 		if err != nil {
 			if i > 0 {

@@ -95,6 +95,7 @@ func TestHoldPendingAndApproveDCV(t *testing.T) {
 	req.CertType = CertTypeEVBasic
 	ev := f.newOrder(req)
 	f.getOrder(ev.ID)
+	f.publishDCV(ev.ID)
 	got := f.action(ev.ID, ActionValidateDomains, "{}", http.StatusOK)
 	if !historyHas(got, "Domains submitted for EV validation") {
 		t.Errorf("validateDomains history %+v", got.History)
@@ -264,6 +265,7 @@ func TestActionStatusRules(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				f.publishDCV(o.ID)
 				resp, data := f.request(http.MethodPatch, api+"/order/"+o.ID+"/"+action, body)
 				want := http.StatusConflict
 				if slices.Contains(allowed[action], st) {
@@ -288,7 +290,7 @@ func TestActionBodies(t *testing.T) {
 	org := f.newOrg("Body Inc.", false)
 	o := f.newOrder(orderReq(org, userContact(t, org).ID, "www.example.com", ecCSR()))
 	for _, body := range []any{nil, "", "  ", "cancel", "[1"} {
-		e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/cancel", body, http.StatusBadRequest)
+		e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/cancel", body, http.StatusBadRequest, "Content-Type", "application/json")
 		if e.code() != CodeOrderGetError || e.Errors[0].Message != "Error retrieving order information" {
 			t.Errorf("body %q: %+v", body, e)
 		}
@@ -306,8 +308,12 @@ func TestActionBodies(t *testing.T) {
 		t.Errorf("GET action: %+v", e)
 	}
 
-	if e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/updateAdditionalEmails", "{}", http.StatusBadRequest); !e.hasField("additionalEmails", VCodeRequired) {
-		t.Errorf("updateAdditionalEmails without the list: %+v", e)
+	// The list is mandatory (API guide §7.4.8.6): left out or null is refused;
+	// an empty list is a list, and clears them (below).
+	for _, body := range []string{"{}", `{"additionalEmails":null}`} {
+		if e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/updateAdditionalEmails", body, http.StatusBadRequest); !e.hasField("additionalEmails", VCodeRequired) {
+			t.Errorf("updateAdditionalEmails with %s: %+v", body, e)
+		}
 	}
 	if e := f.fail(http.MethodPatch, api+"/order/"+o.ID+"/updateAdditionalEmails", `{"additionalEmails":["x"]}`, http.StatusBadRequest); !e.hasField("additionalEmails[0]", VCodeInvalidEmail) {
 		t.Errorf("bad e-mail: %+v", e)

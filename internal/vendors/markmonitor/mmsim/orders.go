@@ -2,6 +2,7 @@ package mmsim
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,10 +20,12 @@ import (
 //   - contacts: at least one; each id exists and belongs to the organization;
 //     EV certificate types need an EXTENDED_VALIDATION_APPROVER among them
 //     (the seed's approval e-mail goes to the order's EV contact);
-//   - certType, cert.dcvMethod: required values of their enums;
-//     cert.algorithmHash, cert.serverPlatform, cert.rootHash, provider:
-//     values of their enums when given (provider defaults to DIGICERT,
-//     locale to "en", algorithmHash to the CSR's key type);
+//   - certType, cert.dcvMethod, provider: required values of their enums;
+//     locale: required (API guide §6.1.1 step 4 lists it as mandatory; no
+//     default is filled in);
+//     cert.algorithmHash, cert.serverPlatform, cert.rootHash, cert.provider:
+//     values of their enums when given (algorithmHash defaults to the CSR's
+//     key type);
 //   - cert.commonName: a host name (a leading wildcard allowed);
 //     cert.dnsNames: host names;
 //   - cert.csr: see csr.go; its key type must match algorithmHash, and its
@@ -272,6 +275,10 @@ func (s *Server) newOrderLocked(req OrderRequest, now time.Time, user string) (*
 	case isEV(req.CertType) && org != nil && contactsOK && len(req.Contacts) > 0 && !hasEV:
 		fe.add("contacts", VCodeEVApproverNeeded, "%s orders need an EXTENDED_VALIDATION_APPROVER contact", req.CertType)
 	}
+	// locale and provider are mandatory (API guide §6.1.1 step 4, §7.4.1): a
+	// missing one is refused, never filled in.
+	required(&fe, "locale", req.Locale)
+	required(&fe, "provider", req.Provider)
 	validateProvider(&fe, "provider", req.Provider)
 	validateProvider(&fe, "cert.provider", req.Cert.Provider)
 	if req.GroupID != "" && !isUUID(req.GroupID) {
@@ -311,10 +318,7 @@ func (s *Server) newOrderLocked(req OrderRequest, now time.Time, user string) (*
 	if alg == "" {
 		alg = info.keyAlg
 	}
-	locale := req.Locale
-	if locale == "" {
-		locale = "en"
-	}
+	locale := strings.TrimSpace(req.Locale)
 	var price *Price
 	if !req.SkipPrice {
 		price = priceFor(req.CertType)
@@ -385,8 +389,7 @@ func (s *Server) routeOrder(c *call, segs []string) {
 // createOrder is POST /order: 202 with the order in CREATED.
 func (s *Server) createOrder(c *call) {
 	var req OrderRequest
-	if err := decodeBody(c.w, c.r, &req); err != nil {
-		writeErr(c.w, err)
+	if !s.decodeBody(c.w, c.r, &req) {
 		return
 	}
 	s.mu.Lock()
@@ -563,19 +566,26 @@ const (
 	FormatP7B    = "p7b"
 )
 
-// acceptable reports whether an Accept header allows the download. The seed
-// asks for application/x-pkcs7-certificates (for both formats); */*,
-// application/* and the PEM and PKCS#7 types are accepted too, and so is a
-// request without Accept.
+// acceptable reports whether an Accept header allows the download. The
+// endpoint produces application/x-pkcs7-certificates for both formats (the
+// API guide: "a request needs to have the Accept header set to
+// application/x-pkcs7-certificates"), and Spring matches Accept against
+// that: the type itself, application/*, */* or no Accept at all (which
+// Spring reads as */*). Anything else, application/json included, is 406.
 func acceptable(accept string) bool {
 	if strings.TrimSpace(accept) == "" {
 		return true
 	}
 	for _, part := range strings.Split(accept, ",") {
-		mt, _, _ := strings.Cut(part, ";")
-		switch strings.ToLower(strings.TrimSpace(mt)) {
-		case "*/*", "application/*", "application/x-pkcs7-certificates", "application/pkcs7-mime",
-			"application/x-pem-file", "application/pem-certificate-chain", "application/octet-stream", "text/plain":
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		if q, ok := params["q"]; ok && strings.Trim(q, "0.") == "" {
+			continue // q=0: explicitly not acceptable
+		}
+		switch mt {
+		case "*/*", "application/*", "application/x-pkcs7-certificates":
 			return true
 		}
 	}
@@ -587,6 +597,11 @@ func acceptable(accept string) bool {
 // during CertLag). pem_all is end-entity, intermediate and root PEM;
 // p7b a PEM-armoured degenerate PKCS#7 with the same three certificates.
 func (s *Server) downloadCert(c *call, rawID string) {
+	// Content negotiation happens before the handler runs, as in Spring.
+	if !acceptable(c.r.Header.Get("Accept")) {
+		writeSpringError(c.w, c.r, http.StatusNotAcceptable, s.opt.Now())
+		return
+	}
 	format := strings.ToLower(c.r.URL.Query().Get("format"))
 	switch format {
 	case FormatPEMAll, FormatP7B:
@@ -595,10 +610,6 @@ func (s *Server) downloadCert(c *call, rawID string) {
 		return
 	default:
 		writeErr(c.w, fieldErrors{{Field: "format", Code: VCodeInvalidValue, Message: "format must be p7b or pem_all"}}.err())
-		return
-	}
-	if !acceptable(c.r.Header.Get("Accept")) {
-		writeErrors(c.w, http.StatusNotAcceptable, CodeNotAcceptable, "Accept must allow application/x-pkcs7-certificates")
 		return
 	}
 	s.mu.Lock()

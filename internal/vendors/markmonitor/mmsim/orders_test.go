@@ -288,7 +288,7 @@ func TestCreateOrderRSAAndNoCN(t *testing.T) {
 	}
 	// Contacts may be given as bare ids, the response shape.
 	raw := `{"organizationId":"` + org.ID + `","contacts":["` + userContact(t, org).ID + `"],"certType":"SSL_DV_THAWTE",` +
-		`"cert":{"commonName":"dv.example.com","csr":` + jsonString(noCNCSR()) + `,"dcvMethod":"EMAIL","dcvEmails":[]}}`
+		`"locale":"en","provider":"DIGICERT","cert":{"commonName":"dv.example.com","csr":` + jsonString(noCNCSR()) + `,"dcvMethod":"EMAIL","dcvEmails":[]}}`
 	var o3 Order
 	f.call(http.MethodPost, api+"/order", raw, http.StatusAccepted, &o3)
 	if o3 = f.getOrder(o3.ID); o3.Status != StatusDigiIssued || o3.Provider != ProviderDigiCert || o3.Locale != "en" {
@@ -444,10 +444,20 @@ func TestDownloadCert(t *testing.T) {
 	}{
 		{"", "", http.StatusBadRequest, VCodeRequired},
 		{"der", "", http.StatusBadRequest, VCodeInvalidValue},
-		{"p7b", "application/json", http.StatusNotAcceptable, CodeNotAcceptable},
 	} {
 		if e := f.fail(http.MethodGet, path+tc.q, nil, tc.want, "Accept", tc.accept); e.code() != tc.code {
 			t.Errorf("format %q Accept %q: %+v", tc.q, tc.accept, e)
+		}
+	}
+	// The endpoint produces application/x-pkcs7-certificates only: any other
+	// Accept is refused by content negotiation, before the format is read.
+	for _, accept := range []string{"application/json", "application/x-pem-file", "text/plain", "application/x-pkcs7-certificates;q=0"} {
+		for _, q := range []string{"pem_all", "p7b", ""} {
+			var se SpringError
+			f.call(http.MethodGet, path+q, nil, http.StatusNotAcceptable, &se, "Accept", accept)
+			if se.Status != http.StatusNotAcceptable || se.Error != "Not Acceptable" || se.Path != api+"/order/"+o.ID+"/downloadCert" {
+				t.Errorf("format %q Accept %q: %+v", q, accept, se)
+			}
 		}
 	}
 	f.action(o.ID, ActionRevoke, "{}", http.StatusOK)
@@ -487,6 +497,7 @@ func TestDropAfterCommitCreatesOneOrder(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, f.ts.URL+api+"/order", strings.NewReader(mustJSONString(body)))
 	req.Header.Set("X-API-KEY", testAPIKey)
 	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Content-Type", "application/json")
 	if resp, err := f.ts.Client().Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatal("the connection was not dropped")

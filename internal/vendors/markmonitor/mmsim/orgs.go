@@ -217,6 +217,8 @@ func validateOrganization(o *Organization) error {
 	case !isAlpha2(o.Country):
 		fe.add("country", VCodeInvalidFormat, "country must be an ISO 3166-1 alpha-2 code")
 	}
+	// provider is among the "necessary details" of API guide §6.1.1 step 1.
+	required(&fe, "provider", o.Provider)
 	validateProvider(&fe, "provider", o.Provider)
 	if len(o.Contacts) == 0 {
 		fe.add("contacts", VCodeRequired, "at least one contact must be created with the organization")
@@ -403,8 +405,7 @@ func (s *Server) routeOrganization(c *call, segs []string) {
 
 func (s *Server) createOrganization(c *call) {
 	var org Organization
-	if err := decodeBody(c.w, c.r, &org); err != nil {
-		writeErr(c.w, err)
+	if !s.decodeBody(c.w, c.r, &org) {
 		return
 	}
 	if err := validateOrganization(&org); err != nil {
@@ -515,8 +516,7 @@ func (s *Server) routeContact(c *call, segs []string) {
 
 func (s *Server) createContact(c *call) {
 	var ct Contact
-	if err := decodeBody(c.w, c.r, &ct); err != nil {
-		writeErr(c.w, err)
+	if !s.decodeBody(c.w, c.r, &ct) {
 		return
 	}
 	var fe fieldErrors
@@ -526,6 +526,10 @@ func (s *Server) createContact(c *call) {
 	case !isUUID(ct.OrganizationID):
 		fe.add("organizationId", VCodeInvalidUUID, "organizationId must be a UUID")
 	}
+	// provider is among the details API guide §6.1.1 step 2 asks of a new
+	// contact; contacts created inside an organization take the
+	// organization's.
+	required(&fe, "provider", ct.Provider)
 	validateContact(&fe, "", &ct)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -614,8 +618,7 @@ type contactPatch struct {
 
 func (s *Server) patchContact(c *call, rawID string) {
 	var p contactPatch
-	if err := decodeBody(c.w, c.r, &p); err != nil {
-		writeErr(c.w, err)
+	if !s.decodeBody(c.w, c.r, &p) {
 		return
 	}
 	s.mu.Lock()

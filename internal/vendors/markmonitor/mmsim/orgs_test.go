@@ -202,7 +202,7 @@ func TestContacts(t *testing.T) {
 	org := f.newOrg("Contacts Inc.", false)
 	body := Contact{
 		OrganizationID: org.ID, FirstName: "Grace", LastName: "Hopper", JobTitle: "Admiral",
-		Email: "grace@example.com", Phone: "+1.5550100",
+		Email: "grace@example.com", Phone: "+1.5550100", Provider: ProviderDigiCert,
 		ContactTypes: []ContactType{{Type: ContactTypeEVApprover}},
 	}
 	var ct Contact
@@ -289,7 +289,7 @@ func TestDeleteContactRules(t *testing.T) {
 		var ct Contact
 		f.call(http.MethodPost, api+"/contact", Contact{
 			OrganizationID: org.ID, FirstName: "Bob", LastName: "Smith", JobTitle: "Ops",
-			Email: "bob" + newUUID()[:4] + "@example.com", Phone: "+1.5550199", ContactTypes: cts,
+			Email: "bob" + newUUID()[:4] + "@example.com", Phone: "+1.5550199", ContactTypes: cts, Provider: ProviderDigiCert,
 		}, http.StatusCreated, &ct)
 		return ct
 	}

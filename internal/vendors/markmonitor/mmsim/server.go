@@ -11,11 +11,15 @@
 //     bearer JWT (else 401).
 //   - A rate limit of 100 requests per rolling minute per API key, answered
 //     429 with Retry-After (ratelimit.go).
-//   - The cert API under /certs/v1 (the live prefix), and under /cert/v1,
-//     /v1 and /api/v1, the prefixes the seed's own examples use:
+//   - The cert API under /certs/v1, the live prefix, only (the API guide's
+//     /cert/v1 and its examples' /v1 and /api/v1 are 404s):
 //     organizations and contacts (orgs.go), CSR parsing (csr.go), orders,
 //     prices, downloads and histories (orders.go), order actions and the
-//     order state machine (lifecycle.go).
+//     order state machine (lifecycle.go), DCV records and the simulated
+//     DNS/web that validateDomains checks (dcv.go).
+//   - Bodies as Spring/Jackson reads them (strictjson.go): JSON
+//     Content-Type only (else 415), property names matched exactly, unknown
+//     ones ignored.
 //
 // Orders move through the DigiCert states of vendor notes §2.6 by the
 // simulator's clock (Options.Now), evaluated lazily whenever anything reads
@@ -40,6 +44,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,8 +54,7 @@ import (
 	"github.com/certsync/certsync/internal/sim"
 )
 
-// APIPrefix is the live path prefix of the cert API. The simulator also
-// answers under the seed's /cert/v1 and its examples' /api/v1 and /v1.
+// APIPrefix is the live path prefix of the cert API, the only one served.
 const APIPrefix = "/certs/v1"
 
 // Default option values.
@@ -111,6 +115,9 @@ type Server struct {
 	orders   map[string]*orderRec
 	// csrCache holds verified CSRs by their text (not persisted).
 	csrCache map[string]*csrInfo
+	// published is the simulated DNS and web: the DCV records PublishDCV
+	// published, by publishedKey (not persisted).
+	published map[string]bool
 }
 
 // New returns a Server for o, loading o.StatePath when it exists. A new
@@ -144,6 +151,8 @@ func New(o Options) (*Server, error) {
 		contacts: map[string]*Contact{},
 		orders:   map[string]*orderRec{},
 		csrCache: map[string]*csrInfo{},
+
+		published: map[string]bool{},
 	}
 	if err := s.load(); err != nil {
 		return nil, fmt.Errorf("mmsim: %w", err)
@@ -220,12 +229,12 @@ func (s *Server) rateLimit() int {
 	return s.rl.limit
 }
 
-// cutAPIPrefix strips one of the cert API's prefixes from p.
+// cutAPIPrefix strips the cert API's prefix from p. Only the live /certs/v1
+// is served: the API guide's /cert/v1 and its examples' /v1 and /api/v1 are
+// answered 404 like any unknown path, as the live API does.
 func cutAPIPrefix(p string) (string, bool) {
-	for _, pre := range [...]string{APIPrefix, "/cert/v1", "/api/v1", "/v1"} {
-		if rest, ok := strings.CutPrefix(p, pre); ok && (rest == "" || rest[0] == '/') {
-			return rest, true
-		}
+	if rest, ok := strings.CutPrefix(p, APIPrefix); ok && (rest == "" || rest[0] == '/') {
+		return rest, true
 	}
 	return "", false
 }
@@ -268,17 +277,36 @@ func methodNotAllowed(w http.ResponseWriter, allowed ...string) {
 // a CSR.
 const maxBody = 1 << 20
 
-// decodeBody reads a JSON body into v. A malformed body is a 400
-// request.badRequest, as the client fixtures show.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+// decodeBody reads a JSON body into v and reports whether it could; when it
+// could not, the answer has been written. A Content-Type other than JSON is
+// 415 (Spring's body); a malformed body is a 400 request.badRequest, as the
+// client fixtures show. Keys are matched as Jackson matches them (see
+// exactKeys): exactly, unknown ones ignored.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if !jsonBodyOK(r) {
+		s.unsupportedMediaType(w, r)
+		return false
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		return errf(http.StatusBadRequest, CodeBadRequest, "Bad request: cannot read body")
+		writeErr(w, errf(http.StatusBadRequest, CodeBadRequest, "Bad request: cannot read body"))
+		return false
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return errf(http.StatusBadRequest, CodeBadRequest, "Bad request: malformed JSON: %v", err)
+	if err := unmarshalExact(data, v); err != nil {
+		writeErr(w, errf(http.StatusBadRequest, CodeBadRequest, "Bad request: malformed JSON: %v", err))
+		return false
 	}
-	return nil
+	return true
+}
+
+// unmarshalExact decodes data into v with Jackson's key matching: exact
+// names only, unknown (and miscased) keys ignored.
+func unmarshalExact(data []byte, v any) error {
+	exact, err := exactKeys(data, reflect.TypeOf(v))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(exact, v)
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

@@ -180,6 +180,7 @@ func TestConcurrentClients(t *testing.T) {
 		}
 		req.Header.Set("X-API-KEY", testAPIKey)
 		req.Header.Set("Authorization", "Bearer "+f.token)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := f.ts.Client().Do(req)
 		if err != nil {
 			return 0, err

@@ -1,16 +1,23 @@
 // Package quantilsim simulates the QUANTIL (CDNetworks / Wangsu) legacy XML
-// SSL-certificate API, so that certsync's QUANTIL client, the CLI and the
+// SSL-certificate API, the V2 JSON certificate API over the same store
+// (v2.go) and the account's CDN domains with their certificate bindings
+// (domains.go), so that certsync's QUANTIL client, the CLI and the
 // vendor's own curl/openssl reference script (seed 002, "Modify SSL
 // Certificate") run offline. The contract is seed 002 as completed and
 // corrected by shared/vendor-notes/quantil.md.
 //
-// Routes, all under CertificatePath:
+// v1 routes, under CertificatePath:
 //
 //	POST   /api/ssl/certificate       add     202, Location: <base>/api/ssl/certificate/<id>
 //	GET    /api/ssl/certificate       list    200, <ssl-certificates> (no paging)
 //	GET    /api/ssl/certificate/{id}  view    200, <ssl-certificate>
 //	PUT    /api/ssl/certificate/{id}  modify  200, <response><message>success</message></response>
 //	DELETE /api/ssl/certificate/{id}  delete  200, the same success body
+//
+// V2 routes under V2CertificatePath (/api/certificate) are listed in v2.go;
+// the domain-binding route BindPath (/api/config/certificate/batch) in
+// domains.go. Add and modify bodies must be XML (Content-Type application/xml,
+// text/xml or +xml), else 415 UnsupportedMediaType.
 //
 // Add answers the same success body as modify and delete, besides Location.
 //
@@ -32,7 +39,8 @@
 // {"code":…,"message":…} in JSON.
 //
 // List and view items carry both generations of field names (vendor notes
-// §4.2) and never key material: certificate-id, name, comment,
+// §4.2) and never key material (related-domains, when a domain uses the
+// certificate, is described in domains.go): certificate-id, name, comment,
 // expiration-date, serial-number, common-names/common-name, share-ssl
 // (always false), certificate-validity-from, certificate-validity-to,
 // certificate-update-time (view only), certificate-serial,
@@ -59,15 +67,19 @@
 //     is the issuer DN as Go prints it.
 //   - The certificate rules in certs.go (single leaf, key match, RSA >= 2048
 //     bits, EC P-256/P-384 only, expired refused, chain optional but must
-//     sign the leaf in order) and the modify rules on Server.modify
-//     (name/comment optional; certificate and key together; an omitted chain
-//     is removed; a body with neither is a rename).
+//     sign the leaf in order) and the modify rules on Server.modify (the
+//     body is complete as documented: name, algorithm, certificate and key
+//     required; an absent comment is kept; an omitted chain is removed).
+//   - The codes UnsupportedMediaType (415), CertificateInUse (403),
+//     NoSuchDomain and InvalidParameter (400), and the answers of the V2 and
+//     binding routes beyond what the SDK models show (v2.go, domains.go).
 //   - Names are trimmed, required on add, unique per account (exact,
 //     case-sensitive comparison). ssl-key-id and csr-id are accepted and
 //     ignored. An element sent twice is MalformedXML. algorithm must be
 //     exactly des (surrounding blanks ignored; DES is refused).
-//   - Paths outside CertificatePath answer 404 NotFound before
-//     authentication; everything under it is authenticated first.
+//   - Paths outside CertificatePath, V2CertificatePath and BindPath answer
+//     404 NotFound before authentication; everything under them is
+//     authenticated first.
 //   - The X-Time-Zone header of the newer API is not honoured: response
 //     dates are always CST.
 //   - Ids are decimal, from FirstID up, never reused; an id that is not a

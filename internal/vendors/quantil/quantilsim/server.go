@@ -91,6 +91,9 @@ type Server struct {
 	// place, so that a failed save leaves it as it was.
 	certs  []Certificate
 	nextID uint64
+	// domains are the account's CDN domains (domains.go), copied on write
+	// like certs.
+	domains []Domain
 }
 
 // New returns a Server for o, loading o.StatePath when it exists.
@@ -199,14 +202,31 @@ func (s *Server) Seed(c Certificate) (Certificate, error) {
 // route authenticates and dispatches a request.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	asXML := wantsXML(r)
-	rest, ok := strings.CutPrefix(r.URL.Path, CertificatePath)
-	if !ok || (rest != "" && rest[0] != '/') {
+	under := func(prefix string) (string, bool) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		return rest, ok && (rest == "" || rest[0] == '/')
+	}
+	rest, v1 := under(CertificatePath)
+	v2rest, v2 := under(V2CertificatePath)
+	if !v1 && !v2 && r.URL.Path != BindPath {
 		writeError(w, asXML, newError(http.StatusNotFound, CodeNotFound, "No API at %s.", r.URL.Path))
 		return
 	}
 	date, aerr := s.authenticate(r)
 	if aerr != nil {
 		writeError(w, asXML, aerr)
+		return
+	}
+	switch {
+	case v2:
+		s.routeV2(w, r, asXML, v2rest)
+		return
+	case r.URL.Path == BindPath:
+		if r.Method != http.MethodPut {
+			methodNotAllowed(w, asXML, r.Method, "PUT")
+			return
+		}
+		s.bind(w, r, asXML)
 		return
 	}
 	if rest == "" {
@@ -245,11 +265,14 @@ func methodNotAllowed(w http.ResponseWriter, asXML bool, method, allow string) {
 // list answers GET /api/ssl/certificate: every certificate, no paging (the
 // v1 list has none).
 func (s *Server) list(w http.ResponseWriter, asXML bool) {
-	certs := s.Certificates()
-	body := listBody{Items: make([]certView, len(certs))}
-	for i := range certs {
-		body.Items[i] = view(&certs[i], false)
+	s.mu.Lock()
+	body := listBody{Items: make([]certView, len(s.certs))}
+	for i := range s.certs {
+		c := s.certs[i].clone()
+		body.Items[i] = view(&c, false)
+		body.Items[i].RelatedDomains = relatedDomains(s.usersLocked(c.ID))
 	}
+	s.mu.Unlock()
 	writeBody(w, asXML, http.StatusOK, body)
 }
 
@@ -261,12 +284,15 @@ func (s *Server) view(w http.ResponseWriter, asXML bool, id string) {
 	if i >= 0 {
 		c = s.certs[i].clone()
 	}
+	users := s.usersLocked(id)
 	s.mu.Unlock()
 	if i < 0 {
 		writeError(w, asXML, noSuchSsl(id))
 		return
 	}
-	writeBody(w, asXML, http.StatusOK, view(&c, true))
+	v := view(&c, true)
+	v.RelatedDomains = relatedDomains(users)
+	writeBody(w, asXML, http.StatusOK, v)
 }
 
 // add answers POST /api/ssl/certificate: 202 with the new id in Location.
@@ -316,15 +342,20 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request, asXML bool, date st
 
 // modify answers PUT /api/ssl/certificate/{id}, the seed's operation.
 //
-// Rules (the seed says the body "contains one of each" element, and its own
-// script sends name, comment, algorithm, certificate and key but no chain):
-//   - An absent name or comment keeps the stored one; a present name must not
-//     be blank nor another certificate's.
-//   - ssl-certificate and ssl-key go together: both replace the stored pair,
-//     and the stored chain is replaced by the sent one, or removed when none
-//     is sent (a chain belongs to its certificate). One without the other,
-//     or a chain alone, is an InvalidCertificate.
-//   - A body with neither only renames or re-comments.
+// The body is complete, as the Modify SSL Certificate page documents it: it "contains one of each
+// of these elements: name, comment, algorithm, ssl-certificate, ssl-key,
+// ssl-certificate-chain", of which comment and the chain are optional (its
+// own script sends no chain). So, as on add:
+//   - name is required (InvalidName), not blank, not another certificate's;
+//   - ssl-certificate and ssl-key are required (InvalidCertificate, the
+//     documented code: the vendor's reference script without OpenSSL's legacy provider
+//     sends them empty), algorithm too (InvalidAlgorithm);
+//   - the stored chain is replaced by the sent one, or removed when none is
+//     sent (a chain belongs to its certificate);
+//   - an absent comment keeps the stored one (the element is optional).
+//
+// A partial body (a rename alone, a key alone) is refused; V2's update is
+// the partial one.
 func (s *Server) modify(w http.ResponseWriter, r *http.Request, asXML bool, id, date string) {
 	// Unknown ids are answered before the body is looked at.
 	s.mu.Lock()
@@ -339,27 +370,19 @@ func (s *Server) modify(w http.ResponseWriter, r *http.Request, asXML bool, id, 
 		writeError(w, asXML, aerr)
 		return
 	}
-	name, aerr := checkName(u.name, false)
+	name, aerr := checkName(u.name, true)
 	if aerr != nil {
 		writeError(w, asXML, aerr)
 		return
 	}
-	var m *material
-	switch {
-	case u.cert != nil && u.key != nil:
-		if m, aerr = s.material(u, date); aerr != nil {
-			writeError(w, asXML, aerr)
-			return
-		}
-	case u.cert != nil || u.key != nil || u.chain != nil:
-		writeError(w, asXML, invalidCertificate("<ssl-certificate> and <ssl-key> must be sent together, and <ssl-certificate-chain> only with them."))
+	if u.cert == nil || u.key == nil {
+		writeError(w, asXML, invalidCertificate("<ssl-certificate> and <ssl-key> are required: a modify body is complete."))
 		return
-	case u.algorithm != nil:
-		// Nothing to decrypt, but a wrong value is still a client bug.
-		if aerr := checkAlgorithm(u.algorithm); aerr != nil {
-			writeError(w, asXML, aerr)
-			return
-		}
+	}
+	m, aerr := s.material(u, date)
+	if aerr != nil {
+		writeError(w, asXML, aerr)
+		return
 	}
 	now := s.opt.Now()
 
@@ -370,23 +393,19 @@ func (s *Server) modify(w http.ResponseWriter, r *http.Request, asXML bool, id, 
 		writeError(w, asXML, noSuchSsl(id))
 		return
 	}
-	if name != "" && s.nameTakenLocked(name, id) {
+	if s.nameTakenLocked(name, id) {
 		s.mu.Unlock()
 		writeError(w, asXML, nameTaken(name))
 		return
 	}
 	certs := slices.Clone(s.certs)
 	c := &certs[i]
-	if name != "" {
-		c.Name = name
-	}
+	c.Name = name
 	if u.comment != nil {
 		c.Comment = *u.comment
 	}
-	if m != nil {
-		c.CertPEM, c.KeyPEM, c.ChainPEM = m.certPEM, m.keyPEM, m.chainPEM
-		describe(c, m.leaf)
-	}
+	c.CertPEM, c.KeyPEM, c.ChainPEM = m.certPEM, m.keyPEM, m.chainPEM
+	describe(c, m.leaf)
 	c.UpdatedAt = now
 	err := s.commitLocked(certs, s.nextID)
 	s.mu.Unlock()
@@ -397,20 +416,11 @@ func (s *Server) modify(w http.ResponseWriter, r *http.Request, asXML bool, id, 
 	writeSuccess(w, asXML, http.StatusOK)
 }
 
-// delete answers DELETE /api/ssl/certificate/{id}. The real API refuses to
-// delete a certificate domains use; the simulator has no domains.
+// delete answers DELETE /api/ssl/certificate/{id}; a certificate domains
+// use is refused (domains.go).
 func (s *Server) delete(w http.ResponseWriter, asXML bool, id string) {
-	s.mu.Lock()
-	i := s.indexLocked(id)
-	if i < 0 {
-		s.mu.Unlock()
-		writeError(w, asXML, noSuchSsl(id))
-		return
-	}
-	err := s.commitLocked(slices.Delete(slices.Clone(s.certs), i, i+1), s.nextID)
-	s.mu.Unlock()
-	if err != nil {
-		writeError(w, asXML, saveFailed(err))
+	if aerr := s.deleteCert(id, noSuchSsl); aerr != nil {
+		writeError(w, asXML, aerr)
 		return
 	}
 	writeSuccess(w, asXML, http.StatusOK)

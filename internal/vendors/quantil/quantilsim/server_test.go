@@ -153,11 +153,12 @@ func TestAddListViewModifyDelete(t *testing.T) {
 		t.Errorf("view after modify %+v", v)
 	}
 
-	// A body without certificate material only renames.
+	// A modify body is complete: a rename alone is refused, and changes
+	// nothing.
 	r = f.do("PUT", CertificatePath+"/"+id, xmlBody(elem{"name", "renamed"}, elem{"comment", ""}), nil)
-	wantSuccess(t, r, http.StatusOK)
-	if c3 := f.s.Certificates()[0]; c3.Name != "renamed" || c3.Comment != "" || c3.CertPEM != renewed.PEM() {
-		t.Errorf("after rename %+v", c3)
+	wantError(t, r, http.StatusForbidden, CodeInvalidCertificate)
+	if c3 := f.s.Certificates()[0]; c3.Name != "web-2026" || c3.CertPEM != renewed.PEM() {
+		t.Errorf("after a refused rename %+v", c3)
 	}
 
 	wantSuccess(t, f.do("DELETE", CertificatePath+"/"+id, "", nil), http.StatusOK)
@@ -284,10 +285,10 @@ func TestNames(t *testing.T) {
 	}
 	// Surrounding blanks are not part of the name.
 	wantError(t, f.do("POST", CertificatePath, uploadBody(" alpha\n", leaf, "", f.date()), nil), http.StatusConflict, CodeNameAlreadyExists)
-	wantError(t, f.do("PUT", CertificatePath+"/"+b, xmlBody(elem{"name", "alpha"}), nil), http.StatusConflict, CodeNameAlreadyExists)
+	wantError(t, f.do("PUT", CertificatePath+"/"+b, uploadBody("alpha", leaf, "", f.date()), nil), http.StatusConflict, CodeNameAlreadyExists)
 	// Keeping one's own name, or changing case, is fine.
 	wantSuccess(t, f.do("PUT", CertificatePath+"/"+a, uploadBody("alpha", leaf, "", f.date()), nil), http.StatusOK)
-	wantSuccess(t, f.do("PUT", CertificatePath+"/"+b, xmlBody(elem{"name", "ALPHA"}), nil), http.StatusOK)
+	wantSuccess(t, f.do("PUT", CertificatePath+"/"+b, uploadBody("ALPHA", leaf, "", f.date()), nil), http.StatusOK)
 
 	wantError(t, f.do("POST", CertificatePath, xmlBody(elem{"algorithm", "des"},
 		elem{"ssl-certificate", Encrypt([]byte(leaf.PEM()), f.date())}, elem{"ssl-key", Encrypt([]byte(leaf.keyPEM), f.date())}), nil),
@@ -356,8 +357,8 @@ func TestInvalidCertificate(t *testing.T) {
 	id := f.add("kept", good, "")
 	before := f.s.Certificates()
 	wantError(t, f.do("PUT", CertificatePath+"/"+id, body("", ""), nil), http.StatusForbidden, CodeInvalidCertificate)
-	wantError(t, f.do("PUT", CertificatePath+"/"+id, xmlBody(elem{"ssl-key", enc(good.keyPEM)}), nil), http.StatusForbidden, CodeInvalidCertificate)
-	wantError(t, f.do("PUT", CertificatePath+"/"+id, xmlBody(elem{"ssl-certificate-chain", enc(testInter.PEM())}), nil), http.StatusForbidden, CodeInvalidCertificate)
+	wantError(t, f.do("PUT", CertificatePath+"/"+id, xmlBody(elem{"name", "kept"}, elem{"algorithm", "des"}, elem{"ssl-key", enc(good.keyPEM)}), nil), http.StatusForbidden, CodeInvalidCertificate)
+	wantError(t, f.do("PUT", CertificatePath+"/"+id, xmlBody(elem{"name", "kept"}, elem{"algorithm", "des"}, elem{"ssl-certificate-chain", enc(testInter.PEM())}), nil), http.StatusForbidden, CodeInvalidCertificate)
 	if after := f.s.Certificates(); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("refused modify changed the certificate:\n%+v\n%+v", before, after)
 	}
@@ -453,7 +454,8 @@ func TestMalformedRequests(t *testing.T) {
 		{"upper-case DES", with(&upper), CodeInvalidAlgorithm, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, f.do("POST", CertificatePath, tc.body, http.Header{"Date": {date}, "Authorization": {basic(testUser, testKey, date)}}), tc.status, tc.code)
+			wantError(t, f.do("POST", CertificatePath, tc.body, http.Header{"Date": {date}, "Authorization": {basic(testUser, testKey, date)},
+				"Content-Type": {"application/xml"}}), tc.status, tc.code)
 		})
 	}
 	if n := len(f.s.Certificates()); n != 0 {
@@ -474,6 +476,7 @@ func TestDropAfterCommit(t *testing.T) {
 	}
 	req.Header.Set("Date", f.date())
 	req.Header.Set("Authorization", basic(testUser, testKey, f.date()))
+	req.Header.Set("Content-Type", "application/xml")
 	if resp, err := f.ts.Client().Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatalf("got an answer %d, want a dropped connection", resp.StatusCode)

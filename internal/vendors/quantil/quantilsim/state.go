@@ -11,6 +11,7 @@ import (
 type persistedState struct {
 	NextID       uint64
 	Certificates []Certificate
+	Domains      []Domain `json:",omitempty"`
 }
 
 // load reads Options.StatePath, when set and present, into s, checking what a
@@ -40,6 +41,7 @@ func (s *Server) load() error {
 		s.certs = append(s.certs, c.clone())
 	}
 	s.nextID = next
+	s.domains = st.Domains
 	return nil
 }
 
@@ -49,10 +51,22 @@ func (s *Server) load() error {
 // order of the changes they record.
 func (s *Server) commitLocked(certs []Certificate, nextID uint64) error {
 	if s.opt.StatePath != "" {
-		if err := sim.SaveJSON(s.opt.StatePath, persistedState{NextID: nextID, Certificates: certs}); err != nil {
+		if err := sim.SaveJSON(s.opt.StatePath, persistedState{NextID: nextID, Certificates: certs, Domains: s.domains}); err != nil {
 			return err
 		}
 	}
 	s.certs, s.nextID = certs, nextID
+	return nil
+}
+
+// commitDomainsLocked makes domains the state, saving first like
+// commitLocked.
+func (s *Server) commitDomainsLocked(domains []Domain) error {
+	if s.opt.StatePath != "" {
+		if err := sim.SaveJSON(s.opt.StatePath, persistedState{NextID: s.nextID, Certificates: s.certs, Domains: domains}); err != nil {
+			return err
+		}
+	}
+	s.domains = domains
 	return nil
 }

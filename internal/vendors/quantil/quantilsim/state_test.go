@@ -17,7 +17,7 @@ func TestPersistence(t *testing.T) {
 	a := f.add("a", leaf, testInter.PEM())
 	b := f.add("b", leaf, "")
 	c := f.add("c", leaf, "")
-	wantSuccess(t, f.do("PUT", CertificatePath+"/"+b, xmlBody(elem{"name", "b2"}, elem{"comment", "renamed"}), nil), http.StatusOK)
+	wantSuccess(t, f.do("PUT", CertificatePath+"/"+b, uploadBody("b2", leaf, "", f.date()), nil), http.StatusOK)
 	wantSuccess(t, f.do("DELETE", CertificatePath+"/"+c, "", nil), http.StatusOK)
 	before := f.s.Certificates()
 
@@ -102,7 +102,7 @@ func TestSaveFailure(t *testing.T) {
 	}
 	before := f.s.Certificates()
 	wantError(t, f.do("POST", CertificatePath, uploadBody("lost", leaf, "", f.date()), nil), http.StatusInternalServerError, CodeInternalError)
-	wantError(t, f.do("PUT", CertificatePath+"/"+id, xmlBody(elem{"name", "lost"}), nil), http.StatusInternalServerError, CodeInternalError)
+	wantError(t, f.do("PUT", CertificatePath+"/"+id, uploadBody("lost", leaf, "", f.date()), nil), http.StatusInternalServerError, CodeInternalError)
 	e := wantError(t, f.do("DELETE", CertificatePath+"/"+id, "", nil), http.StatusInternalServerError, CodeInternalError)
 	if !strings.Contains(e.Message, "not made") {
 		t.Errorf("message %q", e.Message)

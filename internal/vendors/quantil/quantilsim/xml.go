@@ -62,8 +62,12 @@ type upload struct {
 	cert, key, chain         *string
 }
 
-// readUpload reads and decodes the request body.
+// readUpload reads and decodes the request body, which must be XML (415
+// UnsupportedMediaType otherwise: the v1 API documents no other body).
 func readUpload(w http.ResponseWriter, r *http.Request) (*upload, *apiError) {
+	if !isXMLType(mediaType(r)) {
+		return nil, unsupportedMediaType(r, "application/xml")
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -126,6 +130,9 @@ type certView struct {
 	KeyMD5       string   `xml:"key-md5,omitempty" json:"key-md5,omitempty"`
 	CaMD5        string   `xml:"ca-md5,omitempty" json:"ca-md5,omitempty"`
 	DNSNames     []string `xml:"dns-names>dns-name" json:"dns-names"`
+	// RelatedDomains are the domains using the certificate; left out when
+	// there are none (domains.go).
+	RelatedDomains *relatedList `xml:"related-domains,omitempty" json:"related-domains,omitempty"`
 }
 
 // listBody is the list response: XML <ssl-certificates> holding
