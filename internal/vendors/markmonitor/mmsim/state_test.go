@@ -137,15 +137,10 @@ func TestSeedIssuedOrders(t *testing.T) {
 	for i := range reqs {
 		reqs[i] = orderReq(org, contact, fmt.Sprintf("host%03d.example.com", i), noCNCSR())
 	}
-	start := time.Now()
+	// How fast bulk seeding is, is a benchmark's business, not this test's.
 	orders, err := f.s.SeedIssuedOrders(reqs)
-	elapsed := time.Since(start)
 	if err != nil || len(orders) != 500 {
 		t.Fatalf("SeedIssuedOrders: %v, %d orders", err, len(orders))
-	}
-	t.Logf("500 orders seeded in %v", elapsed)
-	if elapsed > 3*time.Second { // typically ~0.1 s, ~0.5 s with -race
-		t.Errorf("seeding 500 orders took %v", elapsed)
 	}
 	var p PagedList[Order]
 	f.call(http.MethodGet, api+"/order?statuses=DIGI_ISSUED&size=1000", nil, http.StatusOK, &p)
