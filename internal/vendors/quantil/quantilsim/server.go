@@ -91,6 +91,7 @@ type Server struct {
 	// place, so that a failed save leaves it as it was.
 	certs  []Certificate
 	nextID uint64
+	store  *sim.Store // Options.StatePath; nil when not set
 }
 
 // New returns a Server for o, loading o.StatePath when it exists.
@@ -190,7 +191,7 @@ func (s *Server) Seed(c Certificate) (Certificate, error) {
 	if s.nameTakenLocked(c.Name, "") {
 		return Certificate{}, fmt.Errorf("quantilsim: seed: name %q is in use", c.Name)
 	}
-	if err := s.commitLocked(append(slices.Clone(s.certs), c), next); err != nil {
+	if err := s.commitLocked(append(slices.Clone(s.certs), c), next, &c, ""); err != nil {
 		return Certificate{}, fmt.Errorf("quantilsim: seed: %w", err)
 	}
 	return c.clone(), nil
@@ -304,7 +305,7 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request, asXML bool, date st
 		return
 	}
 	c.ID = strconv.FormatUint(s.nextID, 10)
-	err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1)
+	err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1, &c, "")
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, asXML, saveFailed(err))
@@ -388,7 +389,7 @@ func (s *Server) modify(w http.ResponseWriter, r *http.Request, asXML bool, id, 
 		describe(c, m.leaf)
 	}
 	c.UpdatedAt = now
-	err := s.commitLocked(certs, s.nextID)
+	err := s.commitLocked(certs, s.nextID, c, "")
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, asXML, saveFailed(err))
@@ -407,7 +408,7 @@ func (s *Server) delete(w http.ResponseWriter, asXML bool, id string) {
 		writeError(w, asXML, noSuchSsl(id))
 		return
 	}
-	err := s.commitLocked(slices.Delete(slices.Clone(s.certs), i, i+1), s.nextID)
+	err := s.commitLocked(slices.Delete(slices.Clone(s.certs), i, i+1), s.nextID, nil, id)
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, asXML, saveFailed(err))
