@@ -70,6 +70,23 @@ func (s *Store) Put(key string, v any) error {
 	return nil
 }
 
+// PutAll writes every record of records under its key with one write and
+// one fsync, all or none: for seeding many records at once.
+func (s *Store) PutAll(records map[string]any) error {
+	data := make(map[string]json.RawMessage, len(records))
+	for k, v := range records {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode %s: record %q: %w", s.path, k, err)
+		}
+		data[k] = raw
+	}
+	if err := s.j.PutAll(data); err != nil {
+		return fmt.Errorf("save %s: %w", s.path, err)
+	}
+	return nil
+}
+
 // Delete removes the record under key, if any.
 func (s *Store) Delete(key string) error {
 	if err := s.j.Delete(key); err != nil {

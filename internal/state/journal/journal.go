@@ -235,21 +235,42 @@ func (j *Journal) Delete(key string) error {
 	return j.append(entry{Key: key, Deleted: true})
 }
 
-func (j *Journal) append(e entry) error {
-	if !e.Deleted {
-		// A private, compact copy: the caller may reuse its bytes, and an
-		// entry must stay on one line.
-		var c bytes.Buffer
-		if err := json.Compact(&c, e.Value); err != nil {
+// PutAll stores every value of values under its key as one write and one
+// fsync: the way to load many values at once. On error none is stored; a
+// crash while writing may keep the first few (each entry stands alone).
+func (j *Journal) PutAll(values map[string]json.RawMessage) error {
+	es := make([]entry, 0, len(values))
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		v := values[k]
+		if v == nil {
+			v = json.RawMessage("null")
+		}
+		es = append(es, entry{Key: k, Value: v})
+	}
+	return j.append(es...)
+}
+
+func (j *Journal) append(es ...entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	var lines []byte
+	for i, e := range es {
+		if !e.Deleted {
+			// A private, compact copy: the caller may reuse its bytes, and
+			// an entry must stay on one line.
+			var c bytes.Buffer
+			if err := json.Compact(&c, e.Value); err != nil {
+				return fmt.Errorf("encode %q: %w", e.Key, err)
+			}
+			es[i].Value = c.Bytes()
+		}
+		line, err := json.Marshal(es[i])
+		if err != nil {
 			return fmt.Errorf("encode %q: %w", e.Key, err)
 		}
-		e.Value = c.Bytes()
+		lines = append(append(lines, line...), '\n')
 	}
-	line, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("encode %q: %w", e.Key, err)
-	}
-	line = append(line, '\n')
 
 	j.mu.Lock()
 	switch {
@@ -260,11 +281,13 @@ func (j *Journal) append(e entry) error {
 		j.mu.Unlock()
 		return j.err
 	case j.f == nil: // in memory
-		j.apply(e)
+		for _, e := range es {
+			j.apply(e)
+		}
 		j.mu.Unlock()
 		return nil
 	}
-	if _, err := j.f.Write(line); err != nil {
+	if _, err := j.f.Write(lines); err != nil {
 		// Put the file back to its last complete entry, or a later append
 		// would follow half a line and be lost with it.
 		if terr := j.f.Truncate(j.size); terr != nil {
@@ -273,9 +296,11 @@ func (j *Journal) append(e entry) error {
 		j.mu.Unlock()
 		return fmt.Errorf("append to journal: %w", err)
 	}
-	j.apply(e)
-	j.size += int64(len(line))
-	j.count++
+	for _, e := range es {
+		j.apply(e)
+	}
+	j.size += int64(len(lines))
+	j.count += len(es)
 	j.written++
 	seq := j.written
 	compact := j.needsCompaction()

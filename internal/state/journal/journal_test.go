@@ -292,6 +292,25 @@ func TestConcurrentPuts(t *testing.T) {
 	}
 }
 
+func TestPutAll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	j := mustOpen(t, path, Options{})
+	mustPut(t, j, "a", "0")
+	if err := j.PutAll(map[string]json.RawMessage{"a": json.RawMessage("1"), "b": json.RawMessage(`{"x": 2}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.PutAll(map[string]json.RawMessage{"c": json.RawMessage("3"), "d": json.RawMessage("{")}); err == nil {
+		t.Fatal("a batch with invalid JSON was accepted")
+	}
+	want := `a=1;b={"x":2};`
+	if got := contents(j); got != want {
+		t.Fatalf("live = %s, want %s (a failed batch stores nothing)", got, want)
+	}
+	if got := contents(mustOpen(t, path, Options{})); got != want {
+		t.Fatalf("replayed = %s, want %s", got, want)
+	}
+}
+
 func TestInMemory(t *testing.T) {
 	j := mustOpen(t, "", Options{})
 	mustPut(t, j, "a", "1")
