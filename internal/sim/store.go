@@ -73,15 +73,21 @@ func (s *Store) Put(key string, v any) error {
 // PutAll writes every record of records under its key with one write and
 // one fsync, all or none: for seeding many records at once.
 func (s *Store) PutAll(records map[string]any) error {
-	data := make(map[string]json.RawMessage, len(records))
-	for k, v := range records {
+	return s.Update(records, nil)
+}
+
+// Update writes puts and removes deletes with one write and one fsync, all
+// or none: for a change that touches several records.
+func (s *Store) Update(puts map[string]any, deletes []string) error {
+	data := make(map[string]json.RawMessage, len(puts))
+	for k, v := range puts {
 		raw, err := json.Marshal(v)
 		if err != nil {
 			return fmt.Errorf("encode %s: record %q: %w", s.path, k, err)
 		}
 		data[k] = raw
 	}
-	if err := s.j.PutAll(data); err != nil {
+	if err := s.j.Update(data, deletes); err != nil {
 		return fmt.Errorf("save %s: %w", s.path, err)
 	}
 	return nil

@@ -239,13 +239,24 @@ func (j *Journal) Delete(key string) error {
 // fsync: the way to load many values at once. On error none is stored; a
 // crash while writing may keep the first few (each entry stands alone).
 func (j *Journal) PutAll(values map[string]json.RawMessage) error {
-	es := make([]entry, 0, len(values))
-	for _, k := range slices.Sorted(maps.Keys(values)) {
-		v := values[k]
+	return j.Update(values, nil)
+}
+
+// Update stores puts and removes deletes (missing keys are skipped) as one
+// write and one fsync, with PutAll's guarantees.
+func (j *Journal) Update(puts map[string]json.RawMessage, deletes []string) error {
+	es := make([]entry, 0, len(puts)+len(deletes))
+	for _, k := range slices.Sorted(maps.Keys(puts)) {
+		v := puts[k]
 		if v == nil {
 			v = json.RawMessage("null")
 		}
 		es = append(es, entry{Key: k, Value: v})
+	}
+	for _, k := range deletes {
+		if _, ok := j.Get(k); ok {
+			es = append(es, entry{Key: k, Deleted: true})
+		}
 	}
 	return j.append(es...)
 }

@@ -111,6 +111,7 @@ type Server struct {
 	orders   map[string]*orderRec
 	// csrCache holds verified CSRs by their text (not persisted).
 	csrCache map[string]*csrInfo
+	persist  persistence // Options.StatePath; empty when not set
 }
 
 // New returns a Server for o, loading o.StatePath when it exists. A new
