@@ -141,9 +141,10 @@ func Open(snapPath string, opt Options) (*Journal, error) {
 	}
 	j.f = f
 	if j.needsCompaction() {
+		// Everything is loaded and the journal stays valid: a failed
+		// compaction only leaves it long, to be tried again later.
 		if err := j.compactLocked(); err != nil {
-			j.f.Close()
-			return nil, err
+			j.log.Warn("journal compaction failed; the journal keeps growing until the next try", "file", j.logPath, "error", err)
 		}
 	}
 	return j, nil
@@ -162,7 +163,7 @@ func (j *Journal) replay(f *os.File) error {
 	for line := 1; len(b) > 0; line++ {
 		end := bytes.IndexByte(b, '\n')
 		var e entry
-		if end < 0 || json.Unmarshal(b[:end], &e) != nil {
+		if end < 0 || !e.decode(b[:end]) {
 			if end >= 0 && len(bytes.TrimSpace(b[end+1:])) > 0 {
 				return fmt.Errorf("%s:%d: %w: entry is not valid JSON", j.logPath, line, ErrCorrupt)
 			}
@@ -184,6 +185,12 @@ func (j *Journal) replay(f *os.File) error {
 	}
 	j.size = good
 	return nil
+}
+
+// decode reads one journal line into e and reports whether it is a whole
+// entry: a key and either a value or a deletion.
+func (e *entry) decode(line []byte) bool {
+	return json.Unmarshal(line, e) == nil && (e.Deleted || e.Value != nil)
 }
 
 func (j *Journal) apply(e entry) {
@@ -340,6 +347,9 @@ func (j *Journal) syncTo(seq uint64) error {
 	}
 	f, target := j.f, j.written
 	j.mu.Unlock()
+	if f == nil { // closed since: Close synced what was appended
+		return nil
+	}
 	err := f.Sync()
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -433,7 +443,15 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	var err error
-	if j.err == nil && j.needsCompaction() {
+	if j.err == nil && j.synced < j.written {
+		// A change appended by a Put that has not reached its fsync yet.
+		if err = j.f.Sync(); err == nil {
+			j.synced = j.written
+		} else {
+			j.err = fmt.Errorf("%s: %w: %w", j.logPath, ErrBroken, err) // that Put reports it
+		}
+	}
+	if err == nil && j.err == nil && j.needsCompaction() {
 		err = j.compactLocked()
 	}
 	err = errors.Join(err, j.f.Close())

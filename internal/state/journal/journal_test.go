@@ -89,6 +89,7 @@ func TestCorrupt(t *testing.T) {
 	}{
 		{name: "snapshot", snapshot: "{", want: "s.json"},
 		{name: "middle entry", journal: `{"k":"a","v":1}` + "\nnot json\n" + `{"k":"b","v":2}` + "\n", want: "s.json.journal:2"},
+		{name: "entry without value", journal: `{"k":"a"}` + "\n" + `{"k":"b","v":2}` + "\n", want: "s.json.journal:1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
