@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -115,9 +114,6 @@ func Open(snapPath string, opt Options) (*Journal, error) {
 		return j, nil
 	}
 	j.logPath = snapPath + Suffix
-	if err := os.MkdirAll(filepath.Dir(snapPath), 0o700); err != nil {
-		return nil, fmt.Errorf("state directory: %w", err)
-	}
 	b, err := os.ReadFile(snapPath)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -131,15 +127,12 @@ func Open(snapPath string, opt Options) (*Journal, error) {
 			j.data = map[string]json.RawMessage{}
 		}
 	}
-	f, err := os.OpenFile(j.logPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	if err := j.replay(f); err != nil {
-		f.Close()
+	// The journal is read now but opened for writing only by the first
+	// change: a plan that changes nothing runs on a read-only state
+	// directory and creates no file.
+	if err := j.replay(); err != nil {
 		return nil, err
 	}
-	j.f = f
 	if j.needsCompaction() {
 		// Everything is loaded and the journal stays valid: a failed
 		// compaction only leaves it long, to be tried again later.
@@ -150,12 +143,13 @@ func Open(snapPath string, opt Options) (*Journal, error) {
 	return j, nil
 }
 
-// replay applies f's entries to j.data and cuts off a torn last line.
-func (j *Journal) replay(f *os.File) error {
-	if err := f.Chmod(0o600); err != nil { // a journal created by hand keeps no wider mode
-		return fmt.Errorf("journal mode: %w", err)
+// replay applies the journal's entries to j.data and notes where the last
+// whole entry ends; a torn line after it is cut off by openLocked.
+func (j *Journal) replay() error {
+	b, err := os.ReadFile(j.logPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	b, err := io.ReadAll(f)
 	if err != nil {
 		return fmt.Errorf("read journal: %w", err)
 	}
@@ -170,12 +164,6 @@ func (j *Journal) replay(f *os.File) error {
 			// The last line: a write cut short by a crash. It was never
 			// acknowledged as durable, so it is dropped.
 			j.log.Debug("ignoring a torn last journal entry", "file", j.logPath, "line", line, "offset", good, "bytes", len(b))
-			if err := f.Truncate(good); err != nil {
-				return fmt.Errorf("cut torn journal entry: %w", err)
-			}
-			if err := f.Sync(); err != nil {
-				return fmt.Errorf("sync journal: %w", err)
-			}
 			break
 		}
 		j.apply(e)
@@ -184,6 +172,43 @@ func (j *Journal) replay(f *os.File) error {
 		b = b[end+1:]
 	}
 	j.size = good
+	return nil
+}
+
+// openLocked opens the journal for appending, creating it (mode 0600) and
+// its directory (0700) when missing, and cuts off a torn last line so that
+// the next entry starts on a line of its own. Callers hold mu (or own j).
+func (j *Journal) openLocked() error {
+	if j.f != nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(j.logPath), 0o700); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	f, err := os.OpenFile(j.logPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	fail := func(what string, err error) error {
+		f.Close()
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := f.Chmod(0o600); err != nil { // a journal created by hand keeps no wider mode
+		return fail("journal mode", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		return fail("journal", err)
+	}
+	if info.Size() != j.size {
+		if err := f.Truncate(j.size); err != nil {
+			return fail("cut torn journal entry", err)
+		}
+		if err := f.Sync(); err != nil {
+			return fail("sync journal", err)
+		}
+	}
+	j.f = f
 	return nil
 }
 
@@ -298,12 +323,16 @@ func (j *Journal) append(es ...entry) error {
 	case j.err != nil:
 		j.mu.Unlock()
 		return j.err
-	case j.f == nil: // in memory
+	case j.logPath == "": // in memory
 		for _, e := range es {
 			j.apply(e)
 		}
 		j.mu.Unlock()
 		return nil
+	}
+	if err := j.openLocked(); err != nil {
+		j.mu.Unlock()
+		return err
 	}
 	if _, err := j.f.Write(lines); err != nil {
 		// Put the file back to its last complete entry, or a later append
@@ -366,7 +395,7 @@ func (j *Journal) syncTo(seq uint64) error {
 // needsCompaction reports whether folding the journal into the snapshot is
 // due. Callers hold mu.
 func (j *Journal) needsCompaction() bool {
-	return j.f != nil && j.count >= j.compactAfter && j.count >= len(j.data)
+	return j.logPath != "" && j.count >= j.compactAfter && j.count >= len(j.data)
 }
 
 // compactIfNeeded compacts when still due. A failure is only logged: the
@@ -387,6 +416,9 @@ func (j *Journal) compactIfNeeded() {
 // compactLocked writes every value to a new snapshot, then empties the
 // journal. Callers hold syncMu and mu (or own j alone, in Open).
 func (j *Journal) compactLocked() error {
+	if err := j.openLocked(); err != nil {
+		return err
+	}
 	if err := atomicfile.Write(j.snapPath, encodeSnapshot(j.data), 0o600); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -422,7 +454,7 @@ func (j *Journal) Replace(data map[string]json.RawMessage) error {
 	if j.data == nil {
 		j.data = map[string]json.RawMessage{}
 	}
-	if j.f == nil {
+	if j.logPath == "" { // in memory
 		return nil
 	}
 	return j.compactLocked()

@@ -252,13 +252,39 @@ func TestFileModes(t *testing.T) {
 			t.Fatalf("%s has mode %v, want 0600", p, info.Mode().Perm())
 		}
 	}
-	// A journal left with a wider mode is narrowed when opened.
+	// A journal left with a wider mode is narrowed when next written.
 	if err := os.Chmod(path+Suffix, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mustOpen(t, path, Options{})
+	mustPut(t, mustOpen(t, path, Options{}), "k", "1")
 	if info, _ := os.Stat(path + Suffix); info.Mode().Perm() != 0o600 {
-		t.Fatalf("journal mode %v after Open, want 0600", info.Mode().Perm())
+		t.Fatalf("journal mode %v after a Put, want 0600", info.Mode().Perm())
+	}
+}
+
+// TestReadOnly: opening and reading create no file, so a plan can run on a
+// read-only state directory.
+func TestReadOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	path := filepath.Join(dir, "s.json")
+	j := mustOpen(t, path, Options{})
+	mustPut(t, j, "a", "1")
+	j.Close()
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	j2 := mustOpen(t, path, Options{})
+	if v, ok := j2.Get("a"); !ok || string(v) != "1" {
+		t.Fatalf("Get = %s %v", v, ok)
+	}
+	missingPath := filepath.Join(t.TempDir(), "none", "s.json")
+	missing := mustOpen(t, missingPath, Options{})
+	if missing.Len() != 0 {
+		t.Fatal("a missing store is not empty")
+	}
+	if _, err := os.Stat(filepath.Dir(missingPath)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Open of a missing store created its directory: %v", err)
 	}
 }
 
