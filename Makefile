@@ -12,7 +12,7 @@ build:
 # The whole suite, including the race detector on the concurrent packages.
 test:
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./internal/apply/ ./internal/vendors/... ./internal/sim/
+	$(GO) test -count=1 -race ./internal/apply/ ./internal/vendors/... ./internal/sim/ ./internal/state/...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,6 +1,7 @@
 // Package atomicfile writes files so that a reader, a crash or a SIGTERM never
 // sees half of one: the data goes to a temporary file in the same directory,
-// is synced, and is renamed over the target.
+// is synced, and is renamed over the target; then the directory is synced so
+// the rename itself survives a power loss.
 package atomicfile
 
 import (
@@ -51,5 +52,21 @@ func place(path string, data []byte, perm os.FileMode, put func(oldpath, newpath
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return put(tmp.Name(), path)
+	if err := put(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename or link in dir durable: until the directory itself
+// is synced, a power loss may bring back the old name. Callers that delete
+// data once the new file is in place (a journal folded into its snapshot)
+// depend on this.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -1,77 +1,88 @@
 // Package state keeps what certsync itself remembers between runs, for the
 // few facts no vendor API can tell it (for example the CCADB fields that its
-// public report does not carry). Each vendor gets its own JSON file under the
-// state directory; writes are atomic.
+// public report does not carry). Each vendor gets its own store under the
+// state directory: a snapshot (NAME.json, a JSON object of key to value) and a
+// journal beside it (NAME.json.journal) that each Put appends one line to, so
+// a change costs the same whatever the number of entries, and a process killed
+// mid-write loses at most the change it was writing (see package journal).
 package state
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"path/filepath"
-	"sync"
 
-	"github.com/certsync/certsync/internal/atomicfile"
+	"github.com/certsync/certsync/internal/state/journal"
 )
 
-// Store is one JSON file of keyed entries. It is safe for concurrent use.
+// Store is one vendor's keyed entries. It is safe for concurrent use.
 type Store struct {
-	path string
-	mu   sync.Mutex
-	data map[string]json.RawMessage
+	j *journal.Journal
 }
 
-// Open loads dir/name.json; a missing file is an empty store. An empty dir
-// gives a store that is kept in memory only.
-func Open(dir, name string) (*Store, error) {
-	s := &Store{data: map[string]json.RawMessage{}}
-	if dir == "" {
-		return s, nil
+// Option tunes Open.
+type Option func(*journal.Options)
+
+// WithLogger sends the store's debug reports (a torn last journal entry left
+// by a crash, a compaction) to l.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *journal.Options) { o.Logger = l }
+}
+
+// Open loads dir/name.json and replays its journal; missing files are an
+// empty store. A name.json written by an older certsync (no journal) loads as
+// it is. An empty dir gives a store that is kept in memory only.
+func Open(dir, name string, opts ...Option) (*Store, error) {
+	var o journal.Options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	s.path = filepath.Join(dir, name+".json")
-	b, err := os.ReadFile(s.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
+	path := ""
+	if dir != "" {
+		path = filepath.Join(dir, name+".json")
 	}
+	j, err := journal.Open(path, o)
 	if err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
+		return nil, fmt.Errorf("open state %s: %w", name, err)
 	}
-	if err := json.Unmarshal(b, &s.data); err != nil {
-		return nil, fmt.Errorf("state file %s is corrupt (move it aside to start afresh): %w", s.path, err)
-	}
-	return s, nil
+	return &Store{j: j}, nil
 }
 
 // Get decodes the entry for key into v and reports whether it existed.
 func (s *Store) Get(key string, v any) (bool, error) {
-	s.mu.Lock()
-	raw, ok := s.data[key]
-	s.mu.Unlock()
+	raw, ok := s.j.Get(key)
 	if !ok {
 		return false, nil
 	}
-	return true, json.Unmarshal(raw, v)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("state entry %q: %w", key, err)
+	}
+	return true, nil
 }
 
-// Put stores v under key and writes the file.
+// Put stores v under key and returns once the change is on disk.
 func (s *Store) Put(key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return fmt.Errorf("encode state entry %q: %w", key, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.data[key] = raw
-	if s.path == "" {
-		return nil
-	}
-	b, err := json.MarshalIndent(s.data, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(s.path, append(b, '\n'), 0o600); err != nil {
+	if err := s.j.Put(key, raw); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return nil
 }
+
+// Delete removes the entry for key, if any, and returns once the removal is on
+// disk.
+func (s *Store) Delete(key string) error {
+	if err := s.j.Delete(key); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// Close folds a large journal into the snapshot and releases the file.
+// Calling it is optional (the next Open replays the journal); Puts after it
+// fail.
+func (s *Store) Close() error { return s.j.Close() }

@@ -397,7 +397,7 @@ func (s *Server) addLocked(req request, now time.Time) (int, []byte) {
 		CreatedAt:              now,
 	}
 	s.insertLocked(rec, keyIDsOf(child.cert))
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(rec); err != nil {
 		return saveFailed(err)
 	}
 	return successResponse(rec.ID, nameWarnings(name, child))
@@ -470,7 +470,7 @@ func (s *Server) updateLocked(req request, id string) (int, []byte) {
 		rec.SubordinateCAOwner = req.text(reqSubordinate)
 	}
 	rec.Fields = fields
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(rec); err != nil {
 		return saveFailed(err)
 	}
 	return successResponse(rec.ID, nameWarnings(name, child))

@@ -212,7 +212,7 @@ func (s *Server) grant(grant string, f url.Values) (*tokenResponse, *oauthFailur
 	mac := hmac.New(sha256.New, []byte(s.opt.ClientSecret))
 	mac.Write([]byte(resp.ID + resp.IssuedAt))
 	resp.Signature = base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveTokensLocked(); err != nil {
 		return nil, &oauthFailure{http.StatusInternalServerError, "server_error", err.Error()}
 	}
 	return resp, nil
@@ -251,7 +251,7 @@ func (s *Server) NewRefreshToken() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tok := s.mintRefreshTokenLocked()
-	_ = s.saveLocked()
+	_ = s.saveTokensLocked()
 	return tok
 }
 
@@ -261,7 +261,7 @@ func (s *Server) ExpireAccessTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.accessTokens)
-	_ = s.saveLocked()
+	_ = s.saveTokensLocked()
 }
 
 // RevokeRefreshTokens revokes every refresh token issued so far: refresh
@@ -271,7 +271,7 @@ func (s *Server) RevokeRefreshTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.refreshTokens)
-	_ = s.saveLocked()
+	_ = s.saveTokensLocked()
 }
 
 func setNoStore(w http.ResponseWriter) {

@@ -163,6 +163,7 @@ type Server struct {
 	apiLog        []LogEntry
 	recent        map[string]time.Time // add/update body -> processed at
 	apiRequests   int
+	persist       persistence // Options.StatePath; empty when not set
 }
 
 // New returns a Server for o, loading o.StatePath when it exists.
@@ -273,17 +274,19 @@ func (s *Server) Seed(rec Record) (id string, err error) {
 func (s *Server) SeedAll(recs []Record) (ids []string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var seeded []*Record
 	for i, rec := range recs {
 		id, err := s.seedLocked(rec)
 		if err != nil {
 			if i > 0 {
-				_ = s.saveLocked()
+				_ = s.saveLocked(seeded...)
 			}
 			return ids, fmt.Errorf("ccadbsim: seed record %d: %w", i, err)
 		}
 		ids = append(ids, id)
+		seeded = append(seeded, s.byID[strings.ToUpper(id)])
 	}
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveLocked(seeded...); err != nil {
 		return ids, fmt.Errorf("ccadbsim: %w", err)
 	}
 	return ids, nil

@@ -104,3 +104,31 @@ func TestPersistenceSeedAllAndErrors(t *testing.T) {
 		t.Error("New on a corrupt state file should fail")
 	}
 }
+
+// A state file written before the store had records (one JSON object) is
+// read, converted, and keeps working after the next restart.
+func TestOlderStateFileConverted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ccadb.json")
+	older := `{"NextID": 1000040, "Records": [{"ID": "0018Z00000000ABCDE", "RecordType": "Root Certificate", "SHA256": "` +
+		strings.Repeat("c3", 32) + `"}], "RefreshTokens": ["5Aep861old"], "AccessTokens": {}}`
+	if err := os.WriteFile(path, []byte(older), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{ClientID: "id", ClientSecret: "secret", StatePath: path}
+	for range 2 { // the converted file, then the file as converted
+		s, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec, ok := s.RecordBySHA256(strings.Repeat("C3", 32)); !ok || rec.ID != "0018Z00000000ABCDE" {
+			t.Fatalf("record after conversion: %+v %v", rec, ok)
+		}
+		if s.nextID != 1000040 || !s.refreshTokens["5Aep861old"] {
+			t.Fatalf("counter %d, refresh tokens %v", s.nextID, s.refreshTokens)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || strings.Contains(string(b), `"Records"`) || !strings.Contains(string(b), `"record/0018Z00000000ABCDE"`) {
+		t.Fatalf("file not converted to one record per CCADB record: %v\n%s", err, b)
+	}
+}

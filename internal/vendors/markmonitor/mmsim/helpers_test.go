@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +50,10 @@ func newFixture(t *testing.T, mods ...func(*Options)) *fixture {
 	t.Helper()
 	clock := sim.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	o := testOptions(clock)
+	// Every test runs with a state file and, at its end, checks that a
+	// simulator restarted from it holds the same state: each change saves
+	// only the records it touched, and this catches one that was missed.
+	o.StatePath = filepath.Join(t.TempDir(), "markmonitor.json")
 	for _, m := range mods {
 		m(&o)
 	}
@@ -59,8 +64,62 @@ func newFixture(t *testing.T, mods ...func(*Options)) *fixture {
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	f := &fixture{t: t, s: s, ts: ts, clock: clock, opt: o}
+	t.Cleanup(func() { f.checkRestart() })
 	f.token = f.authenticate()
 	return f
+}
+
+// checkRestart fails the test unless a simulator started from the state file
+// shows the same organizations, contacts and orders as the running one.
+func (f *fixture) checkRestart() {
+	if f.opt.StatePath == "" || f.t.Failed() {
+		return
+	}
+	// Reading applies the transitions due by now (with random ids); save
+	// them, as the next change would, so that the restarted simulator does
+	// not compute them again differently.
+	orgs, contacts, orders := f.s.Organizations(), f.s.Contacts(), f.s.Orders()
+	f.s.mu.Lock()
+	err := f.s.saveLocked()
+	f.s.mu.Unlock()
+	if err != nil {
+		f.t.Errorf("save: %v", err)
+		return
+	}
+	s2, err := New(f.opt)
+	if err != nil {
+		f.t.Errorf("restart from %s: %v", f.opt.StatePath, err)
+		return
+	}
+	diff := func(kind string, live, restarted []any) {
+		if len(live) != len(restarted) {
+			f.t.Errorf("%d %s after a restart from the state file, want %d", len(restarted), kind, len(live))
+			return
+		}
+		for i := range live {
+			a, _ := json.Marshal(live[i])
+			b, _ := json.Marshal(restarted[i])
+			if string(a) != string(b) {
+				at := 0
+				for at < min(len(a), len(b)) && a[at] == b[at] {
+					at++
+				}
+				from := max(0, at-120)
+				f.t.Errorf("%s[%d] differs after a restart from the state file, from byte %d:\nlive      …%.300s\nrestarted …%.300s", kind, i, at, a[from:], b[from:])
+			}
+		}
+	}
+	diff("organizations", anys(orgs), anys(s2.Organizations()))
+	diff("contacts", anys(contacts), anys(s2.Contacts()))
+	diff("orders", anys(orders), anys(s2.Orders()))
+}
+
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
 
 func (f *fixture) authenticate() string {

@@ -79,6 +79,9 @@ func (s *Server) advanceOrderLocked(o *orderRec, now time.Time) bool {
 		}
 		changed = true
 	}
+	if changed {
+		s.touchOrder(o)
+	}
 	return changed
 }
 
@@ -540,6 +543,7 @@ func (s *Server) orderForAPILocked(orderID string) (*orderRec, time.Time, error)
 	if o == nil {
 		return nil, time.Time{}, fmt.Errorf("%w: %s", ErrNotFound, orderID)
 	}
+	s.touchOrder(o) // the Go API changes what it looks up
 	now := s.opt.Now()
 	s.advanceOrderLocked(o, now)
 	return o, now, nil

@@ -362,6 +362,7 @@ func (s *Server) newOrderLocked(req OrderRequest, now time.Time, user string) (*
 	addHistory(&o.Order.History, now, user, "Order created: %s for %s", req.CertType, req.Cert.CommonName)
 	s.st.Orders = append(s.st.Orders, o)
 	s.orders[o.Order.ID] = o
+	s.touchOrder(o)
 	return o, nil
 }
 
@@ -417,6 +418,7 @@ func (s *Server) lookupOrderLocked(rawID string, now time.Time) (*orderRec, erro
 	if o == nil {
 		return nil, errf(http.StatusNotFound, CodeOrderNotFound, "Order %s not found", id)
 	}
+	s.touchOrder(o) // written with the next save, if the caller changes it
 	if s.advanceOrderLocked(o, now) {
 		if err := s.mutated(); err != nil {
 			return nil, err

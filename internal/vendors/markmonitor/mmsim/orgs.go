@@ -116,6 +116,9 @@ func (s *Server) advanceOrgLocked(o *orgRec, now time.Time) bool {
 		addHistory(&o.History, due, "", "%s validation completed", v.Type)
 		changed = true
 	}
+	if changed {
+		s.touchOrg(o)
+	}
 	return changed
 }
 
@@ -130,6 +133,7 @@ func (s *Server) advanceOrgsLocked(now time.Time) bool {
 // submitValidationLocked (re)submits validation typ of o: PENDING until
 // IssueDelay from now.
 func (s *Server) submitValidationLocked(o *orgRec, typ string, now time.Time, user, why string) {
+	s.touchOrg(o)
 	var v *Validation
 	for i := range o.Org.Validations {
 		if o.Org.Validations[i].Type == typ {
@@ -265,6 +269,7 @@ func (s *Server) insertContactLocked(o *orgRec, c Contact, now time.Time, user s
 	p := &c
 	s.st.Contacts = append(s.st.Contacts, p)
 	s.contacts[p.ID] = p
+	s.touchContact(p)
 	return p
 }
 
@@ -303,6 +308,7 @@ func (s *Server) insertOrgLocked(org Organization, now time.Time, user string, v
 	addHistory(&o.History, now, "", "Markmonitor technical contact assigned")
 	s.st.Organizations = append(s.st.Organizations, o)
 	s.orgs[o.Org.ID] = o
+	s.touchOrg(o)
 	switch {
 	case validated && len(o.Org.Validations) == 0:
 		typs := []string{ValidationOV}
@@ -445,6 +451,7 @@ func (s *Server) getOrganization(c *call, rawID string) {
 		writeErrors(c.w, http.StatusNotFound, CodeOrgNotFound, fmt.Sprintf("Organization %s not found", id))
 		return
 	}
+	s.touchOrg(o) // written with the next save, if changed below
 	if s.advanceOrgLocked(o, s.opt.Now()) {
 		if err := s.mutated(); err != nil {
 			writeErr(c.w, err)
@@ -534,6 +541,9 @@ func (s *Server) createContact(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.orgs[idKey(ct.OrganizationID)]
+	if o != nil {
+		s.touchOrg(o) // its history and validations change with its contacts
+	}
 	if o == nil && isUUID(ct.OrganizationID) {
 		fe.add("organizationId", VCodeOrgNotFound, "Organization %s not found", ct.OrganizationID)
 	}
@@ -564,6 +574,7 @@ func (s *Server) lookupContactLocked(rawID string) (*Contact, error) {
 	if ct == nil {
 		return nil, errf(http.StatusNotFound, CodeContactNotFound, "Contact %s not found", id)
 	}
+	s.touchContact(ct) // written with the next save, if the caller changes it
 	return ct, nil
 }
 
@@ -660,6 +671,7 @@ func (s *Server) patchContact(c *call, rawID string) {
 		return
 	}
 	o := s.orgs[ct.OrganizationID]
+	s.touchOrg(o) // its history and validations change with its contacts
 	wasEV, isEVNow := ct.HasType(ContactTypeEVApprover), next.HasType(ContactTypeEVApprover)
 	if wasEV && !isEVNow && s.countEVLocked(o.Org.ID) == 1 {
 		writeErrors(c.w, http.StatusConflict, CodeContactLastEV,
@@ -734,7 +746,9 @@ func (s *Server) deleteContact(c *call, rawID string) {
 	}
 	s.st.Contacts = slices.DeleteFunc(s.st.Contacts, func(x *Contact) bool { return x == ct })
 	delete(s.contacts, ct.ID)
+	s.dropContact(ct)
 	o := s.orgs[ct.OrganizationID]
+	s.touchOrg(o)
 	addHistory(&o.History, now, c.user, "Contact %s %s <%s> deleted", ct.FirstName, ct.LastName, ct.Email)
 	if isEV {
 		s.submitValidationLocked(o, ValidationEV, now, c.user, "EV approver "+ct.Email+" deleted")

@@ -79,12 +79,17 @@ func TestPersistence(t *testing.T) {
 		t.Errorf("restored %d contacts, %d organizations", len(s3.Contacts()), len(s3.Organizations()))
 	}
 
+	// A file in the layout from before records, of another version.
+	if err := os.Remove(path + ".journal"); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, []byte(`{"version":99}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := New(f.opt); err == nil {
 		t.Error("New accepted a state file of an unknown version")
 	}
+	f.opt.StatePath = "" // broken on purpose: no restart check at the end
 }
 
 func TestNewRequiresCredentials(t *testing.T) {

@@ -94,6 +94,7 @@ type Server struct {
 	// domains are the account's CDN domains (domains.go), copied on write
 	// like certs.
 	domains []Domain
+	store  *sim.Store // Options.StatePath; nil when not set
 }
 
 // New returns a Server for o, loading o.StatePath when it exists.
@@ -193,7 +194,7 @@ func (s *Server) Seed(c Certificate) (Certificate, error) {
 	if s.nameTakenLocked(c.Name, "") {
 		return Certificate{}, fmt.Errorf("quantilsim: seed: name %q is in use", c.Name)
 	}
-	if err := s.commitLocked(append(slices.Clone(s.certs), c), next); err != nil {
+	if err := s.commitLocked(append(slices.Clone(s.certs), c), next, &c, ""); err != nil {
 		return Certificate{}, fmt.Errorf("quantilsim: seed: %w", err)
 	}
 	return c.clone(), nil
@@ -330,7 +331,7 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request, asXML bool, date st
 		return
 	}
 	c.ID = strconv.FormatUint(s.nextID, 10)
-	err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1)
+	err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1, &c, "")
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, asXML, saveFailed(err))
@@ -407,7 +408,7 @@ func (s *Server) modify(w http.ResponseWriter, r *http.Request, asXML bool, id, 
 	c.CertPEM, c.KeyPEM, c.ChainPEM = m.certPEM, m.keyPEM, m.chainPEM
 	describe(c, m.leaf)
 	c.UpdatedAt = now
-	err := s.commitLocked(certs, s.nextID)
+	err := s.commitLocked(certs, s.nextID, c, "")
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, asXML, saveFailed(err))

@@ -21,12 +21,14 @@ func TestPersistence(t *testing.T) {
 	wantSuccess(t, f.do("DELETE", CertificatePath+"/"+c, "", nil), http.StatusOK)
 	before := f.s.Certificates()
 
-	fi, err := os.Stat(path)
+	// Each change is one journal entry; the snapshot is written when the
+	// journal is folded into it.
+	fi, err := os.Stat(path + ".journal")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("state file mode %v, want 0600: it holds private keys", fi.Mode().Perm())
+		t.Errorf("state journal mode %v, want 0600: it holds private keys", fi.Mode().Perm())
 	}
 
 	// A second simulator on the same file, as after a restart.
@@ -93,11 +95,9 @@ func TestSaveFailure(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.StatePath = path })
 	leaf := newLeaf(t, leafOpts{})
 	id := f.add("saved", leaf, "")
-	// Replace the state directory by a file: every later save fails.
-	if err := os.RemoveAll(filepath.Join(dir, "sub")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "sub"), nil, 0o600); err != nil {
+	// Close the state store under the server: every later save fails, as
+	// on a full or failing disk.
+	if err := f.s.store.Close(); err != nil {
 		t.Fatal(err)
 	}
 	before := f.s.Certificates()
@@ -113,10 +113,14 @@ func TestSaveFailure(t *testing.T) {
 	if after := f.s.Certificates(); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("state changed:\n%+v\n%+v", before, after)
 	}
-	// The id was not consumed either.
-	if err := os.Remove(filepath.Join(dir, "sub")); err != nil {
+	// The id was not consumed either, on disk: a restarted server goes on
+	// from it.
+	s2, err := New(f.opt)
+	if err != nil {
 		t.Fatal(err)
 	}
+	f.s = s2
+	f.ts.Config.Handler = s2
 	if id := f.add("later", leaf, ""); id != "100002" {
 		t.Errorf("id after failed saves %s", id)
 	}

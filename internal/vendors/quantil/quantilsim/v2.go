@@ -346,7 +346,7 @@ func (s *Server) v2Create(w http.ResponseWriter, r *http.Request, asXML bool) {
 		return
 	}
 	c.ID = strconv.FormatUint(s.nextID, 10)
-	err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1)
+	err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1, &c, "")
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, asXML, saveFailed(err))
@@ -433,7 +433,7 @@ func (s *Server) v2Update(w http.ResponseWriter, r *http.Request, asXML bool, id
 		describe(c, m.leaf)
 	}
 	c.UpdatedAt = now
-	err := s.commitLocked(certs, s.nextID)
+	err := s.commitLocked(certs, s.nextID, c, "")
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, asXML, saveFailed(err))
@@ -484,7 +484,7 @@ func (s *Server) deleteCert(id string, notFound func(string) *apiError) *apiErro
 	if users := s.usersLocked(id); len(users) > 0 {
 		return inUse(id, users)
 	}
-	if err := s.commitLocked(slices.Delete(slices.Clone(s.certs), i, i+1), s.nextID); err != nil {
+	if err := s.commitLocked(slices.Delete(slices.Clone(s.certs), i, i+1), s.nextID, nil, id); err != nil {
 		return saveFailed(err)
 	}
 	return nil
