@@ -118,7 +118,7 @@ type Server struct {
 	// published is the simulated DNS and web: the DCV records PublishDCV
 	// published, by publishedKey (not persisted).
 	published map[string]bool
-	persist  persistence // Options.StatePath; empty when not set
+	persist   persistence // Options.StatePath; empty when not set
 }
 
 // New returns a Server for o, loading o.StatePath when it exists. A new

@@ -94,7 +94,7 @@ type Server struct {
 	// domains are the account's CDN domains (domains.go), copied on write
 	// like certs.
 	domains []Domain
-	store  *sim.Store // Options.StatePath; nil when not set
+	store   *sim.Store // Options.StatePath; nil when not set
 }
 
 // New returns a Server for o, loading o.StatePath when it exists.
