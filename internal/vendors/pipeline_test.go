@@ -3,7 +3,6 @@ package vendors_test
 import (
 	"context"
 	"fmt"
-	"github.com/certsync/certsync/internal/sim"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -14,8 +13,10 @@ import (
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
+	"github.com/certsync/certsync/internal/sim"
 	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/markmonitor"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
@@ -104,25 +105,37 @@ func newPipeline(t *testing.T, o mmsim.Options) *pipeline {
 	return &pipeline{t: t, clock: c, mm: mm, cdn: cdn, inv: inv, mmV: mmV, cdnV: cdnV}
 }
 
-// plan observes like the CLI: Markmonitor first, then QUANTIL with its pairs.
+// engine is the pipeline the commands run, over the two vendors as the
+// vendor table describes them.
+func (p *pipeline) engine() *engine.Engine {
+	p.t.Helper()
+	var members []engine.Member
+	for _, e := range vendors.All() {
+		switch e.Name {
+		case markmonitor.Name:
+			members = append(members, e.Member(p.mmV))
+		case quantil.Name:
+			members = append(members, e.Member(p.cdnV))
+		}
+	}
+	return engine.New(members, p.clock.Now)
+}
+
+// plan observes like the commands do: Markmonitor first, then QUANTIL with
+// what its orders published.
 func (p *pipeline) plan() *diff.Plan {
 	p.t.Helper()
-	ctx := context.Background()
-	up, err := p.mmV.Observe(ctx, p.inv)
+	var _ engine.Downstream = p.cdnV
+	pl, _, err := p.engine().Plan(context.Background(), p.inv)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	var _ vendors.Downstream = p.cdnV
-	down, err := p.cdnV.ObserveAfter(ctx, p.inv, up)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return diff.Compute(append(up, down...), p.clock.Now())
+	return pl
 }
 
 func (p *pipeline) apply(pl *diff.Plan) *apply.Report {
 	p.t.Helper()
-	return apply.Run(context.Background(), pl, map[string]apply.Applier{markmonitor.Name: p.mmV, quantil.Name: p.cdnV}, apply.Options{})
+	return p.engine().Apply(context.Background(), pl, apply.Options{})
 }
 
 func actions(pl *diff.Plan) string {

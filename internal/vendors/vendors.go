@@ -5,14 +5,13 @@
 package vendors
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"time"
 
-	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/redact"
 	"github.com/certsync/certsync/internal/state"
@@ -20,24 +19,6 @@ import (
 	"github.com/certsync/certsync/internal/vendors/markmonitor"
 	"github.com/certsync/certsync/internal/vendors/quantil"
 )
-
-// Vendor is what the core needs from each vendor: read live state as pairs
-// to diff, and execute the changes of a plan.
-type Vendor interface {
-	// Observe returns one diff.Pair per object of the vendor's inventory
-	// section. It must not change anything at the vendor.
-	Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error)
-	apply.Applier
-}
-
-// Downstream is implemented by a vendor whose desired state comes partly
-// from other vendors' results (the CDN deploys what the CA issues). The core
-// observes it after every other vendor and hands it their pairs; it learns
-// from them only through core data (addresses, planned actions, info), so
-// vendors stay independent of each other.
-type Downstream interface {
-	ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream []diff.Pair) ([]diff.Pair, error)
-}
 
 // Config holds every vendor's settings, read from CERTSYNC_<VENDOR>_*.
 type Config struct {
@@ -83,10 +64,14 @@ type Entry struct {
 	Name string
 	// Capabilities lists, per object kind, the actions the vendor can plan.
 	Capabilities map[string][]diff.Action
+	// Actions describes the vendor's actions beyond create, update and
+	// delete: how plans show them, whether they are paid, destructive or
+	// irreversible.
+	Actions []diff.ActionSpec
 	// Used reports whether the inventory has anything for this vendor.
 	Used func(*inventory.Inventory) bool
 	// New builds the vendor; it checks its settings and sends nothing.
-	New func(Config, Deps) (Vendor, error)
+	New func(Config, Deps) (engine.Vendor, error)
 	// Sandbox starts the vendor's simulator with its state in dir, for
 	// --sandbox and `certsync sandbox`.
 	Sandbox func(dir string, inv *inventory.Inventory) (*Sim, error)
@@ -99,7 +84,7 @@ func All() []Entry {
 			Name:         ccadb.Name,
 			Capabilities: ccadb.Capabilities,
 			Used:         func(inv *inventory.Inventory) bool { return inv.CCADB != nil && len(inv.CCADB.Intermediates) > 0 },
-			New: func(c Config, d Deps) (Vendor, error) {
+			New: func(c Config, d Deps) (engine.Vendor, error) {
 				st, err := state.Open(d.StateDir, ccadb.Name)
 				if err != nil {
 					return nil, err
@@ -111,10 +96,11 @@ func All() []Entry {
 		{
 			Name:         markmonitor.Name,
 			Capabilities: markmonitor.Capabilities,
+			Actions:      markmonitor.Actions,
 			Used: func(inv *inventory.Inventory) bool {
 				return inv.Markmonitor != nil && (len(inv.Markmonitor.Organizations) > 0 || len(inv.Markmonitor.Orders) > 0)
 			},
-			New: func(c Config, d Deps) (Vendor, error) {
+			New: func(c Config, d Deps) (engine.Vendor, error) {
 				return markmonitor.New(c.Markmonitor, markmonitor.Deps{HTTP: d.client(markmonitor.Name), Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor})
 			},
 			Sandbox: markmonitorSandbox,
@@ -123,7 +109,7 @@ func All() []Entry {
 			Name:         quantil.Name,
 			Capabilities: quantil.Capabilities,
 			Used:         func(inv *inventory.Inventory) bool { return inv.Quantil != nil && len(inv.Quantil.Certificates) > 0 },
-			New: func(c Config, d Deps) (Vendor, error) {
+			New: func(c Config, d Deps) (engine.Vendor, error) {
 				return quantil.New(c.Quantil, quantil.Deps{HTTP: d.client(quantil.Name), Log: d.Log.With("vendor", quantil.Name), Redactor: d.Redactor})
 			},
 			Sandbox: quantilSandbox,
@@ -140,12 +126,16 @@ func StatePath(dir string, sandbox bool) string {
 	return dir
 }
 
-// Allowed reports whether the vendor declares the action for the kind.
-func (e Entry) Allowed(kind string, a diff.Action) bool {
-	for _, x := range e.Capabilities[kind] {
-		if x == a {
-			return true
-		}
+// Member makes the entry, with the vendor built from it, a member of an
+// engine run.
+func (e Entry) Member(v engine.Vendor) engine.Member {
+	return engine.Member{Name: e.Name, Capabilities: e.Capabilities, Actions: e.Actions, Vendor: v}
+}
+
+// Describe attaches every vendor's action specs to a plan, for renderers
+// (a saved plan read back, for one).
+func Describe(p *diff.Plan) {
+	for _, e := range All() {
+		p.Describe(e.Actions...)
 	}
-	return false
 }

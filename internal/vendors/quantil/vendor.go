@@ -101,16 +101,16 @@ func orderAddress(name string) diff.Address {
 	return diff.Address{Vendor: v, Kind: k, Name: n}
 }
 
-// Observe is ObserveAfter with no upstream pairs.
+// Observe is ObserveAfter with no upstream artifacts.
 func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
 	return v.ObserveAfter(ctx, inv, nil)
 }
 
 // ObserveAfter lists the CDN's certificates once and returns one pair per
-// inventory certificate. upstream are the other vendors' pairs: an order
-// with a planned change may write a new certificate in this run, so the CDN
-// change is planned after it.
-func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream []diff.Pair) ([]diff.Pair, error) {
+// inventory certificate. upstream are the bundles other vendors' items
+// published: one that may be renewed in this run is deployed after its
+// change.
+func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream diff.Artifacts) ([]diff.Pair, error) {
 	if inv.Quantil == nil || len(inv.Quantil.Certificates) == 0 {
 		return nil, nil
 	}
@@ -122,14 +122,10 @@ func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, ups
 	for i := range live {
 		byName[live[i].Name] = &live[i]
 	}
-	up := map[diff.Address]diff.Pair{}
-	for _, p := range upstream {
-		up[p.Address] = p
-	}
 	var pairs []diff.Pair
 	for i := range inv.Quantil.Certificates {
 		want := &inv.Quantil.Certificates[i]
-		p, err := v.pair(inv, want, byName[want.Name.Value], up)
+		p, err := v.pair(inv, want, byName[want.Name.Value], upstream)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +159,7 @@ func certNames(b *inventory.QBundle) []string {
 	return names
 }
 
-func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, live *Certificate, up map[diff.Address]diff.Pair) (diff.Pair, error) {
+func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, live *Certificate, up diff.Artifacts) (diff.Pair, error) {
 	name := want.Name.Value
 	p := diff.Pair{Address: address(name)}
 	if want.State.Value == "absent" {
@@ -188,30 +184,27 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, li
 	if live != nil {
 		p.Live = liveObject(live, want.Comment.Set)
 	}
-	var orderChange *diff.Pair
+	var art *diff.Bundle // what the item deployed from published, if observed
 	if src.Order != "" {
-		// Only these write a (possibly new) certificate file in this run.
-		if op, ok := up[orderAddress(src.Order)]; ok && slices.Contains([]diff.Action{diff.Create, diff.Renew, diff.Reissue, diff.Download}, op.Action) {
-			orderChange = &op
-		}
+		art = up[orderAddress(src.Order)]
 	}
 	if live != nil {
 		keys[kLiveSerial] = live.serial()
 	}
 	b, err := inventory.LoadBundle(src, v.now())
 	switch {
-	case orderChange != nil:
-		// The order is changed in this run and may write a new certificate
+	case art != nil && art.Fresh:
+		// The item is changed in this run and may write a new certificate
 		// (until then its files may even disagree, mid-reissue): deploy
 		// whatever it produces, after it.
-		from := fmt.Sprintf("(the certificate %s writes in this run)", orderChange.Address)
-		desired.Fields = []diff.Field{{Name: "serial", Value: from}}
-		p.DependsOn = []diff.Address{orderChange.Address}
+		from := orderAddress(src.Order)
+		desired.Fields = []diff.Field{{Name: "serial", Value: fmt.Sprintf("(the certificate %s writes in this run)", from)}}
+		p.DependsOn = []diff.Address{from}
 		p.Desired = desired
 		if live != nil {
-			p.Action, p.Reason = diff.Update, fmt.Sprintf("%s %s in this run", orderChange.Address, orderChange.Action)
+			p.Action, p.Reason = diff.Update, fmt.Sprintf("%s may write a new certificate in this run", from)
 		} else {
-			p.Action, p.Reason = diff.Create, fmt.Sprintf("not on the CDN; %s %s in this run", orderChange.Address, orderChange.Action)
+			p.Action, p.Reason = diff.Create, fmt.Sprintf("not on the CDN; %s may write its certificate in this run", from)
 		}
 		p.Notes = append(p.Notes, "if the order does not issue a certificate in this run, this change waits for the next run")
 		return p, nil
@@ -233,15 +226,12 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, li
 		msg := fmt.Sprintf("waiting: %v", err)
 		if src.Order != "" {
 			msg = fmt.Sprintf("waiting for %s to issue its certificate (%v)", orderAddress(src.Order), err)
-			if op, ok := up[orderAddress(src.Order)]; ok && len(op.Info) > 0 {
-				msg += ": " + op.Info[0]
+			if art != nil && art.Pending != "" {
+				msg += ": " + art.Pending
 			}
 		}
 		p.Info = append(p.Info, msg)
-		if p.Live == nil {
-			p.Live = &diff.Object{} // nothing to compare yet; not a create
-		}
-		p.Desired = nil
+		p.NoChange, p.Desired = true, nil // nothing to compare yet; not a create
 		return p, nil
 	default:
 		// This item cannot be deployed; the others go on.
