@@ -17,7 +17,7 @@ func (a *app) loadInventory(path string) (*inventory.Inventory, error) {
 	if path == "" {
 		path = a.cfg.Inventory
 	}
-	inv, err := inventory.Load(path)
+	inv, err := inventory.Load(path, vendors.Sections())
 	if err != nil {
 		var ps inventory.Problems
 		if errors.As(err, &ps) {

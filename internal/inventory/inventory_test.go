@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/vendors"
+	"github.com/certsync/certsync/internal/vendors/ccadb"
 )
 
 // pkiSource is the committed test PKI; each test copies it next to its
@@ -63,7 +65,7 @@ func writeInventory(t *testing.T, src string, extra map[string]string) string {
 // loadOK writes and loads an inventory that must be valid.
 func loadOK(t *testing.T, src string) *inventory.Inventory {
 	t.Helper()
-	inv, err := inventory.Load(writeInventory(t, src, nil))
+	inv, err := inventory.Load(writeInventory(t, src, nil), vendors.Sections())
 	if err != nil {
 		t.Fatalf("Load: unexpected error:\n%v", err)
 	}
@@ -528,7 +530,7 @@ func TestMistakes(t *testing.T) {
 		seen[tc.name] = true
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeInventory(t, tc.yaml, tc.files)
-			inv, err := inventory.Load(path)
+			inv, err := inventory.Load(path, vendors.Sections())
 			if err == nil {
 				t.Fatalf("Load succeeded; want %d problem(s)", len(tc.want))
 			}
@@ -616,7 +618,7 @@ func TestAllMistakesAtOnceSorted(t *testing.T) {
         last_updated: "2025-13-01"
 `
 	path := writeInventory(t, src, nil)
-	_, err := inventory.Load(path)
+	_, err := inventory.Load(path, vendors.Sections())
 	// The checker finds these in a different order (e.g. ca_owner after the
 	// certificate checks); the report is in file order. The defaults' bad
 	// date, inherited by intermediates[0], appears once.
@@ -645,7 +647,7 @@ func TestDecodingAndCheckingProblemsAtOnce(t *testing.T) {
   defualts: {}
 `
 	path := writeInventory(t, src, nil)
-	_, err := inventory.Load(path)
+	_, err := inventory.Load(path, vendors.Sections())
 	// Decoding problems do not hide the checks' problems (the bad date, the
 	// parent that the typo left unset), but the check's "certificate is
 	// required" on the field that failed to decode is not repeated.
@@ -665,7 +667,7 @@ func TestSuggestionIsStable(t *testing.T) {
 	path := writeInventory(t, head+"      audito: x\n", nil)
 	var first string
 	for i := range 50 {
-		_, err := inventory.Load(path)
+		_, err := inventory.Load(path, vendors.Sections())
 		if err == nil {
 			t.Fatal("Load succeeded")
 		}
@@ -681,7 +683,7 @@ func TestSuggestionIsStable(t *testing.T) {
 }
 
 func TestLoadMissingFileIsNotInvalid(t *testing.T) {
-	_, err := inventory.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	_, err := inventory.Load(filepath.Join(t.TempDir(), "nope.yaml"), vendors.Sections())
 	if err == nil {
 		t.Fatal("Load of a missing file succeeded")
 	}
@@ -695,17 +697,17 @@ func TestLoadMissingFileIsNotInvalid(t *testing.T) {
 
 func TestLoadExample(t *testing.T) {
 	const path = "../../inventory.example.yaml"
-	inv, err := inventory.Load(path)
+	inv, err := inventory.Load(path, vendors.Sections())
 	if err != nil {
 		t.Fatalf("Load(%s):\n%v", path, err)
 	}
 	if inv.File != path || inv.Dir != "../.." {
 		t.Errorf("File, Dir = %q, %q; want %q, %q", inv.File, inv.Dir, path, "../..")
 	}
-	if inv.CCADB == nil || inv.CCADB.Defaults == nil {
+	if ccadb.SectionOf(inv) == nil || ccadb.SectionOf(inv).Defaults == nil {
 		t.Fatal("ccadb section or its defaults not loaded")
 	}
-	its := inv.CCADB.Intermediates
+	its := ccadb.SectionOf(inv).Intermediates
 	// The line of the defaults' ca_owner, wherever the file has it.
 	src, _ := os.ReadFile(path)
 	caOwnerLine := 0
@@ -770,7 +772,7 @@ func TestLoadExample(t *testing.T) {
 
 func TestNameDefaultsToSubjectCN(t *testing.T) {
 	inv := loadOK(t, head)
-	it := inv.CCADB.Intermediates[0]
+	it := ccadb.SectionOf(inv).Intermediates[0]
 	certPos := inventory.Pos{Line: 3, Col: 20}
 	want := inventory.String{Value: "certsync Test TLS Issuing CA 1", Set: true, Pos: certPos}
 	if it.Name != want {
@@ -782,7 +784,7 @@ func TestNameDefaultsToSubjectCN(t *testing.T) {
 
 	// Explicit values win over the CN.
 	inv = loadOK(t, head+"      name: issuing\n      certificate_name: Issuing CA\n")
-	it = inv.CCADB.Intermediates[0]
+	it = ccadb.SectionOf(inv).Intermediates[0]
 	if it.Name.Value != "issuing" || it.CertificateName.Value != "Issuing CA" {
 		t.Errorf("name, certificate_name = %q, %q; want issuing, Issuing CA", it.Name.Value, it.CertificateName.Value)
 	}
@@ -808,7 +810,7 @@ func TestDefaultsMerge(t *testing.T) {
       description: own
 `)
 	pos := func(l, c int) inventory.Pos { return inventory.Pos{Line: l, Col: c} }
-	a, b := inv.CCADB.Intermediates[0], inv.CCADB.Intermediates[1]
+	a, b := ccadb.SectionOf(inv).Intermediates[0], ccadb.SectionOf(inv).Intermediates[1]
 
 	checks := []struct {
 		name      string
@@ -831,7 +833,7 @@ func TestDefaultsMerge(t *testing.T) {
 		{"b.crls.full", b.CRLs.Full, inventory.String{}},
 		{"b.audits.same_as_parent", b.Audits.SameAsParent, inventory.Bool{}},
 		// The defaults themselves are not changed by merging.
-		{"defaults.description", inv.CCADB.Defaults.Description, inventory.String{Value: "from defaults", Set: true, Pos: pos(4, 18)}},
+		{"defaults.description", ccadb.SectionOf(inv).Defaults.Description, inventory.String{Value: "from defaults", Set: true, Pos: pos(4, 18)}},
 	}
 	for _, c := range checks {
 		if diff := cmp.Diff(c.want, c.got); diff != "" {
@@ -847,7 +849,7 @@ func TestAbsentVersusEmpty(t *testing.T) {
       crls:
         partitioned: []
 `)
-	it := inv.CCADB.Intermediates[0]
+	it := ccadb.SectionOf(inv).Intermediates[0]
 	set := map[string]bool{
 		"description":             it.Description.Set,
 		"public_comments":         it.PublicComments.Set,
@@ -895,11 +897,11 @@ func TestPEMForms(t *testing.T) {
 	for name, src := range forms {
 		t.Run(name, func(t *testing.T) {
 			path := writeInventory(t, src, map[string]string{"crlf.pem": strings.ReplaceAll(wrapped, "\n", "\r\n")})
-			inv, err := inventory.Load(path)
+			inv, err := inventory.Load(path, vendors.Sections())
 			if err != nil {
 				t.Fatalf("Load:\n%v", err)
 			}
-			it := inv.CCADB.Intermediates[0]
+			it := ccadb.SectionOf(inv).Intermediates[0]
 			if it.Cert == nil || !cmp.Equal(it.Cert.Raw, wantDER) {
 				t.Errorf("certificate does not match tls-issuing.pem")
 			}
@@ -920,14 +922,14 @@ func mustAbs(t *testing.T, p string) string {
 }
 
 func TestPartitionedLimitBoundary(t *testing.T) {
-	for _, size := range []int{inventory.CCADBPartitionedCRLLimit, inventory.CCADBPartitionedCRLLimit + 1} {
+	for _, size := range []int{ccadb.PartitionedCRLLimit, ccadb.PartitionedCRLLimit + 1} {
 		// ["URL"] is the URL plus 4 characters.
 		u := "http://crl.example.com/"
 		u += strings.Repeat("a", size-4-len(u))
 		src := head + "      crls:\n        partitioned: [" + u + "]\n"
 		path := writeInventory(t, src, nil)
-		_, err := inventory.Load(path)
-		if size <= inventory.CCADBPartitionedCRLLimit {
+		_, err := inventory.Load(path, vendors.Sections())
+		if size <= ccadb.PartitionedCRLLimit {
 			if err != nil {
 				t.Errorf("%d characters: unexpected error: %v", size, err)
 			}
@@ -945,7 +947,7 @@ func TestAuditDateBoundaries(t *testing.T) {
 		`period_start: "2024-04-01"`, `period_start: "2025-03-31"`,
 	).Replace(standardAudit)
 	inv := loadOK(t, src)
-	a := inv.CCADB.Intermediates[0].Audits.Standard
+	a := ccadb.SectionOf(inv).Intermediates[0].Audits.Standard
 	if a.StatementDate.Value != "2025-03-31" || a.PeriodStart.Value != "2025-03-31" || a.PeriodEnd.Value != "2025-03-31" {
 		t.Errorf("audit = %+v", a)
 	}
@@ -955,7 +957,7 @@ func TestLeaves(t *testing.T) {
 	inv := loadOK(t, head+standardAudit+`      description: ""
       technically_constrained: false
 `)
-	it := &inv.CCADB.Intermediates[0]
+	it := &ccadb.SectionOf(inv).Intermediates[0]
 	leaves := inventory.Leaves(it)
 
 	var wantPaths []string
@@ -1028,14 +1030,14 @@ func TestLeaves(t *testing.T) {
 
 	// The defaults record lists the same fields, without name/certificate/parent.
 	recPaths := []string{}
-	for _, l := range inventory.Leaves(inventory.CCADBRecord{}) {
+	for _, l := range inventory.Leaves(ccadb.Record{}) {
 		recPaths = append(recPaths, l.Path)
 	}
 	if diff := cmp.Diff(wantPaths[3:], recPaths); diff != "" {
 		t.Errorf("record leaf paths (-want +got):\n%s", diff)
 	}
 	// An absent defaults section has no leaves (and does not panic).
-	if got := inventory.Leaves((*inventory.CCADBRecord)(nil)); len(got) != 0 {
+	if got := inventory.Leaves((*ccadb.Record)(nil)); len(got) != 0 {
 		t.Errorf("Leaves(nil record) = %v, want none", got)
 	}
 }
@@ -1049,11 +1051,11 @@ func TestEmptyInventory(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := writeInventory(t, src, nil)
-			inv, err := inventory.Load(path)
+			inv, err := inventory.Load(path, vendors.Sections())
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if inv == nil || inv.CCADB != nil {
+			if inv == nil || ccadb.SectionOf(inv) != nil {
 				t.Fatalf("Load = %+v, want an empty inventory", inv)
 			}
 			if inv.File != path || inv.Dir != filepath.Dir(path) {

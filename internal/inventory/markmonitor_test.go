@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/vendors"
+	"github.com/certsync/certsync/internal/vendors/markmonitor"
 )
 
 const mmOrg = `markmonitor:
@@ -113,7 +115,7 @@ func TestMarkmonitorMistakes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeInventory(t, tc.yaml, tc.files)
-			_, err := inventory.Load(path)
+			_, err := inventory.Load(path, vendors.Sections())
 			checkProblems(t, path, err, tc.want)
 		})
 	}
@@ -121,7 +123,7 @@ func TestMarkmonitorMistakes(t *testing.T) {
 
 func TestMarkmonitorValid(t *testing.T) {
 	inv := loadOK(t, mmOrg+"      private_key: keys/www.key\n      key_type: ecdsa-p256\n      renew_before: 30d\n")
-	o := inv.Markmonitor.Orders[0]
+	o := markmonitor.SectionOf(inv).Orders[0]
 	if !strings.HasSuffix(o.KeyPath, "/keys/www.key") {
 		t.Errorf("KeyPath = %q, want an absolute path under the inventory", o.KeyPath)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/testpki"
+	"github.com/certsync/certsync/internal/vendors"
 )
 
 // leafFor signs a leaf for key with the issuer, valid until notAfter.
@@ -72,15 +73,15 @@ func TestQuantilMistakes(t *testing.T) {
 			[]want{{3, 7, "quantil.certificates[0].private_key", "is required"}}},
 		{"file and env both", item + "      private_key_env: KEY\n", files(good, rsa2048, ""),
 			[]want{{6, 24, "quantil.certificates[0].private_key_env", "not both"}}},
-		{"unknown order", "quantil:\n  certificates:\n    - name: cdn\n      from_order: nope\n", nil,
-			[]want{{4, 19, "quantil.certificates[0].from_order", `"nope" is not an order`}}},
+		{"unknown order", "quantil:\n  certificates:\n    - name: cdn\n      from: markmonitor/order/nope\n", nil,
+			[]want{{4, 13, "quantil.certificates[0].from", `"markmonitor/order/nope" is not an item`}}},
 		{"duplicate name", item + "    - name: cdn\n      state: absent\n", files(good, rsa2048, ""),
 			[]want{{6, 13, "quantil.certificates[1].name", "unique per QUANTIL account"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeInventory(t, tc.yaml, tc.files)
-			_, err := inventory.Load(path)
+			_, err := inventory.Load(path, vendors.Sections())
 			checkProblems(t, path, err, tc.want)
 		})
 	}

@@ -57,7 +57,7 @@ const pipelineInventory = `markmonitor:
 quantil:
   certificates:
     - name: www.example.com
-      from_order: www
+      from: markmonitor/order/www
 `
 
 type pipeline struct {
@@ -88,7 +88,7 @@ func newPipeline(t *testing.T, o mmsim.Options) *pipeline {
 	if err := os.WriteFile(filepath.Join(dir, "inventory.yaml"), []byte(pipelineInventory), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := inventory.Load(filepath.Join(dir, "inventory.yaml"))
+	inv, err := inventory.Load(filepath.Join(dir, "inventory.yaml"), vendors.Sections())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestKeyRotationRollsOutToTheCDN(t *testing.T) {
 	if err := os.Remove(filepath.Join(p.inv.Dir, "keys/www.key")); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := inventory.Load(p.inv.File)
+	inv, err := inventory.Load(p.inv.File, vendors.Sections())
 	if err != nil {
 		t.Fatalf("the inventory is invalid after removing the key: %v", err)
 	}

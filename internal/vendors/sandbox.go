@@ -11,6 +11,7 @@ import (
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/sim"
+	"github.com/certsync/certsync/internal/vendors/ccadb"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
 	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
@@ -44,8 +45,8 @@ func ccadbSandbox(dir string, inv *inventory.Inventory) (*Sim, error) {
 	}
 	// A real CA's roots are in the CCADB long before its intermediates:
 	// register every self-signed parent the inventory names.
-	if inv != nil && inv.CCADB != nil {
-		for _, it := range inv.CCADB.Intermediates {
+	if sec := ccadb.SectionOf(inv); sec != nil {
+		for _, it := range sec.Intermediates {
 			p := it.ParentCert
 			if p == nil || p.CheckSignatureFrom(p) != nil {
 				continue

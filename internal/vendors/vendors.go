@@ -68,8 +68,8 @@ type Entry struct {
 	// delete: how plans show them, whether they are paid, destructive or
 	// irreversible.
 	Actions []diff.ActionSpec
-	// Used reports whether the inventory has anything for this vendor.
-	Used func(*inventory.Inventory) bool
+	// Section reads and checks the vendor's part of the inventory.
+	Section inventory.SectionSpec
 	// New builds the vendor; it checks its settings and sends nothing.
 	New func(Config, Deps) (engine.Vendor, error)
 	// Sandbox starts the vendor's simulator with its state in dir, for
@@ -83,7 +83,7 @@ func All() []Entry {
 		{
 			Name:         ccadb.Name,
 			Capabilities: ccadb.Capabilities,
-			Used:         func(inv *inventory.Inventory) bool { return inv.CCADB != nil && len(inv.CCADB.Intermediates) > 0 },
+			Section:      ccadb.Spec(),
 			New: func(c Config, d Deps) (engine.Vendor, error) {
 				st, err := state.Open(d.StateDir, ccadb.Name)
 				if err != nil {
@@ -97,9 +97,7 @@ func All() []Entry {
 			Name:         markmonitor.Name,
 			Capabilities: markmonitor.Capabilities,
 			Actions:      markmonitor.Actions,
-			Used: func(inv *inventory.Inventory) bool {
-				return inv.Markmonitor != nil && (len(inv.Markmonitor.Organizations) > 0 || len(inv.Markmonitor.Orders) > 0)
-			},
+			Section:      markmonitor.Spec(),
 			New: func(c Config, d Deps) (engine.Vendor, error) {
 				return markmonitor.New(c.Markmonitor, markmonitor.Deps{HTTP: d.client(markmonitor.Name), Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor})
 			},
@@ -108,13 +106,27 @@ func All() []Entry {
 		{
 			Name:         quantil.Name,
 			Capabilities: quantil.Capabilities,
-			Used:         func(inv *inventory.Inventory) bool { return inv.Quantil != nil && len(inv.Quantil.Certificates) > 0 },
+			Section:      quantil.Spec(),
 			New: func(c Config, d Deps) (engine.Vendor, error) {
 				return quantil.New(c.Quantil, quantil.Deps{HTTP: d.client(quantil.Name), Log: d.Log.With("vendor", quantil.Name), Redactor: d.Redactor})
 			},
 			Sandbox: quantilSandbox,
 		},
 	}
+}
+
+// Used reports whether the inventory has anything for this vendor: an item
+// in its section.
+func (e Entry) Used(inv *inventory.Inventory) bool { return inv.SectionItems(e.Name) > 0 }
+
+// Sections returns every vendor's inventory section, in table order, for
+// inventory.Load and inventory.Schema.
+func Sections() []inventory.SectionSpec {
+	var out []inventory.SectionSpec
+	for _, e := range All() {
+		out = append(out, e.Section)
+	}
+	return out
 }
 
 // StatePath returns the directory a run keeps vendor state in: dir itself, or

@@ -89,7 +89,7 @@ func (h *harness) inventory(extra func(i int) string) *inventory.Inventory {
 	}
 	path := filepath.Join(h.dir, "inventory.yaml")
 	h.write("inventory.yaml", b.String())
-	inv, err := inventory.Load(path)
+	inv, err := inventory.Load(path, []inventory.SectionSpec{Spec()})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func testpkiIssue(h *harness) *testpki.Cert {
 
 func reload(t *testing.T, h *harness) *inventory.Inventory {
 	t.Helper()
-	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"))
+	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"), []inventory.SectionSpec{Spec()})
 	if err != nil {
 		t.Fatal(err)
 	}

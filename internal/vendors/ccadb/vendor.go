@@ -114,14 +114,15 @@ type applied map[string]any
 // report once and calls GetCertificateIdAPI only for certificates the report
 // does not list.
 func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
-	if inv.CCADB == nil || len(inv.CCADB.Intermediates) == 0 {
+	sec := SectionOf(inv)
+	if sec == nil || len(sec.Intermediates) == 0 {
 		return nil, nil
 	}
 	rep, err := v.client.Report(ctx)
 	if err != nil {
 		return nil, err
 	}
-	its := inv.CCADB.Intermediates
+	its := sec.Intermediates
 	addrBySHA := map[string]diff.Address{}
 	for i := range its {
 		addrBySHA[pemutil.SHA256(its[i].Cert.Raw)] = address(its[i].Name.Value)

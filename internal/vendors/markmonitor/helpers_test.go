@@ -109,7 +109,7 @@ func (h *harness) inventory(orders ...string) *inventory.Inventory {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
-	inv, err := inventory.Load(path)
+	inv, err := inventory.Load(path, []inventory.SectionSpec{Spec()})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func textOf(p *diff.Plan) string {
 
 func reload(t testing.TB, h *harness) *inventory.Inventory {
 	t.Helper()
-	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"))
+	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"), []inventory.SectionSpec{Spec()})
 	if err != nil {
 		t.Fatal(err)
 	}

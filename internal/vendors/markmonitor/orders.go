@@ -48,7 +48,7 @@ const (
 
 // desiredKey returns the key id the order should use, and the key itself
 // when it exists on disk.
-func desiredKey(want *inventory.MMOrder) (string, crypto.Signer, error) {
+func desiredKey(want *OrderItem) (string, crypto.Signer, error) {
 	if want.ParsedCSR != nil {
 		return keyID(want.ParsedCSR.PublicKey), nil, nil
 	}
@@ -136,7 +136,7 @@ func filesDiffer(outCert, outChain, outFull, leaf, chain string) bool {
 
 // orderPair applies the renew/reissue rule (see README, "Orders") to one
 // inventory order and its marked orders, newest first.
-func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order, orgsByID map[string]*Organization, orgMissing bool, now time.Time) (diff.Pair, error) {
+func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByID map[string]*Organization, orgMissing bool, now time.Time) (diff.Pair, error) {
 	name := want.Name.Value
 	addr := orderAddress(name)
 	sans := normNames(want.DNSNames.Values, want.CommonName.Value)
@@ -665,15 +665,16 @@ func (v *Vendor) endOrder(ctx context.Context, id, action string, want ...string
 // orderContacts are the e-mails of the contacts an order names: its
 // contacts list, or every contact of its organization that the inventory
 // does not mark absent.
-func orderContacts(inv *inventory.Inventory, want *inventory.MMOrder) []string {
+func orderContacts(inv *inventory.Inventory, want *OrderItem) []string {
 	if want.Contacts.Set && len(want.Contacts.Values) > 0 {
 		return want.Contacts.Values
 	}
 	var out []string
-	if inv.Markmonitor == nil {
+	sec := SectionOf(inv)
+	if sec == nil {
 		return out
 	}
-	for _, o := range inv.Markmonitor.Organizations {
+	for _, o := range sec.Organizations {
 		if o.Name.Value != want.Organization.Value {
 			continue
 		}

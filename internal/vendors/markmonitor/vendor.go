@@ -138,7 +138,7 @@ func (v *Vendor) setOrg(o *Organization) {
 // Observe reads organizations and orders once each and returns one pair per
 // organization, contact and order of the inventory.
 func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
-	mm := inv.Markmonitor
+	mm := SectionOf(inv)
 	if mm == nil {
 		return nil, nil
 	}
@@ -197,7 +197,7 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 // vendors that deploy it: its output files and key, what is on disk now,
 // whether this run's change may write a new certificate, and, while there
 // is none, why.
-func publish(inv *inventory.Inventory, want *inventory.MMOrder, p diff.Pair) *diff.Bundle {
+func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundle {
 	b := &diff.Bundle{
 		CertificateFile: inv.Resolve(want.Output.Certificate),
 		ChainFile:       inv.Resolve(want.Output.Chain),
@@ -230,7 +230,7 @@ func contactAddress(org, email string) diff.Address {
 
 // orgFields are the organization's managed fields; the API cannot change
 // them after creation.
-func orgFields(o *inventory.MMOrganization) []diff.Field {
+func orgFields(o *OrgItem) []diff.Field {
 	var out []diff.Field
 	for _, l := range inventory.Leaves(o) {
 		if l.Set && l.Path != "name" {
@@ -247,7 +247,7 @@ func liveOrgFields(o *Organization) map[string]any {
 	}
 }
 
-func contactFields(c *inventory.MMContact) []diff.Field {
+func contactFields(c *ContactItem) []diff.Field {
 	var out []diff.Field
 	for _, l := range inventory.Leaves(c) {
 		if !l.Set || l.Path == "email" || l.Path == "state" {
@@ -288,7 +288,7 @@ func objectFrom(id string, fields []diff.Field, live map[string]any) *diff.Objec
 // orgPairs plans an organization and its contacts. A missing organization
 // is created with its contacts in one request; drift in its own fields is
 // reported, since only a person can change it.
-func orgPairs(want *inventory.MMOrganization, live *Organization) []diff.Pair {
+func orgPairs(want *OrgItem, live *Organization) []diff.Pair {
 	addr := orgAddress(want.Name.Value)
 	desired := &diff.Object{Fields: orgFields(want)}
 	if live == nil {
@@ -370,7 +370,7 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-func wireOrg(want *inventory.MMOrganization) Organization {
+func wireOrg(want *OrgItem) Organization {
 	body := Organization{
 		Name: want.Name.Value, AssumedName: want.AssumedName.Value, Address1: want.Address1.Value, Address2: want.Address2.Value,
 		City: want.City.Value, State: want.State.Value, Country: want.Country.Value, Zipcode: want.Zipcode.Value,
@@ -384,7 +384,7 @@ func wireOrg(want *inventory.MMOrganization) Organization {
 	return body
 }
 
-func wireContact(c *inventory.MMContact) Contact {
+func wireContact(c *ContactItem) Contact {
 	out := Contact{
 		FirstName: c.FirstName.Value, LastName: c.LastName.Value, JobTitle: c.JobTitle.Value,
 		Email: c.Email.Value, Phone: c.Phone.Value, PhoneExtension: c.PhoneExtension.Value, Provider: "DIGICERT",

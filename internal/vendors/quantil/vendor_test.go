@@ -84,7 +84,7 @@ func (h *harness) issue(name string, notAfter time.Time) string {
 func (h *harness) inventory(text string) *inventory.Inventory {
 	h.t.Helper()
 	h.write("inventory.yaml", []byte(text))
-	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"))
+	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"), []inventory.SectionSpec{Spec()})
 	if err != nil {
 		h.t.Fatal(err)
 	}
