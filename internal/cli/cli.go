@@ -24,7 +24,7 @@ import (
 	"github.com/certsync/certsync/internal/vendors"
 )
 
-// Exit codes of DESIGN.md.
+// Exit codes: 0 success (nothing to change), 1 error, 2 changes pending (plan --detailed-exitcode).
 const (
 	ExitOK      = 0
 	ExitError   = 1

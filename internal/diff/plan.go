@@ -21,7 +21,7 @@ import (
 const FormatVersion = 1
 
 // Address names one managed object: VENDOR/KIND/NAME, e.g.
-// ccadb/intermediate/Example Issuing CA 1. Names may contain spaces but not '/'.
+// ca/intermediate/Example Issuing CA 1. Names may contain spaces but not '/'.
 type Address struct {
 	Vendor, Kind, Name string
 }

@@ -219,7 +219,7 @@ func TestJSONGolden(t *testing.T) {
 	if !bytes.Contains(empty, []byte(`"format_version": 1`)) || !bytes.Contains(empty, []byte(`"changes": []`)) {
 		t.Errorf("empty plan JSON lacks format_version 1 or an empty changes list:\n%s", empty)
 	}
-	// The contract of DESIGN.md, checked through a generic decoder.
+	// The JSON contract (format_version 1), checked through a generic decoder.
 	var generic struct {
 		FormatVersion *int `json:"format_version"`
 		Changes       []struct {

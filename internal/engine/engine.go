@@ -284,7 +284,7 @@ func (e *Engine) Apply(ctx context.Context, plan *diff.Plan, opts apply.Options)
 var ErrUnknownTarget = errors.New("matches nothing in the inventory")
 
 // Targets checks target addresses (as plans print them, e.g.
-// ccadb/intermediate/NAME) against the observed pairs.
+// VENDOR/KIND/NAME) against the observed pairs.
 func Targets(raw []string, pairs []diff.Pair) ([]diff.Address, error) {
 	if len(raw) == 0 {
 		return nil, nil

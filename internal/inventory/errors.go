@@ -21,7 +21,7 @@ type Pos struct {
 type Problem struct {
 	File string
 	Pos  Pos
-	// Path is the field path, e.g. ccadb.intermediates[2].audits.standard.url.
+	// Path is the field path, e.g. VENDOR.items[2].audits.standard.url.
 	Path string
 	Msg  string
 }
@@ -79,7 +79,7 @@ type Report struct {
 }
 
 // Add records a problem at pos about the field path (e.g.
-// quantil.certificates[0].name).
+// VENDOR.items[0].name).
 func (r *Report) Add(pos Pos, path, format string, args ...any) {
 	r.ps = append(r.ps, Problem{File: r.file, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
 }

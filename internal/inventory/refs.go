@@ -7,7 +7,7 @@ import (
 )
 
 // Items of one section may refer to items of another by address,
-// VENDOR/KIND/NAME, the form plans print (markmonitor/order/www). What an
+// VENDOR/KIND/NAME, the form plans print (e.g. ca/order/www). What an
 // item offers through such a reference is core data, so that no vendor
 // reads another vendor's types.
 
@@ -48,7 +48,7 @@ func SplitAddress(addr string) (vendor, kind, name string, ok bool) {
 func (inv *Inventory) Bundle(addr string) (BundleFiles, error) {
 	vendor, kind, name, ok := SplitAddress(addr)
 	if !ok {
-		return BundleFiles{}, fmt.Errorf("%q is not an address VENDOR/KIND/NAME, e.g. markmonitor/order/www", addr)
+		return BundleFiles{}, fmt.Errorf("%q is not an address VENDOR/KIND/NAME, as plans print them", addr)
 	}
 	sec := inv.Section(vendor)
 	if sec == nil {

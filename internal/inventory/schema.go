@@ -8,7 +8,7 @@ import (
 
 // SchemaHints describe a section for the JSON Schema beyond what its Go
 // types say. Paths are full field paths with list indexes written as []
-// (e.g. "markmonitor.orders[]").
+// (e.g. "VENDOR.orders[]").
 type SchemaHints struct {
 	// Required are the keys an object at the path must have.
 	Required map[string][]string

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/certsync/certsync/internal/diff"
@@ -27,9 +28,30 @@ type Config struct {
 	Quantil     quantil.Config     `env:", prefix=QUANTIL_"`
 }
 
-// Secrets lists every configured secret, for the redactor.
+// Secrets lists every configured secret, for the redactor: the value of
+// each string field tagged `secret:"true"` in any vendor's Config. A new
+// secret setting needs only the tag.
 func (c Config) Secrets() []string {
-	return []string{c.CCADB.ClientSecret, c.CCADB.RefreshToken, c.Markmonitor.APIKey, c.Markmonitor.Password, c.Quantil.APIKey}
+	var out []string
+	walkSecrets(reflect.ValueOf(c), &out)
+	return out
+}
+
+func walkSecrets(v reflect.Value, out *[]string) {
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		switch {
+		case f.Type.Kind() == reflect.Struct:
+			walkSecrets(v.Field(i), out)
+		case f.Tag.Get("secret") == "true" && f.Type.Kind() == reflect.String:
+			if s := v.Field(i).String(); s != "" {
+				*out = append(*out, s)
+			}
+		}
+	}
 }
 
 // Deps are shared by all vendors of a run.

@@ -43,8 +43,8 @@ type Config struct {
 	// URL is the Salesforce instance (HOST_URL), scheme included.
 	URL          string `env:"URL"`
 	ClientID     string `env:"CLIENT_ID"`
-	ClientSecret string `env:"CLIENT_SECRET"`
-	RefreshToken string `env:"REFRESH_TOKEN"`
+	ClientSecret string `env:"CLIENT_SECRET" secret:"true"`
+	RefreshToken string `env:"REFRESH_TOKEN" secret:"true"`
 	ReportURL    string `env:"REPORT_URL, default=https://ccadb.my.salesforce-sites.com/ccadb/AllCertificateRecordsCSVFormatV5"`
 	// RequestInterval spaces API calls; the CCADB asks for 5 s or more.
 	RequestInterval time.Duration `env:"REQUEST_INTERVAL, default=5s"`

@@ -26,6 +26,8 @@ func checkHostname(r *inventory.Report, path string, pos inventory.Pos, name str
 
 // Check runs the offline rules of organizations, contacts and orders, and
 // sets each order's KeyPath and ParsedCSR.
+// Check runs the offline rules of organizations, contacts and orders, and
+// sets each order's KeyPath and ParsedCSR.
 func (m *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	const base = "markmonitor"
 	orgs := map[string]*OrgItem{}
