@@ -17,6 +17,7 @@ import (
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/sim"
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/markmonitor"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
@@ -26,23 +27,7 @@ import (
 
 type clock = sim.Clock
 
-const pipelineInventory = `markmonitor:
-  organizations:
-    - name: Example Inc.
-      address1: 1 Example Way
-      city: Boise
-      state: Idaho
-      country: US
-      zipcode: "83702"
-      phone: "+1 208 555 0100"
-      contacts:
-        - email: pki@example.com
-          first_name: Pat
-          last_name: Example
-          job_title: PKI Lead
-          phone: "+1 208 555 0101"
-          types: [ORGANIZATION_CONTACT]
-  orders:
+var pipelineInventory = testfixture.MarkmonitorOrg("ORGANIZATION_CONTACT") + `  orders:
     - name: www
       organization: Example Inc.
       cert_type: SSL_OV_BASIC

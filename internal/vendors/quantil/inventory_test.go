@@ -1,4 +1,4 @@
-package inventory_test
+package quantil_test
 
 import (
 	"crypto"
@@ -13,9 +13,24 @@ import (
 	"time"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/testpki"
 	"github.com/certsync/certsync/internal/vendors"
 )
+
+// The shared inventory fixtures, under their local names.
+var (
+	writeInventory = testfixture.WriteInventory
+	checkProblems  = testfixture.CheckProblems
+	keyPEM         = testfixture.KeyPEM
+)
+
+type want = testfixture.Want
+
+func loadOK(t *testing.T, src string) *inventory.Inventory {
+	t.Helper()
+	return testfixture.LoadOK(t, src, vendors.Sections()...)
+}
 
 // leafFor signs a leaf for key with the issuer, valid until notAfter.
 func leafFor(t *testing.T, issuer *testpki.Cert, key any, notAfter time.Time) string {
@@ -62,21 +77,21 @@ func TestQuantilMistakes(t *testing.T) {
 		want  []want
 	}{
 		{"key does not match", item, files(good, otherKey, ""),
-			[]want{{5, 20, "quantil.certificates[0].private_key", "does not match the certificate"}}},
+			[]want{{Line: 5, Col: 20, Path: "quantil.certificates[0].private_key", Msg: "does not match the certificate"}}},
 		{"1024-bit RSA key", item, files(leafFor(t, ca, rsa1024, future), rsa1024, ""),
-			[]want{{5, 20, "quantil.certificates[0].private_key", "1024-bit RSA key"}}},
+			[]want{{Line: 5, Col: 20, Path: "quantil.certificates[0].private_key", Msg: "1024-bit RSA key"}}},
 		{"expired leaf", item, files(leafFor(t, ca, rsa2048, time.Now().Add(-24*time.Hour)), rsa2048, ""),
-			[]want{{4, 20, "quantil.certificates[0].certificate", "expired on"}}},
+			[]want{{Line: 4, Col: 20, Path: "quantil.certificates[0].certificate", Msg: "expired on"}}},
 		{"chain that did not sign the leaf", item + "      chain: chain.pem\n", files(good, rsa2048, other.PEM()),
-			[]want{{6, 14, "quantil.certificates[0].chain", "did not sign"}}},
+			[]want{{Line: 6, Col: 14, Path: "quantil.certificates[0].chain", Msg: "did not sign"}}},
 		{"no key source", "quantil:\n  certificates:\n    - name: cdn\n      certificate: c.pem\n", files(good, rsa2048, ""),
-			[]want{{3, 7, "quantil.certificates[0].private_key", "is required"}}},
+			[]want{{Line: 3, Col: 7, Path: "quantil.certificates[0].private_key", Msg: "is required"}}},
 		{"file and env both", item + "      private_key_env: KEY\n", files(good, rsa2048, ""),
-			[]want{{6, 24, "quantil.certificates[0].private_key_env", "not both"}}},
+			[]want{{Line: 6, Col: 24, Path: "quantil.certificates[0].private_key_env", Msg: "not both"}}},
 		{"unknown order", "quantil:\n  certificates:\n    - name: cdn\n      from: markmonitor/order/nope\n", nil,
-			[]want{{4, 13, "quantil.certificates[0].from", `"markmonitor/order/nope" is not an item`}}},
+			[]want{{Line: 4, Col: 13, Path: "quantil.certificates[0].from", Msg: `"markmonitor/order/nope" is not an item`}}},
 		{"duplicate name", item + "    - name: cdn\n      state: absent\n", files(good, rsa2048, ""),
-			[]want{{6, 13, "quantil.certificates[1].name", "unique per QUANTIL account"}}},
+			[]want{{Line: 6, Col: 13, Path: "quantil.certificates[1].name", Msg: "unique per QUANTIL account"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
