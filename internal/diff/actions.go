@@ -6,6 +6,10 @@ package diff
 // engine attaches the declarations to each plan it makes or reads.
 type ActionSpec struct {
 	Action Action
+	// Vendor and Kind, when set, narrow the spec to one vendor's object
+	// kind (a create that is paid for orders but not for contacts);
+	// otherwise it is the action's spec for every kind.
+	Vendor, Kind string
 	// Verb is the past participle plans print: "# ADDRESS will be VERB".
 	Verb string
 	// Symbol is the plan's marker: "+" adds, "~" changes in place, "-"
@@ -26,31 +30,42 @@ var builtin = []ActionSpec{
 	{Action: Delete, Verb: "deleted", Symbol: "-", Destructive: true, Irreversible: true},
 }
 
+func specKey(vendor, kind string, a Action) string { return vendor + "/" + kind + "/" + string(a) }
+
 // Describe records specs of vendor actions on the plan, for renderers and
 // guards. It is not part of the plan's JSON: a saved plan is described
 // again by the vendor table when it is read.
 func (p *Plan) Describe(specs ...ActionSpec) {
 	if p.ActionSpecs == nil {
-		p.ActionSpecs = map[Action]ActionSpec{}
+		p.ActionSpecs = map[string]ActionSpec{}
 	}
 	for _, s := range specs {
-		p.ActionSpecs[s.Action] = s
+		p.ActionSpecs[specKey(s.Vendor, s.Kind, s.Action)] = s
 	}
 }
 
-// Spec returns the action's description: a built-in one, one given to
-// Describe, or a plain one ("?" marker, the action's name as verb) for an
-// action nobody described.
+// Spec returns the action's description for any kind: one given to
+// Describe, a built-in one, or a plain one ("?" marker, the action's name
+// as verb) for an action nobody described.
 func (p *Plan) Spec(a Action) ActionSpec {
+	if s, ok := p.ActionSpecs[specKey("", "", a)]; ok {
+		return s
+	}
 	for _, s := range builtin {
 		if s.Action == a {
 			return s
 		}
 	}
-	if s, ok := p.ActionSpecs[a]; ok {
+	return ActionSpec{Action: a, Verb: string(a), Symbol: "?"}
+}
+
+// SpecOf returns the description of action a on the object at addr: the
+// spec its vendor gave for that kind, else Spec(a).
+func (p *Plan) SpecOf(addr Address, a Action) ActionSpec {
+	if s, ok := p.ActionSpecs[specKey(addr.Vendor, addr.Kind, a)]; ok {
 		return s
 	}
-	return ActionSpec{Action: a, Verb: string(a), Symbol: "?"}
+	return p.Spec(a)
 }
 
 // Bundle is a certificate bundle one vendor's item makes available to items

@@ -122,7 +122,7 @@ type Plan struct {
 
 	// ActionSpecs describe the vendors' own actions (see Describe); they
 	// are not saved with the plan.
-	ActionSpecs map[Action]ActionSpec `json:"-"`
+	ActionSpecs map[string]ActionSpec `json:"-"`
 }
 
 // Info is a message about an object that is not a change.

@@ -57,6 +57,7 @@ const (
 
 // Actions describes the lifecycle actions, for plans and guards.
 var Actions = []diff.ActionSpec{
+	{Vendor: Name, Kind: KindOrder, Action: diff.Create, Verb: "created", Symbol: "+", Paid: true},
 	{Action: Renew, Verb: "renewed", Symbol: "+", Paid: true},
 	{Action: Reissue, Verb: "reissued", Symbol: "~"},
 	{Action: Cancel, Verb: "cancelled", Symbol: "-", Destructive: true, Irreversible: true},
