@@ -14,15 +14,14 @@ import (
 // Every field tagged secret reaches the redactor, and no setting whose name
 // says it is a credential goes without the tag.
 func TestEverySecretReachesTheRedactor(t *testing.T) {
-	var c vendors.Config
-	v := reflect.ValueOf(&c).Elem()
+	c := vendors.Fresh()
 	credential := regexp.MustCompile(`(?i)secret|token|password|key`)
 	var tagged []string
-	for i := 0; i < v.NumField(); i++ {
-		sec := v.Field(i)
+	for _, e := range vendors.All() {
+		sec := reflect.ValueOf(c[e.Name]).Elem()
 		for j := 0; j < sec.NumField(); j++ {
 			f := sec.Type().Field(j)
-			name := v.Type().Field(i).Name + "." + f.Name
+			name := e.Name + "." + f.Name
 			if f.Tag.Get("secret") != "true" {
 				if credential.MatchString(f.Name) {
 					t.Errorf("%s looks like a credential but is not tagged secret:\"true\"", name)
