@@ -1,7 +1,8 @@
 // Package vendors wires the vendor packages to the core: one explicit table
 // from vendor name to constructor, with no init() registration, so that the
 // set of vendors is visible here and nowhere else. Vendor packages import the
-// core (inventory, diff, apply); they never import each other or this package.
+// core (inventory, diff, apply, engine, sim); they never import each other or
+// this package.
 package vendors
 
 import (

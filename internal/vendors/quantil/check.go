@@ -140,7 +140,7 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			}
 			names[c.Name.Value] = true
 		}
-		inventory.OneOfExact(r, path+".state", c.State, []string{"present", "absent"})
+		inventory.OneOfExact(r, path+".state", c.State, CertificateStates)
 		if c.State.Value == "absent" {
 			continue // only the name matters for a delete
 		}

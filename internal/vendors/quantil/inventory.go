@@ -80,7 +80,7 @@ func Spec() inventory.SectionSpec {
 			"quantil.certificates[].from":  "Address of an item that publishes a certificate bundle, e.g. markmonitor/order/www: deploy its certificate, chain and key.",
 			"quantil.certificates[].state": "present (default), or absent: only then does certsync delete it.",
 		},
-		Enums: []inventory.Enum{{Suffix: "certificates[].state", Values: []string{"present", "absent"}}},
+		Enums: []inventory.Enum{{Suffix: "certificates[].state", Values: CertificateStates}},
 	}}
 }
 
