@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -181,16 +180,6 @@ func (inv *Inventory) SectionItems(key string) int {
 		}
 	}
 	return n
-}
-
-// Keys returns the sections the inventory has, sorted.
-func (inv *Inventory) Keys() []string {
-	out := make([]string, 0, len(inv.sections))
-	for k := range inv.sections {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Resolve returns a file reference as an absolute path, relative paths being

@@ -35,8 +35,8 @@ var ErrNoItem = errors.New("is not an item of this inventory")
 // ErrNotBundle means the addressed item publishes no certificate bundle.
 var ErrNotBundle = errors.New("publishes no certificate bundle")
 
-// SplitAddress splits VENDOR/KIND/NAME; ok is false for anything else.
-func SplitAddress(addr string) (vendor, kind, name string, ok bool) {
+// splitAddress splits VENDOR/KIND/NAME; ok is false for anything else.
+func splitAddress(addr string) (vendor, kind, name string, ok bool) {
 	parts := strings.SplitN(addr, "/", 3)
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return "", "", "", false
@@ -46,7 +46,7 @@ func SplitAddress(addr string) (vendor, kind, name string, ok bool) {
 
 // Bundle returns the bundle files of the item at addr (VENDOR/KIND/NAME).
 func (inv *Inventory) Bundle(addr string) (BundleFiles, error) {
-	vendor, kind, name, ok := SplitAddress(addr)
+	vendor, kind, name, ok := splitAddress(addr)
 	if !ok {
 		return BundleFiles{}, fmt.Errorf("%q is not an address VENDOR/KIND/NAME, as plans print them", addr)
 	}
