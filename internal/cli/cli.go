@@ -21,9 +21,10 @@ import (
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/metrics"
 	"github.com/certsync/certsync/internal/redact"
+	"github.com/certsync/certsync/internal/vendors"
 )
 
-// Exit codes of DESIGN.md.
+// Exit codes: 0 success (nothing to change), 1 error, 2 changes pending (plan --detailed-exitcode).
 const (
 	ExitOK      = 0
 	ExitError   = 1
@@ -119,7 +120,7 @@ func Main(ctx context.Context, args []string, sys IO) int {
 	case "ccadb-login":
 		code, err = a.ccadbLogin(ctx, rest)
 	case "schema":
-		_, err = a.io.Stdout.Write(inventory.SchemaJSON())
+		_, err = a.io.Stdout.Write(inventory.SchemaJSON(vendors.Sections()))
 		if err != nil {
 			return ExitError
 		}

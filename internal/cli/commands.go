@@ -15,6 +15,8 @@ import (
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/atomicfile"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
+	"github.com/certsync/certsync/internal/vendors"
 )
 
 func (a *app) validate(_ context.Context, args []string) (int, error) {
@@ -90,12 +92,12 @@ func (a *app) makePlan(ctx context.Context, file string, sandbox bool, targets [
 		return nil, err
 	}
 	defer s.Close()
-	plan, pairs, err := a.observe(ctx, s, inv)
+	plan, pairs, err := s.engine.Plan(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
 	plan.Sandbox = sandbox
-	t, err := parseTargets(targets, pairs)
+	t, err := engine.Targets(targets, pairs)
 	if err != nil {
 		return nil, err
 	}
@@ -158,11 +160,11 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 		return ExitError, err
 	}
 	defer s.Close()
-	plan, pairs, err := a.observe(ctx, s, inv)
+	plan, pairs, err := s.engine.Plan(ctx, inv)
 	if err != nil {
 		return ExitError, err
 	}
-	t, err := parseTargets(targets, pairs)
+	t, err := engine.Targets(targets, pairs)
 	if err != nil {
 		return ExitError, err
 	}
@@ -196,6 +198,7 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (
 	if err != nil {
 		return ExitError, fmt.Errorf("%s: %w", path, err)
 	}
+	vendors.Describe(plan)
 	if plan.Sandbox != sandbox {
 		return ExitError, fmt.Errorf("%s was made %s; apply it %s", path, where(plan.Sandbox), where(plan.Sandbox))
 	}
@@ -212,12 +215,11 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (
 		return ExitError, err
 	}
 	defer s.Close()
-	fresh, pairs, err := a.observe(ctx, s, inv)
+	fresh, pairs, err := s.engine.Plan(ctx, inv)
 	if err != nil {
 		return ExitError, err
 	}
-	stale := staleChanges(plan, pairs)
-	stale = append(stale, unplanned(plan, fresh, s)...)
+	stale := s.engine.CheckSaved(plan, fresh, pairs)
 	if len(stale) > 0 {
 		for _, msg := range stale {
 			fmt.Fprintln(a.stderr, msg)
@@ -240,54 +242,6 @@ func where(sandbox bool) string {
 		return "with --sandbox"
 	}
 	return "without --sandbox"
-}
-
-// staleChanges compares each change's fingerprint with the live state now.
-func staleChanges(plan *diff.Plan, pairs []diff.Pair) []string {
-	live := map[diff.Address]*diff.Object{}
-	known := map[diff.Address]bool{}
-	for _, p := range pairs {
-		live[p.Address], known[p.Address] = p.Live, true
-	}
-	var out []string
-	for _, c := range plan.Changes {
-		if !known[c.Address] {
-			out = append(out, fmt.Sprintf("%s: no longer in the inventory", c.Address))
-			continue
-		}
-		if now := diff.Fingerprint(live[c.Address]); now != c.Fingerprint {
-			out = append(out, fmt.Sprintf("%s: live state moved since the plan (fingerprint %s, now %s)", c.Address, orNone(c.Fingerprint), orNone(now)))
-		}
-	}
-	return out
-}
-
-// unplanned lists saved changes that a plan made now would not hold, or
-// that their vendor cannot do: a saved plan is data from a file, and
-// nothing paid or irreversible runs unless certsync itself would plan it.
-func unplanned(saved, fresh *diff.Plan, s *session) []string {
-	now := map[diff.Address]diff.Action{}
-	for _, c := range fresh.Changes {
-		now[c.Address] = c.Action
-	}
-	var out []string
-	for _, c := range saved.Changes {
-		e, ok := s.entries[c.Address.Vendor]
-		switch {
-		case !ok || !e.Allowed(c.Address.Kind, c.Action):
-			out = append(out, fmt.Sprintf("%s: vendor %s cannot %s a %s", c.Address, c.Address.Vendor, c.Action, c.Address.Kind))
-		case now[c.Address] != c.Action:
-			out = append(out, fmt.Sprintf("%s: the saved plan says %s, a plan made now says %s", c.Address, c.Action, orNone(string(now[c.Address]))))
-		}
-	}
-	return out
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "absent"
-	}
-	return s
 }
 
 // confirm asks for "yes" on a terminal; without one it refuses.
@@ -322,18 +276,25 @@ func (a *app) execute(ctx context.Context, s *session, plan *diff.Plan) (int, er
 
 // applyPlan runs the plan, printing one line per change and a summary.
 func (a *app) applyPlan(ctx context.Context, s *session, plan *diff.Plan, stop <-chan struct{}) *apply.Report {
-	appliers := map[string]apply.Applier{}
-	for name, v := range s.vendors {
-		appliers[name] = v
-	}
 	fmt.Fprintln(a.stdout)
-	rep := apply.Run(ctx, plan, appliers, apply.Options{
+	rep := s.engine.Apply(ctx, plan, a.applyOptions(stop))
+	a.printReport(rep)
+	return rep
+}
+
+// applyOptions are the apply settings of every command.
+func (a *app) applyOptions(stop <-chan struct{}) apply.Options {
+	return apply.Options{
 		Concurrency: a.cfg.Concurrency,
 		Stop:        stop,
 		OnResult: func(r apply.Result) {
 			a.log.Info("change finished", "address", r.Address.String(), "action", string(r.Action), "status", string(r.Status), "duration", r.Duration)
 		},
-	})
+	}
+}
+
+// printReport prints one line per change and the summary.
+func (a *app) printReport(rep *apply.Report) {
 	for _, r := range rep.Results {
 		line := fmt.Sprintf("%-7s %s %s", r.Status, r.Action, r.Address)
 		if r.ID != "" {
@@ -348,5 +309,4 @@ func (a *app) applyPlan(ctx context.Context, s *session, plan *diff.Plan, stop <
 		}
 	}
 	fmt.Fprintln(a.stdout, rep.Summary())
-	return rep
 }

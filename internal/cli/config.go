@@ -32,6 +32,7 @@ type Config struct {
 	// slow vendor does to a run.
 	SandboxLatency time.Duration `env:"SANDBOX_LATENCY"`
 
+	// Vendors are the vendors' settings, read by vendors.LoadConfig.
 	Vendors vendors.Config
 }
 
@@ -43,6 +44,11 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, error)
 	}); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
+	v, err := vendors.LoadConfig(ctx, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	c.Vendors = v
 	return &c, nil
 }
 
@@ -94,6 +100,7 @@ func EnvNames() []string {
 		}
 	}
 	walk(reflect.TypeOf(Config{}), "")
+	out = append(out, vendors.EnvNames()...)
 	sort.Strings(out)
 	return out
 }

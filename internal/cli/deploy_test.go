@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/vendors"
 )
 
 func yamlDocs(t *testing.T, path string) []map[string]any {
@@ -125,7 +126,7 @@ func TestKubernetesManifests(t *testing.T) {
 		}
 	}
 	inv, _ := dig(kinds["ConfigMap"], "data", "inventory.yaml").(string)
-	if _, err := inventory.Parse(filepath.Join(t.TempDir(), "inventory.yaml"), []byte(inv)); err != nil {
+	if _, err := inventory.Parse(filepath.Join(t.TempDir(), "inventory.yaml"), []byte(inv), vendors.Sections()); err != nil {
 		t.Errorf("the ConfigMap's inventory is not valid:\n%v", err)
 	}
 }
@@ -273,7 +274,7 @@ func TestCIWorkflowCommandsAgainstSandbox(t *testing.T) {
 	if err := os.Rename(filepath.Join(work, "inventory.example.yaml"), filepath.Join(work, "inventory.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := inventory.Load(filepath.Join(work, "inventory.yaml"))
+	inv, err := inventory.Load(filepath.Join(work, "inventory.yaml"), vendors.Sections())
 	if err != nil {
 		t.Fatal(err)
 	}

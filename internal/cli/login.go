@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/ccadb"
 )
 
@@ -24,7 +25,7 @@ func (a *app) ccadbLogin(ctx context.Context, args []string) (int, error) {
 	if _, err := parseFlags(fs, args); err != nil {
 		return ExitError, errReported
 	}
-	cfg := a.cfg.Vendors.CCADB
+	cfg := vendors.ConfigOf[ccadb.Config](a.cfg.Vendors, ccadb.Name)
 	var missing []string
 	for _, x := range []struct{ name, v string }{
 		{"CERTSYNC_CCADB_URL", cfg.URL},

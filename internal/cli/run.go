@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
 	"github.com/certsync/certsync/internal/metrics"
 	"github.com/certsync/certsync/internal/schedule"
 	"github.com/certsync/certsync/internal/vendors"
@@ -105,11 +105,19 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		return result
 	}
 	defer s.Close()
-	plan, pairs, err := a.observe(ctx, s, inv)
+	res, err := s.engine.RunCycle(ctx, inv, engine.Cycle{
+		Apply:       doApply,
+		Options:     a.applyOptions(stop),
+		BeforeApply: func(p *diff.Plan) { _ = diff.Text(a.stdout, p, false); fmt.Fprintln(a.stdout) },
+	})
 	if err != nil {
 		a.log.Error("run failed", "error", err)
 		result, summary = "failed", err.Error()
 		return result
+	}
+	plan := res.Plan
+	if res.Applied != nil {
+		plan = res.Applied
 	}
 	plan.Sandbox = sandbox
 	for _, e := range plan.Errors {
@@ -119,7 +127,7 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 	for _, in := range plan.Info {
 		a.log.Info("needs attention", "address", in.Address.String(), "message", in.Message)
 	}
-	var rep *apply.Report
+	rep := res.Report
 	switch {
 	case plan.Empty():
 		summary = plan.Summary()
@@ -129,22 +137,13 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 			a.log.Info("drift", "address", c.Address.String(), "action", string(c.Action), "reason", c.Reason)
 		}
 	default:
-		_ = diff.Text(a.stdout, plan, false)
-		rep = a.applyPlan(ctx, s, plan, stop)
+		a.printReport(rep)
 		summary = rep.Summary()
 		if !rep.OK() || len(plan.Errors) > 0 {
 			result = "failed"
 		}
-		// Look again: the metrics then show the state the apply left (new
-		// expiry dates) and what is still pending. Steady-state runs apply
-		// nothing and pay nothing for this.
-		if rep.Count(apply.OK) > 0 && ctx.Err() == nil && !closed(stop) {
-			if again, againPairs, err := a.observe(ctx, s, inv); err == nil {
-				plan, pairs = again, againPairs
-			}
-		}
 	}
-	a.metrics.ObservePlan(pairs, plan, rep)
+	a.metrics.ObservePlan(res.Pairs, res.Plan, rep)
 	return result
 }
 
@@ -167,15 +166,6 @@ func (a *app) graceful(trigger context.Context, grace time.Duration) (context.Co
 		}
 	}()
 	return callCtx, stop, cancel
-}
-
-func closed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
 }
 
 // healthState answers /healthz: alive, with the last run's result.

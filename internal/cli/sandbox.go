@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/sim"
 	"github.com/certsync/certsync/internal/vendors"
 )
 
@@ -29,7 +30,7 @@ type sandboxOptions struct {
 // them all.
 type sandboxServer struct {
 	base string
-	sims []*vendors.Sim
+	sims []*sim.Sandbox
 	srv  *http.Server
 	ln   net.Listener
 }
@@ -65,17 +66,22 @@ func startSandbox(_ context.Context, o sandboxOptions) (*sandboxServer, error) {
 	return sb, nil
 }
 
-// config points the vendor settings at the simulators.
+// config returns a copy of c with every vendor's settings pointed at its
+// simulator.
 func (s *sandboxServer) config(c vendors.Config) vendors.Config {
-	for _, sim := range s.sims {
-		sim.Configure(&c, s.base)
+	c = c.Clone()
+	for i, e := range vendors.All() {
+		if c[e.Name] == nil {
+			c[e.Name] = e.NewConfig()
+		}
+		s.sims[i].Configure(c[e.Name], s.base)
 	}
 	return c
 }
 
 // env returns the CERTSYNC_* settings that point certsync at this sandbox,
 // as NAME=VALUE.
-func (s *sandboxServer) env() []string { return vendors.Env(s.config(vendors.Config{})) }
+func (s *sandboxServer) env() []string { return vendors.Env(s.config(vendors.Fresh())) }
 
 // secrets are the sandbox tokens; redacted like real ones, so that output
 // looks the same in both worlds.

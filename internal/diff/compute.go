@@ -54,10 +54,17 @@ type Pair struct {
 	Live *Object
 	// Absent means the inventory asks for the object to be gone.
 	Absent bool
-	// Action, when set, is the vendor's decision (renew, download, ...); the
-	// field differences are still computed. Empty lets Compute decide:
-	// create, update, delete or nothing.
+	// Action, when set, is the vendor's decision (one of its declared
+	// actions); the field differences are still computed. Empty lets
+	// Compute decide: create, update, delete or nothing.
 	Action Action
+	// NoChange is the vendor's decision that nothing is to be done now,
+	// whatever the objects say (an item waiting for another vendor's
+	// result); Info says why.
+	NoChange bool
+	// Bundle, when set, is what this item makes available to other
+	// vendors' items that refer to its address (see Artifacts).
+	Bundle *Bundle
 	// Reason explains a vendor-decided Action.
 	Reason string
 	// DependsOn lists objects whose changes must be applied first.
@@ -124,6 +131,9 @@ func change(pr Pair) (Change, bool) {
 		}
 	}
 	c.Fields = Fields(pr.Desired, pr.Live)
+	if pr.NoChange {
+		return Change{}, false
+	}
 	if c.Action != "" {
 		return c, true
 	}

@@ -21,7 +21,7 @@ import (
 const FormatVersion = 1
 
 // Address names one managed object: VENDOR/KIND/NAME, e.g.
-// ccadb/intermediate/Example Issuing CA 1. Names may contain spaces but not '/'.
+// ca/intermediate/Example Issuing CA 1. Names may contain spaces but not '/'.
 type Address struct {
 	Vendor, Kind, Name string
 }
@@ -57,17 +57,11 @@ func ParseAddress(s string) (Address, error) {
 // Action is what a change does. Vendors may use only the actions they declare.
 type Action string
 
-// The actions of DESIGN.md. Create, Update and Delete are generic; the others
-// are certificate-order lifecycle steps.
+// The generic actions. A vendor may declare others (see ActionSpec).
 const (
-	Create   Action = "create"
-	Update   Action = "update"
-	Delete   Action = "delete"
-	Renew    Action = "renew"
-	Reissue  Action = "reissue"
-	Cancel   Action = "cancel"
-	Revoke   Action = "revoke"
-	Download Action = "download"
+	Create Action = "create"
+	Update Action = "update"
+	Delete Action = "delete"
 )
 
 // Redacted replaces a sensitive value in every plan output.
@@ -125,6 +119,10 @@ type Plan struct {
 	// environment variable unset): the other items are planned as usual,
 	// and the run still ends with exit code 1.
 	Errors []Info `json:"errors,omitempty"`
+
+	// ActionSpecs describe the vendors' own actions (see Describe); they
+	// are not saved with the plan.
+	ActionSpecs map[string]ActionSpec `json:"-"`
 }
 
 // Info is a message about an object that is not a change.

@@ -22,41 +22,22 @@ const (
 )
 
 // symbol returns the Terraform-like marker and colour of an action.
-func symbol(a Action) (string, string) {
-	switch a {
-	case Create, Renew:
-		return "+", ansiGreen
-	case Update, Reissue:
-		return "~", ansiYellow
-	case Delete, Cancel, Revoke:
-		return "-", ansiRed
-	case Download:
-		return "<=", ansiCyan
+func (p *Plan) symbol(c Change) (string, string) {
+	sym := p.SpecOf(c.Address, c.Action).Symbol
+	switch sym {
+	case "+":
+		return sym, ansiGreen
+	case "~":
+		return sym, ansiYellow
+	case "-":
+		return sym, ansiRed
+	case "<=":
+		return sym, ansiCyan
 	}
-	return "?", ""
+	return sym, ""
 }
 
-func verb(a Action) string {
-	switch a {
-	case Create:
-		return "created"
-	case Update:
-		return "updated"
-	case Delete:
-		return "deleted"
-	case Renew:
-		return "renewed"
-	case Reissue:
-		return "reissued"
-	case Cancel:
-		return "cancelled"
-	case Revoke:
-		return "revoked"
-	case Download:
-		return "downloaded"
-	}
-	return string(a)
-}
+func (p *Plan) verb(c Change) string { return p.SpecOf(c.Address, c.Action).Verb }
 
 // FormatValue prints a field value the way plans show it.
 func FormatValue(v any) string {
@@ -100,8 +81,8 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		b.WriteString("certsync will perform the following actions:\n")
 	}
 	for _, c := range p.Changes {
-		sym, col := symbol(c.Action)
-		fmt.Fprintf(&b, "\n  %s\n", paint(ansiBold, fmt.Sprintf("# %s will be %s", c.Address, verb(c.Action))+reasonSuffix(c.Reason)))
+		sym, col := p.symbol(c)
+		fmt.Fprintf(&b, "\n  %s\n", paint(ansiBold, fmt.Sprintf("# %s will be %s", c.Address, p.verb(c))+reasonSuffix(c.Reason)))
 		fmt.Fprintf(&b, "  %s %s\n", paint(col, sym), c.Address)
 		for _, f := range c.Fields {
 			if c.Action == Create || (f.Old == nil && f.Unknown == "" && c.LiveID == "") {
@@ -178,12 +159,12 @@ func Markdown(w io.Writer, p *Plan) error {
 		}
 		b.WriteString("\n| | address | action | why |\n|---|---|---|---|\n")
 		for _, c := range p.Changes {
-			sym, _ := symbol(c.Action)
+			sym, _ := p.symbol(c)
 			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", sym, mdCell(c.Address.String()), c.Action, mdCell(c.Reason))
 		}
 		b.WriteString("\n")
 		for _, c := range p.Changes {
-			fmt.Fprintf(&b, "<details><summary><code>%s</code> will be %s (%d field(s))</summary>\n\n", htmlEscape(c.Address.String()), verb(c.Action), len(c.Fields))
+			fmt.Fprintf(&b, "<details><summary><code>%s</code> will be %s (%d field(s))</summary>\n\n", htmlEscape(c.Address.String()), p.verb(c), len(c.Fields))
 			if c.Reason != "" {
 				fmt.Fprintf(&b, "%s\n\n", mdCell(c.Reason))
 			}

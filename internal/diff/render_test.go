@@ -64,7 +64,7 @@ func fixturePlan() *diff.Plan {
 		},
 		{
 			Address:   cdnAddr,
-			Action:    diff.Renew,
+			Action:    renew,
 			Reason:    "expires in 10 days | before 2025-03-24",
 			Desired:   &diff.Object{Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
 			Live:      &diff.Object{ID: "Q-7", Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
@@ -82,7 +82,9 @@ func fixturePlan() *diff.Plan {
 			Info:    []string{"waiting for domain validation | DNS"},
 		},
 	}
-	return diff.Compute(pairs, time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
+	p := diff.Compute(pairs, time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
+	p.Describe(diff.ActionSpec{Action: renew, Verb: "renewed", Symbol: "+", Paid: true})
+	return p
 }
 
 func emptyPlan() *diff.Plan {
@@ -128,7 +130,7 @@ func TestFixturePlanShape(t *testing.T) {
 	for _, c := range p.Changes {
 		actions = append(actions, c.Action)
 	}
-	if d := cmp.Diff([]diff.Action{diff.Create, diff.Update, diff.Renew, diff.Delete}, actions); d != "" {
+	if d := cmp.Diff([]diff.Action{diff.Create, diff.Update, renew, diff.Delete}, actions); d != "" {
 		t.Fatalf("fixture actions (-want +got):\n%s", d)
 	}
 	upd := p.Changes[1]
@@ -217,7 +219,7 @@ func TestJSONGolden(t *testing.T) {
 	if !bytes.Contains(empty, []byte(`"format_version": 1`)) || !bytes.Contains(empty, []byte(`"changes": []`)) {
 		t.Errorf("empty plan JSON lacks format_version 1 or an empty changes list:\n%s", empty)
 	}
-	// The contract of DESIGN.md, checked through a generic decoder.
+	// The JSON contract (format_version 1), checked through a generic decoder.
 	var generic struct {
 		FormatVersion *int `json:"format_version"`
 		Changes       []struct {

@@ -25,7 +25,7 @@ var (
 )
 
 type decoder struct {
-	r *report
+	r *Report
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -82,7 +82,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.mapping(n, v, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.r.add(posOf(n), path, "must be a list, found %s", kindName(n))
+			d.r.Add(posOf(n), path, "must be a list, found %s", kindName(n))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -98,9 +98,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	switch {
 	case isNull(n):
-		d.r.add(posOf(n), path, `has no value: write "" to clear the field at the vendor, or remove the key to leave it unmanaged`)
+		d.r.Add(posOf(n), path, `has no value: write "" to clear the field at the vendor, or remove the key to leave it unmanaged`)
 	case n.Kind != yaml.ScalarNode:
-		d.r.add(posOf(n), path, "must be a single value, found %s", kindName(n))
+		d.r.Add(posOf(n), path, "must be a single value, found %s", kindName(n))
 	default:
 		v.Set(reflect.ValueOf(String{Value: n.Value, Set: true, Pos: posOf(n)}))
 	}
@@ -108,12 +108,12 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) boolean(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-		d.r.add(posOf(n), path, "must be true or false, found %s", kindName(n))
+		d.r.Add(posOf(n), path, "must be true or false, found %s", kindName(n))
 		return
 	}
 	var b bool
 	if err := n.Decode(&b); err != nil {
-		d.r.add(posOf(n), path, "must be true or false: %v", err)
+		d.r.Add(posOf(n), path, "must be true or false: %v", err)
 		return
 	}
 	v.Set(reflect.ValueOf(Bool{Value: b, Set: true, Pos: posOf(n)}))
@@ -121,14 +121,14 @@ func (d *decoder) boolean(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
-		d.r.add(posOf(n), path, "must be a list (write [] for an empty one), found %s", kindName(n))
+		d.r.Add(posOf(n), path, "must be a list (write [] for an empty one), found %s", kindName(n))
 		return
 	}
 	out := Strings{Set: true, Pos: posOf(n), Values: []string{}}
 	for i, item := range n.Content {
 		item = resolveAlias(item)
 		if item.Kind != yaml.ScalarNode || isNull(item) {
-			d.r.add(posOf(item), fmt.Sprintf("%s[%d]", path, i), "must be a single value, found %s", kindName(item))
+			d.r.Add(posOf(item), fmt.Sprintf("%s[%d]", path, i), "must be a single value, found %s", kindName(item))
 			continue
 		}
 		out.Values = append(out.Values, item.Value)
@@ -162,7 +162,7 @@ func fieldIndex(t reflect.Type) map[string][]int {
 
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.r.add(posOf(n), path, "must be a mapping of keys to values, found %s", kindName(n))
+		d.r.Add(posOf(n), path, "must be a mapping of keys to values, found %s", kindName(n))
 		return
 	}
 	t := v.Type()
@@ -182,11 +182,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		}
 		idx, ok := fields[key]
 		if !ok {
-			d.r.add(posOf(k), sub, "unknown field%s (allowed here: %s)", suggest(key, fields), strings.Join(keys(fields), ", "))
+			d.r.Add(posOf(k), sub, "unknown field%s (allowed here: %s)", suggest(key, fields), strings.Join(keys(fields), ", "))
 			continue
 		}
 		if seen[key] {
-			d.r.add(posOf(k), sub, "is set twice in the same mapping")
+			d.r.Add(posOf(k), sub, "is set twice in the same mapping")
 			continue
 		}
 		seen[key] = true

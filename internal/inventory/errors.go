@@ -21,7 +21,7 @@ type Pos struct {
 type Problem struct {
 	File string
 	Pos  Pos
-	// Path is the field path, e.g. ccadb.intermediates[2].audits.standard.url.
+	// Path is the field path, e.g. VENDOR.items[2].audits.standard.url.
 	Path string
 	Msg  string
 }
@@ -71,17 +71,20 @@ func (ps Problems) sorted() Problems {
 	return out
 }
 
-// report collects problems while a file is checked.
-type report struct {
+// Report collects problems while a file is checked. Sections add theirs
+// with Add; Parse sorts and returns them.
+type Report struct {
 	file string
 	ps   Problems
 }
 
-func (r *report) add(pos Pos, path, format string, args ...any) {
+// Add records a problem at pos about the field path (e.g.
+// VENDOR.items[0].name).
+func (r *Report) Add(pos Pos, path, format string, args ...any) {
 	r.ps = append(r.ps, Problem{File: r.file, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (r *report) err() error {
+func (r *Report) err() error {
 	if len(r.ps) == 0 {
 		return nil
 	}
@@ -91,7 +94,7 @@ func (r *report) err() error {
 // dropShadowed removes problems found after the first n whose path is, or
 // lies below, the path of one of the first n: those fields failed to decode,
 // and what a later check says about them is noise.
-func (r *report) dropShadowed(n int) {
+func (r *Report) dropShadowed(n int) {
 	if n == 0 {
 		return
 	}

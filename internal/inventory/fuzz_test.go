@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/vendors"
 )
 
 // FuzzParse checks that Parse never panics and that every failure is a
@@ -47,7 +48,7 @@ func FuzzParse(f *testing.F) {
 		// Relative certificate paths resolve against the repository root,
 		// so the seeds reach the certificate checks.
 		const path = "../../fuzz-inventory.yaml"
-		inv, err := inventory.Parse(path, data)
+		inv, err := inventory.Parse(path, data, vendors.Sections())
 		if err == nil {
 			if inv == nil {
 				t.Fatal("Parse returned neither an inventory nor an error")

@@ -1,6 +1,12 @@
 // Package inventory loads and checks the YAML inventory: the desired state of
 // every vendor certsync manages. Load never touches the network; every
 // problem it finds is reported at once as FILE:LINE:COL: PATH: MESSAGE.
+//
+// The package owns what every section shares: reading the file, positions,
+// the problem list, the decoder that keeps "absent" apart from "empty", and
+// references between items by address. Each top-level key is a vendor's
+// section, handed to the SectionSpec the caller passes in; the vendor
+// package defines its types, checks and schema hints.
 package inventory
 
 import (
@@ -11,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -18,33 +25,50 @@ import (
 // Inventory is a parsed and checked inventory file.
 type Inventory struct {
 	// File is the path the inventory was loaded from, as the user gave it.
-	File string `yaml:"-"`
+	File string
 	// Dir is the directory that relative file references resolve against.
-	Dir string `yaml:"-"`
+	Dir string
 
-	// CCADB holds intermediate-certificate records; nil when the section is absent.
-	CCADB *CCADB `yaml:"ccadb"`
-	// Markmonitor holds organizations and certificate orders; nil when absent.
-	Markmonitor *Markmonitor `yaml:"markmonitor"`
-	// Quantil holds CDN certificates; nil when absent.
-	Quantil *Quantil `yaml:"quantil"`
+	specs    []SectionSpec
+	sections map[string]Section
 }
 
-// Load reads, decodes and checks the inventory at path. A bad inventory
-// returns Problems (which wraps ErrInvalid) listing every mistake found.
-func Load(path string) (*Inventory, error) {
+// Section is one vendor's part of the inventory: a pointer to a struct whose
+// fields carry `yaml` tags (see the decoder's rules in decode.go).
+type Section interface {
+	// Check runs the section's offline rules after every section has been
+	// decoded, adding what it finds to r. It may fill derived fields (a
+	// default name, a parsed certificate). inv gives file resolution and
+	// the other sections' items by address.
+	Check(r *Report, inv *Inventory)
+}
+
+// SectionSpec tells Parse how to read one top-level key.
+type SectionSpec struct {
+	// Key is the top-level key, the vendor's name.
+	Key string
+	// New returns a new, empty section to decode into.
+	New func() Section
+	// Schema describes the section beyond its Go types.
+	Schema SchemaHints
+}
+
+// Load reads, decodes and checks the inventory at path, with one section
+// per spec. A bad inventory returns Problems (which wraps ErrInvalid)
+// listing every mistake found.
+func Load(path string, specs []SectionSpec) (*Inventory, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
-	return Parse(path, data)
+	return Parse(path, data, specs)
 }
 
 // Parse is Load for data already in memory; path names the file in errors and
 // anchors relative references.
-func Parse(path string, data []byte) (*Inventory, error) {
-	r := &report{file: path}
-	inv := &Inventory{File: path, Dir: filepath.Dir(path)}
+func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
+	r := &Report{file: path}
+	inv := &Inventory{File: path, Dir: filepath.Dir(path), specs: specs, sections: map[string]Section{}}
 
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -52,14 +76,14 @@ func Parse(path string, data []byte) (*Inventory, error) {
 		if errors.Is(err, io.EOF) {
 			return inv, nil // an empty inventory manages nothing
 		}
-		r.add(Pos{}, "", "not valid YAML: %v", err)
+		r.Add(Pos{}, "", "not valid YAML: %v", err)
 		return nil, r.err()
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		r.add(posOf(&extra), "", "holds more than one YAML document; put everything in one")
+		r.Add(posOf(&extra), "", "holds more than one YAML document; put everything in one")
 	} else if !errors.Is(err, io.EOF) {
-		r.add(Pos{}, "", "not valid YAML: %v", err)
+		r.Add(Pos{}, "", "not valid YAML: %v", err)
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		// Nothing managed; but a second document may have been reported.
@@ -68,41 +92,105 @@ func Parse(path string, data []byte) (*Inventory, error) {
 		}
 		return inv, nil
 	}
-	root := doc.Content[0]
 	d := &decoder{r: r}
-	d.decode(root, reflect.ValueOf(inv).Elem(), "")
+	d.sections(resolveAlias(doc.Content[0]), inv)
 	// Semantic checks run even after decoding problems, so that one pass
 	// reports every mistake; a check on a field that failed to decode (and
 	// so looks unset) would only repeat the first problem, and is dropped.
+	// Sections are checked in spec order.
 	decodeProblems := len(r.ps)
-	if inv.CCADB != nil {
-		inv.CCADB.check(r, inv.Dir)
-	}
-	if inv.Markmonitor != nil {
-		inv.Markmonitor.check(r, inv)
-	}
-	if inv.Quantil != nil {
-		inv.Quantil.check(r, inv) // after markmonitor: from_order needs its key paths
+	for _, s := range specs {
+		if sec, ok := inv.sections[s.Key]; ok {
+			sec.Check(r, inv)
+		}
 	}
 	r.dropShadowed(decodeProblems)
-	dedupe(r) // a bad value in ccadb.defaults is reported once, not per item
+	dedupe(r) // a bad value in a section's defaults is reported once, not per item
 	if err := r.err(); err != nil {
 		return nil, err
 	}
 	return inv, nil
 }
 
+// sections hands each top-level key to its spec's section.
+func (d *decoder) sections(n *yaml.Node, inv *Inventory) {
+	if n.Kind != yaml.MappingNode {
+		d.r.Add(posOf(n), "", "must be a mapping of keys to values, found %s", kindName(n))
+		return
+	}
+	known := map[string][]int{}
+	byKey := map[string]SectionSpec{}
+	for i, s := range inv.specs {
+		known[s.Key] = []int{i}
+		byKey[s.Key] = s
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := k.Value
+		spec, ok := byKey[key]
+		if !ok {
+			d.r.Add(posOf(k), key, "unknown field%s (allowed here: %s)", suggest(key, known), strings.Join(keys(known), ", "))
+			continue
+		}
+		if seen[key] {
+			d.r.Add(posOf(k), key, "is set twice in the same mapping")
+			continue
+		}
+		seen[key] = true
+		if isNull(resolveAlias(val)) {
+			continue // an empty section manages nothing
+		}
+		sec := spec.New()
+		d.decode(val, reflect.ValueOf(sec).Elem(), key)
+		inv.sections[key] = sec
+	}
+}
+
+// Section returns the decoded section under key, or nil when the
+// inventory does not have it.
+func (inv *Inventory) Section(key string) Section {
+	if inv == nil {
+		return nil
+	}
+	return inv.sections[key]
+}
+
 // Items counts the items of every section, for messages.
 func (inv *Inventory) Items() int {
 	n := 0
-	if inv.CCADB != nil {
-		n += len(inv.CCADB.Intermediates)
-	}
-	if inv.Markmonitor != nil {
-		n += len(inv.Markmonitor.Organizations) + len(inv.Markmonitor.Orders)
-	}
-	if inv.Quantil != nil {
-		n += len(inv.Quantil.Certificates)
+	for key := range inv.sections {
+		n += inv.SectionItems(key)
 	}
 	return n
+}
+
+// SectionItems counts the items of one section: the entries of its
+// top-level lists. A section with none manages nothing.
+func (inv *Inventory) SectionItems(key string) int {
+	sec := inv.Section(key)
+	if sec == nil {
+		return 0
+	}
+	v := reflect.Indirect(reflect.ValueOf(sec))
+	n := 0
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).Kind() == reflect.Slice {
+			n += v.Field(i).Len()
+		}
+	}
+	return n
+}
+
+// Resolve returns a file reference as an absolute path, relative paths being
+// relative to the inventory file.
+func (inv *Inventory) Resolve(s String) string {
+	if s.Value == "" || filepath.IsAbs(s.Value) {
+		return s.Value
+	}
+	abs, err := filepath.Abs(filepath.Join(inv.Dir, s.Value))
+	if err != nil {
+		return filepath.Join(inv.Dir, s.Value)
+	}
+	return abs
 }

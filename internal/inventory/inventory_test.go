@@ -20,57 +20,26 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/testfixture"
+	"github.com/certsync/certsync/internal/vendors"
+	"github.com/certsync/certsync/internal/vendors/ccadb"
 )
 
-// pkiSource is the committed test PKI; each test copies it next to its
-// inventory so that the inventory can say "pki/root.pem".
+// pkiSource is the committed test PKI.
 const pkiSource = "../../testdata/pki"
 
-// writeInventory writes src as inventory.yaml into a fresh directory that
-// also holds a copy of testdata/pki as pki/ and the extra files, and returns
-// the inventory's path.
-func writeInventory(t *testing.T, src string, extra map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "pki"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	pems, err := filepath.Glob(filepath.Join(pkiSource, "*.pem"))
-	if err != nil || len(pems) == 0 {
-		t.Fatalf("no test certificates in %s: %v", pkiSource, err)
-	}
-	for _, p := range pems {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "pki", filepath.Base(p)), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for name, body := range extra {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(dir, "inventory.yaml")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+// The shared inventory fixtures, under their local names.
+var (
+	writeInventory = testfixture.WriteInventory
+	checkProblems  = testfixture.CheckProblems
+)
+
+type want = testfixture.Want
 
 // loadOK writes and loads an inventory that must be valid.
 func loadOK(t *testing.T, src string) *inventory.Inventory {
 	t.Helper()
-	inv, err := inventory.Load(writeInventory(t, src, nil))
-	if err != nil {
-		t.Fatalf("Load: unexpected error:\n%v", err)
-	}
-	if inv == nil {
-		t.Fatal("Load returned a nil inventory and no error")
-	}
-	return inv
+	return testfixture.LoadOK(t, src, vendors.Sections()...)
 }
 
 func readPKI(t *testing.T, name string) string {
@@ -138,12 +107,6 @@ const standardAudit = `      audits:
 `
 
 // want is one expected problem.
-type want struct {
-	line, col int
-	path      string
-	msg       string // substring of the message
-}
-
 func TestMistakes(t *testing.T) {
 	// A partitioned CRL list over the 20,000-character limit, written on
 	// line 7 with its '[' at column 22.
@@ -163,7 +126,7 @@ func TestMistakes(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: "ccadbs:\n  intermediates: []\n",
-			want: []want{{1, 1, "ccadbs", `unknown field; did you mean "ccadb"? (allowed here: ccadb`}},
+			want: []want{{Line: 1, Col: 1, Path: "ccadbs", Msg: `unknown field; did you mean "ccadb"? (allowed here: ccadb`}},
 		},
 		{
 			name: "unknown nested key with suggestion",
@@ -171,137 +134,133 @@ func TestMistakes(t *testing.T) {
         standard:
           urll: https://audits.example.com/s.pdf
 `,
-			want: []want{{8, 11, "ccadb.intermediates[0].audits.standard.urll",
-				`unknown field; did you mean "url"? (allowed here: period_end, period_start, statement_date, type, url)`}},
+			want: []want{{Line: 8, Col: 11, Path: "ccadb.intermediates[0].audits.standard.urll", Msg: `unknown field; did you mean "url"? (allowed here: period_end, period_start, statement_date, type, url)`}},
 		},
 		{
 			name: "unknown key in wrong case",
 			yaml: head + "      Description: x\n",
-			want: []want{{6, 7, "ccadb.intermediates[0].Description", `unknown field; did you mean "description"?`}},
+			want: []want{{Line: 6, Col: 7, Path: "ccadb.intermediates[0].Description", Msg: `unknown field; did you mean "description"?`}},
 		},
 		{
 			name: "record-only key in defaults",
 			yaml: "ccadb:\n  defaults:\n    certificate: pki/root.pem\n",
-			want: []want{{3, 5, "ccadb.defaults.certificate", "unknown field (allowed here: auditor, audits,"}},
+			want: []want{{Line: 3, Col: 5, Path: "ccadb.defaults.certificate", Msg: "unknown field (allowed here: auditor, audits,"}},
 		},
 		{
 			name: "key set twice",
 			yaml: head + "      ca_owner: Other CA\n",
-			want: []want{{6, 7, "ccadb.intermediates[0].ca_owner", "is set twice in the same mapping"}},
+			want: []want{{Line: 6, Col: 7, Path: "ccadb.intermediates[0].ca_owner", Msg: "is set twice in the same mapping"}},
 		},
 		{
 			name: "list where a mapping is expected",
 			yaml: head + "      crls:\n        - http://crl.example.com/a.crl\n",
-			want: []want{{7, 9, "ccadb.intermediates[0].crls", "must be a mapping of keys to values, found a list"}},
+			want: []want{{Line: 7, Col: 9, Path: "ccadb.intermediates[0].crls", Msg: "must be a mapping of keys to values, found a list"}},
 		},
 		{
 			name: "mapping where a single value is expected",
 			yaml: head + "      description:\n        text: hello\n",
-			want: []want{{7, 9, "ccadb.intermediates[0].description", "must be a single value, found a mapping"}},
+			want: []want{{Line: 7, Col: 9, Path: "ccadb.intermediates[0].description", Msg: "must be a single value, found a mapping"}},
 		},
 		{
 			name: "single value where a list is expected",
 			yaml: head + "      crls:\n        partitioned: http://crl.example.com/1.crl\n",
-			want: []want{{7, 22, "ccadb.intermediates[0].crls.partitioned",
-				`must be a list (write [] for an empty one), found the scalar "http://crl.example.com/1.crl"`}},
+			want: []want{{Line: 7, Col: 22, Path: "ccadb.intermediates[0].crls.partitioned", Msg: `must be a list (write [] for an empty one), found the scalar "http://crl.example.com/1.crl"`}},
 		},
 		{
 			name: "mapping where the list of intermediates is expected",
 			yaml: "ccadb:\n  intermediates:\n    certificate: pki/tls-issuing.pem\n",
-			want: []want{{3, 5, "ccadb.intermediates", "must be a list, found a mapping"}},
+			want: []want{{Line: 3, Col: 5, Path: "ccadb.intermediates", Msg: "must be a list, found a mapping"}},
 		},
 		{
 			name: "list item that is not a single value",
 			yaml: head + "      crls:\n        partitioned: [[http://crl.example.com/1.crl]]\n",
-			want: []want{{7, 23, "ccadb.intermediates[0].crls.partitioned[0]", "must be a single value, found a list"}},
+			want: []want{{Line: 7, Col: 23, Path: "ccadb.intermediates[0].crls.partitioned[0]", Msg: "must be a single value, found a list"}},
 		},
 		{
 			name: "document that is not a mapping",
 			yaml: "- ccadb\n",
-			want: []want{{1, 1, "", "must be a mapping of keys to values, found a list"}},
+			want: []want{{Line: 1, Col: 1, Path: "", Msg: "must be a mapping of keys to values, found a list"}},
 		},
 		{
 			name: "key with no value",
 			yaml: head + "      public_comments:\n      description: x\n",
-			want: []want{{6, 23, "ccadb.intermediates[0].public_comments",
-				`has no value: write "" to clear the field at the vendor, or remove the key to leave it unmanaged`}},
+			want: []want{{Line: 6, Col: 23, Path: "ccadb.intermediates[0].public_comments", Msg: `has no value: write "" to clear the field at the vendor, or remove the key to leave it unmanaged`}},
 		},
 		{
 			name: "bool given a quoted string",
 			yaml: head + "      technically_constrained: \"true\"\n",
-			want: []want{{6, 32, "ccadb.intermediates[0].technically_constrained", `must be true or false, found the scalar "true"`}},
+			want: []want{{Line: 6, Col: 32, Path: "ccadb.intermediates[0].technically_constrained", Msg: `must be true or false, found the scalar "true"`}},
 		},
 		{
 			name: "bool given yes",
 			yaml: head + "      technically_constrained: yes\n",
-			want: []want{{6, 32, "ccadb.intermediates[0].technically_constrained", `must be true or false, found the scalar "yes"`}},
+			want: []want{{Line: 6, Col: 32, Path: "ccadb.intermediates[0].technically_constrained", Msg: `must be true or false, found the scalar "yes"`}},
 		},
 		{
 			name: "missing certificate",
 			yaml: "ccadb:\n  intermediates:\n    - parent: pki/root.pem\n      ca_owner: Example CA\n",
-			want: []want{{3, 7, "ccadb.intermediates[0].certificate", "is required: a PEM file path (relative to the inventory) or an inline PEM"}},
+			want: []want{{Line: 3, Col: 7, Path: "ccadb.intermediates[0].certificate", Msg: "is required: a PEM file path (relative to the inventory) or an inline PEM"}},
 		},
 		{
 			name: "missing parent",
 			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/tls-issuing.pem\n      ca_owner: Example CA\n",
-			want: []want{{3, 7, "ccadb.intermediates[0].parent", "is required: a PEM file path"}},
+			want: []want{{Line: 3, Col: 7, Path: "ccadb.intermediates[0].parent", Msg: "is required: a PEM file path"}},
 		},
 		{
 			name: "missing certificate and parent",
 			yaml: "ccadb:\n  intermediates:\n    - ca_owner: Example CA\n",
 			want: []want{
-				{3, 7, "ccadb.intermediates[0].certificate", "is required: a PEM file path"},
-				{3, 7, "ccadb.intermediates[0].parent", "is required: a PEM file path"},
+				{Line: 3, Col: 7, Path: "ccadb.intermediates[0].certificate", Msg: "is required: a PEM file path"},
+				{Line: 3, Col: 7, Path: "ccadb.intermediates[0].parent", Msg: "is required: a PEM file path"},
 			},
 		},
 		{
 			name: "certificate file does not exist",
 			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/missing.pem\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
-			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "missing.pem: no such file or directory"}},
+			want: []want{{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "missing.pem: no such file or directory"}},
 		},
 		{
 			name: "certificate file cannot be read",
 			yaml: "ccadb:\n  intermediates:\n    - certificate: pki\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
-			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "pki: is a directory"}},
+			want: []want{{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "pki: is a directory"}},
 		},
 		{
 			name:  "certificate file is not PEM",
 			yaml:  "ccadb:\n  intermediates:\n    - certificate: notes.txt\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
 			files: map[string]string{"notes.txt": "just some notes\n"},
-			want:  []want{{3, 20, "ccadb.intermediates[0].certificate", "is not a PEM certificate: no PEM block found"}},
+			want:  []want{{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "is not a PEM certificate: no PEM block found"}},
 		},
 		{
 			name: "inline PEM with bad base64",
 			yaml: "ccadb:\n  intermediates:\n    - certificate: \"-----BEGIN CERTIFICATE-----MIIB@@@-----END CERTIFICATE-----\"\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
-			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "is not a PEM certificate: PEM block \"CERTIFICATE\": bad base64"}},
+			want: []want{{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "is not a PEM certificate: PEM block \"CERTIFICATE\": bad base64"}},
 		},
 		{
 			name: "inline PEM that is not a certificate",
 			yaml: "ccadb:\n  intermediates:\n    - certificate: \"-----BEGIN CERTIFICATE-----aGVsbG8=-----END CERTIFICATE-----\"\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
-			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "is not a PEM certificate: certificate 1: x509:"}},
+			want: []want{{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "is not a PEM certificate: certificate 1: x509:"}},
 		},
 		{
 			name:  "certificate file holds a chain",
 			yaml:  "ccadb:\n  intermediates:\n    - certificate: chain.pem\n      parent: pki/root.pem\n      ca_owner: Example CA\n",
 			files: map[string]string{"chain.pem": chain},
-			want:  []want{{3, 20, "ccadb.intermediates[0].certificate", "holds 2 certificates, want exactly one"}},
+			want:  []want{{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "holds 2 certificates, want exactly one"}},
 		},
 		{
 			name: "leaf certificate",
 			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/leaf.pem\n      parent: pki/tls-issuing.pem\n      ca_owner: Example CA\n",
-			want: []want{{3, 20, "ccadb.intermediates[0].certificate", "is not a CA certificate (basicConstraints CA:FALSE)"}},
+			want: []want{{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "is not a CA certificate (basicConstraints CA:FALSE)"}},
 		},
 		{
 			name: "parent did not sign the certificate",
 			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/tls-issuing.pem\n      parent: pki/other-root.pem\n      ca_owner: Example CA\n",
-			want: []want{{4, 15, "ccadb.intermediates[0].parent",
-				`did not sign the certificate ("CN=certsync Test TLS Issuing CA 1,O=Example CA" is not signed by "CN=certsync Other Root CA,O=Other CA")`}},
+			want: []want{{Line: 4, Col: 15, Path: "ccadb.intermediates[0].parent", Msg: `did not sign the certificate ("CN=certsync Test TLS Issuing CA 1,O=Example CA" is not signed by "CN=certsync Other Root CA,O=Other CA")`}},
 		},
 		{
 			name:  "certificate without CN and no name",
 			yaml:  "ccadb:\n  intermediates:\n    - certificate: nocn.pem\n      parent: nocn.pem\n      ca_owner: Example CA\n",
 			files: map[string]string{"nocn.pem": nocn},
-			want:  []want{{3, 20, "ccadb.intermediates[0].name", "the certificate has no subject CN to name the record after; set name"}},
+			want:  []want{{Line: 3, Col: 20, Path: "ccadb.intermediates[0].name", Msg: "the certificate has no subject CN to name the record after; set name"}},
 		},
 		{
 			name: "duplicate names",
@@ -316,7 +275,7 @@ func TestMistakes(t *testing.T) {
       certificate: pki/revoked.pem
       parent: pki/root.pem
 `,
-			want: []want{{8, 13, "ccadb.intermediates[1].name", `"ca" is already the name of ccadb.intermediates[0]; names must be unique`}},
+			want: []want{{Line: 8, Col: 13, Path: "ccadb.intermediates[1].name", Msg: `"ca" is already the name of ccadb.intermediates[0]; names must be unique`}},
 		},
 		{
 			name: "name clashes with a defaulted subject CN",
@@ -330,7 +289,7 @@ func TestMistakes(t *testing.T) {
       certificate: pki/revoked.pem
       parent: pki/root.pem
 `,
-			want: []want{{7, 13, "ccadb.intermediates[1].name", `"certsync Test TLS Issuing CA 1" is already the name of ccadb.intermediates[0]`}},
+			want: []want{{Line: 7, Col: 13, Path: "ccadb.intermediates[1].name", Msg: `"certsync Test TLS Issuing CA 1" is already the name of ccadb.intermediates[0]`}},
 		},
 		{
 			name: "duplicate certificates (wrapped and flattened)",
@@ -345,158 +304,153 @@ func TestMistakes(t *testing.T) {
       certificate: pki/tls-issuing.flat.pem
       parent: pki/root.pem
 `,
-			want: []want{{9, 20, "ccadb.intermediates[1].certificate",
-				"is the same certificate as ccadb.intermediates[0] (SHA-256 7A801014987"}},
+			want: []want{{Line: 9, Col: 20, Path: "ccadb.intermediates[1].certificate", Msg: "is the same certificate as ccadb.intermediates[0] (SHA-256 7A801014987"}},
 		},
 		{
 			name: "name containing a slash",
 			yaml: head + "      name: ccadb/tls\n",
-			want: []want{{6, 13, "ccadb.intermediates[0].name", "must be non-empty and must not contain '/'"}},
+			want: []want{{Line: 6, Col: 13, Path: "ccadb.intermediates[0].name", Msg: "must be non-empty and must not contain '/'"}},
 		},
 		{
 			name: "empty name",
 			yaml: head + "      name: \"  \"\n",
-			want: []want{{6, 13, "ccadb.intermediates[0].name", "must be non-empty"}},
+			want: []want{{Line: 6, Col: 13, Path: "ccadb.intermediates[0].name", Msg: "must be non-empty"}},
 		},
 		{
 			name: "missing ca_owner",
 			yaml: "ccadb:\n  intermediates:\n    - certificate: pki/tls-issuing.pem\n      parent: pki/root.pem\n",
-			want: []want{{3, 7, "ccadb.intermediates[0].ca_owner", "is required (set it here or in ccadb.defaults)"}},
+			want: []want{{Line: 3, Col: 7, Path: "ccadb.intermediates[0].ca_owner", Msg: "is required (set it here or in ccadb.defaults)"}},
 		},
 		{
 			name: "date with slashes",
 			yaml: head + "      policy:\n        last_updated: 2025/01/02\n",
-			want: []want{{7, 23, "ccadb.intermediates[0].policy.last_updated", `"2025/01/02" is not a date in the form yyyy-MM-dd`}},
+			want: []want{{Line: 7, Col: 23, Path: "ccadb.intermediates[0].policy.last_updated", Msg: `"2025/01/02" is not a date in the form yyyy-MM-dd`}},
 		},
 		{
 			name: "date without leading zeros",
 			yaml: head + "      revocation:\n        status: Revoked\n        date: 2025-1-2\n        reason: (4) superseded\n",
-			want: []want{{8, 15, "ccadb.intermediates[0].revocation.date", `"2025-1-2" is not a date in the form yyyy-MM-dd`}},
+			want: []want{{Line: 8, Col: 15, Path: "ccadb.intermediates[0].revocation.date", Msg: `"2025-1-2" is not a date in the form yyyy-MM-dd`}},
 		},
 		{
 			name: "date that does not exist",
 			yaml: head + strings.Replace(standardAudit, `period_start: "2024-04-01"`, `period_start: "2025-02-30"`, 1),
-			want: []want{{11, 25, "ccadb.intermediates[0].audits.standard.period_start", `"2025-02-30" is not a date in the form yyyy-MM-dd`}},
+			want: []want{{Line: 11, Col: 25, Path: "ccadb.intermediates[0].audits.standard.period_start", Msg: `"2025-02-30" is not a date in the form yyyy-MM-dd`}},
 		},
 		{
 			name: "period_end after statement_date",
 			yaml: head + strings.Replace(standardAudit, `period_end: "2025-03-31"`, `period_end: "2025-07-01"`, 1),
-			want: []want{{12, 23, "ccadb.intermediates[0].audits.standard.period_end",
-				"2025-07-01 is after the statement date 2025-06-30"}},
+			want: []want{{Line: 12, Col: 23, Path: "ccadb.intermediates[0].audits.standard.period_end", Msg: "2025-07-01 is after the statement date 2025-06-30"}},
 		},
 		{
 			name: "period_end before period_start",
 			yaml: head + strings.NewReplacer("standard:", "br:", `period_start: "2024-04-01"`, `period_start: "2025-04-01"`).Replace(standardAudit),
-			want: []want{{12, 23, "ccadb.intermediates[0].audits.br.period_end", "2025-03-31 is before the period start 2025-04-01"}},
+			want: []want{{Line: 12, Col: 23, Path: "ccadb.intermediates[0].audits.br.period_end", Msg: "2025-03-31 is before the period start 2025-04-01"}},
 		},
 		{
 			name: "http audit url",
 			yaml: head + strings.Replace(standardAudit, "https://", "http://", 1),
-			want: []want{{8, 16, "ccadb.intermediates[0].audits.standard.url", `"http://audits.example.com/s.pdf" is not a valid https URL`}},
+			want: []want{{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.standard.url", Msg: `"http://audits.example.com/s.pdf" is not a valid https URL`}},
 		},
 		{
 			name: "audit url without type and dates",
 			yaml: head + "      audits:\n        ev_ssl:\n          url: https://audits.example.com/ev.pdf\n",
 			want: []want{
-				{8, 16, "ccadb.intermediates[0].audits.ev_ssl.type", "is required when the audit's url is set"},
-				{8, 16, "ccadb.intermediates[0].audits.ev_ssl.statement_date", "is required when the audit's url is set"},
-				{8, 16, "ccadb.intermediates[0].audits.ev_ssl.period_start", "is required when the audit's url is set"},
-				{8, 16, "ccadb.intermediates[0].audits.ev_ssl.period_end", "is required when the audit's url is set"},
+				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.ev_ssl.type", Msg: "is required when the audit's url is set"},
+				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.ev_ssl.statement_date", Msg: "is required when the audit's url is set"},
+				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.ev_ssl.period_start", Msg: "is required when the audit's url is set"},
+				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.ev_ssl.period_end", Msg: "is required when the audit's url is set"},
 			},
 		},
 		{
 			name: "unknown audit type",
 			yaml: head + strings.NewReplacer("standard:", "code_signing:", "type: WebTrust", "type: SOC 2").Replace(standardAudit),
-			want: []want{{9, 17, "ccadb.intermediates[0].audits.code_signing.type", `"SOC 2" is not one of: "WebTrust", "ETSI EN 319 411"`}},
+			want: []want{{Line: 9, Col: 17, Path: "ccadb.intermediates[0].audits.code_signing.type", Msg: `"SOC 2" is not one of: "WebTrust", "ETSI EN 319 411"`}},
 		},
 		{
 			name: "audit type in the wrong case",
 			yaml: head + strings.NewReplacer("standard:", "ev_code_signing:", "type: WebTrust", "type: webtrust").Replace(standardAudit),
-			want: []want{{9, 17, "ccadb.intermediates[0].audits.ev_code_signing.type",
-				`"webtrust" is not spelt as the CCADB spells it; did you mean "WebTrust"?`}},
+			want: []want{{Line: 9, Col: 17, Path: "ccadb.intermediates[0].audits.ev_code_signing.type", Msg: `"webtrust" is not spelt as the CCADB spells it; did you mean "WebTrust"?`}},
 		},
 		{
 			name: "revocation status neither blank nor Revoked",
 			yaml: head + "      revocation:\n        status: Active\n",
-			want: []want{{7, 17, "ccadb.intermediates[0].revocation.status",
-				`"Active" is not allowed: leave it "" for a certificate that is not revoked, or write "Revoked"`}},
+			want: []want{{Line: 7, Col: 17, Path: "ccadb.intermediates[0].revocation.status", Msg: `"Active" is not allowed: leave it "" for a certificate that is not revoked, or write "Revoked"`}},
 		},
 		{
 			name: "Revoked without date and reason",
 			yaml: head + "      revocation:\n        status: Revoked\n",
 			want: []want{
-				{7, 17, "ccadb.intermediates[0].revocation.date", "is required when status is Revoked (yyyy-MM-dd)"},
-				{7, 17, "ccadb.intermediates[0].revocation.reason", `is required when status is Revoked, e.g. "(4) superseded"`},
+				{Line: 7, Col: 17, Path: "ccadb.intermediates[0].revocation.date", Msg: "is required when status is Revoked (yyyy-MM-dd)"},
+				{Line: 7, Col: 17, Path: "ccadb.intermediates[0].revocation.reason", Msg: `is required when status is Revoked, e.g. "(4) superseded"`},
 			},
 		},
 		{
 			name: "revocation reason without its code",
 			yaml: head + "      revocation:\n        status: Revoked\n        date: \"2025-09-01\"\n        reason: keyCompromise\n",
-			want: []want{{9, 17, "ccadb.intermediates[0].revocation.reason",
-				`"keyCompromise" is not spelt as the CCADB spells it; did you mean "(1) keyCompromise"?`}},
+			want: []want{{Line: 9, Col: 17, Path: "ccadb.intermediates[0].revocation.reason", Msg: `"keyCompromise" is not spelt as the CCADB spells it; did you mean "(1) keyCompromise"?`}},
 		},
 		{
 			name: "revocation reason that does not exist",
 			yaml: head + "      revocation:\n        status: Revoked\n        date: \"2025-09-01\"\n        reason: (7) unused\n",
-			want: []want{{9, 17, "ccadb.intermediates[0].revocation.reason", `"(7) unused" is not one of: "(0) unspecified", "(1) keyCompromise"`}},
+			want: []want{{Line: 9, Col: 17, Path: "ccadb.intermediates[0].revocation.reason", Msg: `"(7) unused" is not one of: "(0) unspecified", "(1) keyCompromise"`}},
 		},
 		{
 			name: "revocation date and reason while status is blank",
 			yaml: head + "      revocation:\n        status: \"\"\n        date: \"2025-09-01\"\n        reason: (4) superseded\n",
 			want: []want{
-				{8, 15, "ccadb.intermediates[0].revocation.date", "is set but status is not Revoked"},
-				{9, 17, "ccadb.intermediates[0].revocation.reason", "is set but status is not Revoked"},
+				{Line: 8, Col: 15, Path: "ccadb.intermediates[0].revocation.date", Msg: "is set but status is not Revoked"},
+				{Line: 9, Col: 17, Path: "ccadb.intermediates[0].revocation.reason", Msg: "is set but status is not Revoked"},
 			},
 		},
 		{
 			name: "bad alternate CRL URL",
 			yaml: head + "      revocation:\n        alternate_crl: crl.example.com/root.crl\n",
-			want: []want{{7, 24, "ccadb.intermediates[0].revocation.alternate_crl", `"crl.example.com/root.crl" is not a valid http or https URL`}},
+			want: []want{{Line: 7, Col: 24, Path: "ccadb.intermediates[0].revocation.alternate_crl", Msg: `"crl.example.com/root.crl" is not a valid http or https URL`}},
 		},
 		{
 			name: "partitioned CRLs over 20,000 characters",
 			yaml: head + "      crls:\n        partitioned: [" + strings.Join(long, ", ") + "]\n",
-			want: []want{{7, 22, "ccadb.intermediates[0].crls.partitioned", "is 23501 characters as a JSON array; the CCADB allows at most 20000"}},
+			want: []want{{Line: 7, Col: 22, Path: "ccadb.intermediates[0].crls.partitioned", Msg: "is 23501 characters as a JSON array; the CCADB allows at most 20000"}},
 		},
 		{
 			name: "blank mixed with URLs in partitioned CRLs",
 			yaml: head + "      crls:\n        partitioned: [\"\", http://crl.example.com/1.crl]\n",
-			want: []want{{7, 23, "ccadb.intermediates[0].crls.partitioned[0]", `"" is only allowed alone, as [""], meaning "not yet issuing"`}},
+			want: []want{{Line: 7, Col: 23, Path: "ccadb.intermediates[0].crls.partitioned[0]", Msg: `"" is only allowed alone, as [""], meaning "not yet issuing"`}},
 		},
 		{
 			name: "partitioned CRL that is not a URL",
 			yaml: head + "      crls:\n        partitioned: [http://crl.example.com/1.crl, 2.crl]\n",
-			want: []want{{7, 53, "ccadb.intermediates[0].crls.partitioned[1]", `"2.crl" is not a valid http or https URL`}},
+			want: []want{{Line: 7, Col: 53, Path: "ccadb.intermediates[0].crls.partitioned[1]", Msg: `"2.crl" is not a valid http or https URL`}},
 		},
 		{
 			name: "bad full CRL URL",
 			yaml: head + "      crls:\n        full: ldap://crl.example.com/x.crl\n",
-			want: []want{{7, 15, "ccadb.intermediates[0].crls.full", `"ldap://crl.example.com/x.crl" is not a valid http or https URL`}},
+			want: []want{{Line: 7, Col: 15, Path: "ccadb.intermediates[0].crls.full", Msg: `"ldap://crl.example.com/x.crl" is not a valid http or https URL`}},
 		},
 		{
 			name: "auditor location with a cleared auditor",
 			yaml: head + "      auditor:\n        name: \"\"\n        location: United States\n",
-			want: []want{{8, 19, "ccadb.intermediates[0].auditor.location", "is set but auditor.name is cleared"}},
+			want: []want{{Line: 8, Col: 19, Path: "ccadb.intermediates[0].auditor.location", Msg: "is set but auditor.name is cleared"}},
 		},
 		{
 			name: "two YAML documents",
 			yaml: "ccadb: {}\n---\nccadb: {}\n",
-			want: []want{{2, 1, "", "holds more than one YAML document; put everything in one"}},
+			want: []want{{Line: 2, Col: 1, Path: "", Msg: "holds more than one YAML document; put everything in one"}},
 		},
 		{
 			name: "two YAML documents, the first empty",
 			yaml: "---\n---\nccadb: {}\n",
-			want: []want{{2, 1, "", "holds more than one YAML document"}},
+			want: []want{{Line: 2, Col: 1, Path: "", Msg: "holds more than one YAML document"}},
 		},
 		{
 			name: "invalid YAML",
 			yaml: "ccadb:\n  intermediates: [\n",
-			want: []want{{0, 0, "", "not valid YAML: yaml: line 2:"}},
+			want: []want{{Line: 0, Col: 0, Path: "", Msg: "not valid YAML: yaml: line 2:"}},
 		},
 		{
 			name: "invalid YAML in a second document",
 			yaml: "ccadb: {}\n---\nccadb: [\n",
-			want: []want{{0, 0, "", "not valid YAML: yaml: line 3:"}},
+			want: []want{{Line: 0, Col: 0, Path: "", Msg: "not valid YAML: yaml: line 3:"}},
 		},
 		{
 			name: "bad value in defaults is reported once",
@@ -516,7 +470,7 @@ func TestMistakes(t *testing.T) {
     - certificate: pki/revoked.pem
       parent: pki/root.pem
 `,
-			want: []want{{6, 14, "ccadb.defaults.audits.standard.url", `"http://audits.example.com/s.pdf" is not a valid https URL`}},
+			want: []want{{Line: 6, Col: 14, Path: "ccadb.defaults.audits.standard.url", Msg: `"http://audits.example.com/s.pdf" is not a valid https URL`}},
 		},
 	}
 
@@ -528,7 +482,7 @@ func TestMistakes(t *testing.T) {
 		seen[tc.name] = true
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeInventory(t, tc.yaml, tc.files)
-			inv, err := inventory.Load(path)
+			inv, err := inventory.Load(path, vendors.Sections())
 			if err == nil {
 				t.Fatalf("Load succeeded; want %d problem(s)", len(tc.want))
 			}
@@ -544,49 +498,6 @@ func TestMistakes(t *testing.T) {
 }
 
 // checkProblems asserts that err is exactly the wanted problems, in order.
-func checkProblems(t *testing.T, path string, err error, wants []want) {
-	t.Helper()
-	if !errors.Is(err, inventory.ErrInvalid) {
-		t.Errorf("errors.Is(err, ErrInvalid) = false for %T: %v", err, err)
-	}
-	var ps inventory.Problems
-	if !errors.As(err, &ps) {
-		t.Fatalf("error is %T, not Problems: %v", err, err)
-	}
-	if len(ps) != len(wants) {
-		t.Fatalf("got %d problem(s), want %d:\n%v", len(ps), len(wants), err)
-	}
-	for i, w := range wants {
-		p := ps[i]
-		if p.File != path {
-			t.Errorf("problem %d: File = %q, want %q", i, p.File, path)
-		}
-		if p.Pos != (inventory.Pos{Line: w.line, Col: w.col}) {
-			t.Errorf("problem %d: at %d:%d, want %d:%d: %v", i, p.Pos.Line, p.Pos.Col, w.line, w.col, p)
-		}
-		if p.Path != w.path {
-			t.Errorf("problem %d: Path = %q, want %q: %v", i, p.Path, w.path, p)
-		}
-		if !strings.Contains(p.Msg, w.msg) {
-			t.Errorf("problem %d: message %q does not contain %q", i, p.Msg, w.msg)
-		}
-		prefix := path
-		if w.line > 0 {
-			prefix += fmt.Sprintf(":%d:%d", w.line, w.col)
-		}
-		prefix += ": "
-		if w.path != "" {
-			prefix += w.path + ": "
-		}
-		if got := p.Error(); !strings.HasPrefix(got, prefix) || !strings.HasSuffix(got, p.Msg) {
-			t.Errorf("problem %d formats as %q, want %q + message", i, got, prefix)
-		}
-	}
-	if got, want := err.Error(), strings.Join(lines(ps), "\n"); got != want {
-		t.Errorf("err.Error() = %q, want the problems one per line: %q", got, want)
-	}
-}
-
 func lines(ps inventory.Problems) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
@@ -616,20 +527,20 @@ func TestAllMistakesAtOnceSorted(t *testing.T) {
         last_updated: "2025-13-01"
 `
 	path := writeInventory(t, src, nil)
-	_, err := inventory.Load(path)
+	_, err := inventory.Load(path, vendors.Sections())
 	// The checker finds these in a different order (e.g. ca_owner after the
 	// certificate checks); the report is in file order. The defaults' bad
 	// date, inherited by intermediates[0], appears once.
 	checkProblems(t, path, err, []want{
-		{5, 21, "ccadb.defaults.policy.last_updated", `"2025/02/01" is not a date`},
-		{7, 13, "ccadb.intermediates[0].name", "must not contain '/'"},
-		{9, 15, "ccadb.intermediates[0].parent", "did not sign the certificate"},
-		{11, 15, "ccadb.intermediates[0].crls.full", `"ftp://crl.example.com/x.crl" is not a valid http or https URL`},
-		{12, 7, "ccadb.intermediates[1].ca_owner", "is required"},
-		{12, 20, "ccadb.intermediates[1].certificate", "is not a CA certificate"},
-		{16, 17, "ccadb.intermediates[1].revocation.date", "is required when status is Revoked"},
-		{16, 17, "ccadb.intermediates[1].revocation.reason", "is required when status is Revoked"},
-		{18, 23, "ccadb.intermediates[1].policy.last_updated", `"2025-13-01" is not a date`},
+		{Line: 5, Col: 21, Path: "ccadb.defaults.policy.last_updated", Msg: `"2025/02/01" is not a date`},
+		{Line: 7, Col: 13, Path: "ccadb.intermediates[0].name", Msg: "must not contain '/'"},
+		{Line: 9, Col: 15, Path: "ccadb.intermediates[0].parent", Msg: "did not sign the certificate"},
+		{Line: 11, Col: 15, Path: "ccadb.intermediates[0].crls.full", Msg: `"ftp://crl.example.com/x.crl" is not a valid http or https URL`},
+		{Line: 12, Col: 7, Path: "ccadb.intermediates[1].ca_owner", Msg: "is required"},
+		{Line: 12, Col: 20, Path: "ccadb.intermediates[1].certificate", Msg: "is not a CA certificate"},
+		{Line: 16, Col: 17, Path: "ccadb.intermediates[1].revocation.date", Msg: "is required when status is Revoked"},
+		{Line: 16, Col: 17, Path: "ccadb.intermediates[1].revocation.reason", Msg: "is required when status is Revoked"},
+		{Line: 18, Col: 23, Path: "ccadb.intermediates[1].policy.last_updated", Msg: `"2025-13-01" is not a date`},
 	})
 }
 
@@ -645,17 +556,17 @@ func TestDecodingAndCheckingProblemsAtOnce(t *testing.T) {
   defualts: {}
 `
 	path := writeInventory(t, src, nil)
-	_, err := inventory.Load(path)
+	_, err := inventory.Load(path, vendors.Sections())
 	// Decoding problems do not hide the checks' problems (the bad date, the
 	// parent that the typo left unset), but the check's "certificate is
 	// required" on the field that failed to decode is not repeated.
 	checkProblems(t, path, err, []want{
-		{3, 7, "ccadb.intermediates[0].parent", "is required"},
-		{3, 20, "ccadb.intermediates[0].certificate", "must be a single value, found a list"},
-		{4, 7, "ccadb.intermediates[0].parnet", `did you mean "parent"?`},
-		{6, 32, "ccadb.intermediates[0].technically_constrained", `found the scalar "no"`},
-		{8, 23, "ccadb.intermediates[0].policy.last_updated", `"2025/02/01" is not a date`},
-		{9, 3, "ccadb.defualts", `did you mean "defaults"?`},
+		{Line: 3, Col: 7, Path: "ccadb.intermediates[0].parent", Msg: "is required"},
+		{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "must be a single value, found a list"},
+		{Line: 4, Col: 7, Path: "ccadb.intermediates[0].parnet", Msg: `did you mean "parent"?`},
+		{Line: 6, Col: 32, Path: "ccadb.intermediates[0].technically_constrained", Msg: `found the scalar "no"`},
+		{Line: 8, Col: 23, Path: "ccadb.intermediates[0].policy.last_updated", Msg: `"2025/02/01" is not a date`},
+		{Line: 9, Col: 3, Path: "ccadb.defualts", Msg: `did you mean "defaults"?`},
 	})
 }
 
@@ -665,7 +576,7 @@ func TestSuggestionIsStable(t *testing.T) {
 	path := writeInventory(t, head+"      audito: x\n", nil)
 	var first string
 	for i := range 50 {
-		_, err := inventory.Load(path)
+		_, err := inventory.Load(path, vendors.Sections())
 		if err == nil {
 			t.Fatal("Load succeeded")
 		}
@@ -681,7 +592,7 @@ func TestSuggestionIsStable(t *testing.T) {
 }
 
 func TestLoadMissingFileIsNotInvalid(t *testing.T) {
-	_, err := inventory.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	_, err := inventory.Load(filepath.Join(t.TempDir(), "nope.yaml"), vendors.Sections())
 	if err == nil {
 		t.Fatal("Load of a missing file succeeded")
 	}
@@ -695,17 +606,17 @@ func TestLoadMissingFileIsNotInvalid(t *testing.T) {
 
 func TestLoadExample(t *testing.T) {
 	const path = "../../inventory.example.yaml"
-	inv, err := inventory.Load(path)
+	inv, err := inventory.Load(path, vendors.Sections())
 	if err != nil {
 		t.Fatalf("Load(%s):\n%v", path, err)
 	}
 	if inv.File != path || inv.Dir != "../.." {
 		t.Errorf("File, Dir = %q, %q; want %q, %q", inv.File, inv.Dir, path, "../..")
 	}
-	if inv.CCADB == nil || inv.CCADB.Defaults == nil {
+	if ccadb.SectionOf(inv) == nil || ccadb.SectionOf(inv).Defaults == nil {
 		t.Fatal("ccadb section or its defaults not loaded")
 	}
-	its := inv.CCADB.Intermediates
+	its := ccadb.SectionOf(inv).Intermediates
 	// The line of the defaults' ca_owner, wherever the file has it.
 	src, _ := os.ReadFile(path)
 	caOwnerLine := 0
@@ -770,7 +681,7 @@ func TestLoadExample(t *testing.T) {
 
 func TestNameDefaultsToSubjectCN(t *testing.T) {
 	inv := loadOK(t, head)
-	it := inv.CCADB.Intermediates[0]
+	it := ccadb.SectionOf(inv).Intermediates[0]
 	certPos := inventory.Pos{Line: 3, Col: 20}
 	want := inventory.String{Value: "certsync Test TLS Issuing CA 1", Set: true, Pos: certPos}
 	if it.Name != want {
@@ -782,7 +693,7 @@ func TestNameDefaultsToSubjectCN(t *testing.T) {
 
 	// Explicit values win over the CN.
 	inv = loadOK(t, head+"      name: issuing\n      certificate_name: Issuing CA\n")
-	it = inv.CCADB.Intermediates[0]
+	it = ccadb.SectionOf(inv).Intermediates[0]
 	if it.Name.Value != "issuing" || it.CertificateName.Value != "Issuing CA" {
 		t.Errorf("name, certificate_name = %q, %q; want issuing, Issuing CA", it.Name.Value, it.CertificateName.Value)
 	}
@@ -808,7 +719,7 @@ func TestDefaultsMerge(t *testing.T) {
       description: own
 `)
 	pos := func(l, c int) inventory.Pos { return inventory.Pos{Line: l, Col: c} }
-	a, b := inv.CCADB.Intermediates[0], inv.CCADB.Intermediates[1]
+	a, b := ccadb.SectionOf(inv).Intermediates[0], ccadb.SectionOf(inv).Intermediates[1]
 
 	checks := []struct {
 		name      string
@@ -831,7 +742,7 @@ func TestDefaultsMerge(t *testing.T) {
 		{"b.crls.full", b.CRLs.Full, inventory.String{}},
 		{"b.audits.same_as_parent", b.Audits.SameAsParent, inventory.Bool{}},
 		// The defaults themselves are not changed by merging.
-		{"defaults.description", inv.CCADB.Defaults.Description, inventory.String{Value: "from defaults", Set: true, Pos: pos(4, 18)}},
+		{"defaults.description", ccadb.SectionOf(inv).Defaults.Description, inventory.String{Value: "from defaults", Set: true, Pos: pos(4, 18)}},
 	}
 	for _, c := range checks {
 		if diff := cmp.Diff(c.want, c.got); diff != "" {
@@ -847,7 +758,7 @@ func TestAbsentVersusEmpty(t *testing.T) {
       crls:
         partitioned: []
 `)
-	it := inv.CCADB.Intermediates[0]
+	it := ccadb.SectionOf(inv).Intermediates[0]
 	set := map[string]bool{
 		"description":             it.Description.Set,
 		"public_comments":         it.PublicComments.Set,
@@ -895,11 +806,11 @@ func TestPEMForms(t *testing.T) {
 	for name, src := range forms {
 		t.Run(name, func(t *testing.T) {
 			path := writeInventory(t, src, map[string]string{"crlf.pem": strings.ReplaceAll(wrapped, "\n", "\r\n")})
-			inv, err := inventory.Load(path)
+			inv, err := inventory.Load(path, vendors.Sections())
 			if err != nil {
 				t.Fatalf("Load:\n%v", err)
 			}
-			it := inv.CCADB.Intermediates[0]
+			it := ccadb.SectionOf(inv).Intermediates[0]
 			if it.Cert == nil || !cmp.Equal(it.Cert.Raw, wantDER) {
 				t.Errorf("certificate does not match tls-issuing.pem")
 			}
@@ -920,21 +831,20 @@ func mustAbs(t *testing.T, p string) string {
 }
 
 func TestPartitionedLimitBoundary(t *testing.T) {
-	for _, size := range []int{inventory.CCADBPartitionedCRLLimit, inventory.CCADBPartitionedCRLLimit + 1} {
+	for _, size := range []int{ccadb.PartitionedCRLLimit, ccadb.PartitionedCRLLimit + 1} {
 		// ["URL"] is the URL plus 4 characters.
 		u := "http://crl.example.com/"
 		u += strings.Repeat("a", size-4-len(u))
 		src := head + "      crls:\n        partitioned: [" + u + "]\n"
 		path := writeInventory(t, src, nil)
-		_, err := inventory.Load(path)
-		if size <= inventory.CCADBPartitionedCRLLimit {
+		_, err := inventory.Load(path, vendors.Sections())
+		if size <= ccadb.PartitionedCRLLimit {
 			if err != nil {
 				t.Errorf("%d characters: unexpected error: %v", size, err)
 			}
 			continue
 		}
-		checkProblems(t, path, err, []want{{7, 22, "ccadb.intermediates[0].crls.partitioned",
-			fmt.Sprintf("is %d characters as a JSON array; the CCADB allows at most 20000", size)}})
+		checkProblems(t, path, err, []want{{Line: 7, Col: 22, Path: "ccadb.intermediates[0].crls.partitioned", Msg: fmt.Sprintf("is %d characters as a JSON array; the CCADB allows at most 20000", size)}})
 	}
 }
 
@@ -945,7 +855,7 @@ func TestAuditDateBoundaries(t *testing.T) {
 		`period_start: "2024-04-01"`, `period_start: "2025-03-31"`,
 	).Replace(standardAudit)
 	inv := loadOK(t, src)
-	a := inv.CCADB.Intermediates[0].Audits.Standard
+	a := ccadb.SectionOf(inv).Intermediates[0].Audits.Standard
 	if a.StatementDate.Value != "2025-03-31" || a.PeriodStart.Value != "2025-03-31" || a.PeriodEnd.Value != "2025-03-31" {
 		t.Errorf("audit = %+v", a)
 	}
@@ -955,7 +865,7 @@ func TestLeaves(t *testing.T) {
 	inv := loadOK(t, head+standardAudit+`      description: ""
       technically_constrained: false
 `)
-	it := &inv.CCADB.Intermediates[0]
+	it := &ccadb.SectionOf(inv).Intermediates[0]
 	leaves := inventory.Leaves(it)
 
 	var wantPaths []string
@@ -1028,14 +938,14 @@ func TestLeaves(t *testing.T) {
 
 	// The defaults record lists the same fields, without name/certificate/parent.
 	recPaths := []string{}
-	for _, l := range inventory.Leaves(inventory.CCADBRecord{}) {
+	for _, l := range inventory.Leaves(ccadb.Record{}) {
 		recPaths = append(recPaths, l.Path)
 	}
 	if diff := cmp.Diff(wantPaths[3:], recPaths); diff != "" {
 		t.Errorf("record leaf paths (-want +got):\n%s", diff)
 	}
 	// An absent defaults section has no leaves (and does not panic).
-	if got := inventory.Leaves((*inventory.CCADBRecord)(nil)); len(got) != 0 {
+	if got := inventory.Leaves((*ccadb.Record)(nil)); len(got) != 0 {
 		t.Errorf("Leaves(nil record) = %v, want none", got)
 	}
 }
@@ -1049,11 +959,11 @@ func TestEmptyInventory(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := writeInventory(t, src, nil)
-			inv, err := inventory.Load(path)
+			inv, err := inventory.Load(path, vendors.Sections())
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if inv == nil || inv.CCADB != nil {
+			if inv == nil || ccadb.SectionOf(inv) != nil {
 				t.Fatalf("Load = %+v, want an empty inventory", inv)
 			}
 			if inv.File != path || inv.Dir != filepath.Dir(path) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/vendors"
 )
 
 var updateSchema = flag.Bool("update-schema", false, "rewrite inventory.schema.json")
@@ -17,7 +18,7 @@ var updateSchema = flag.Bool("update-schema", false, "rewrite inventory.schema.j
 // (go test ./internal/inventory -update-schema, or certsync schema, rewrites it).
 func TestSchemaIsCurrent(t *testing.T) {
 	const file = "../../inventory.schema.json"
-	got := inventory.SchemaJSON()
+	got := inventory.SchemaJSON(vendors.Sections())
 	if *updateSchema {
 		if err := os.WriteFile(file, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -35,7 +36,7 @@ func TestSchemaIsCurrent(t *testing.T) {
 // The schema knows every key the loader accepts, with its enums.
 func TestSchemaShape(t *testing.T) {
 	var s map[string]any
-	if err := json.Unmarshal(inventory.SchemaJSON(), &s); err != nil {
+	if err := json.Unmarshal(inventory.SchemaJSON(vendors.Sections()), &s); err != nil {
 		t.Fatal(err)
 	}
 	props := s["properties"].(map[string]any)

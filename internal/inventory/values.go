@@ -2,7 +2,7 @@ package inventory
 
 // A field that the inventory leaves out is not managed: certsync never sends
 // it and never reports drift on it. The value types below keep that apart
-// from a field set to its zero value ("" clears a field in the CCADB).
+// from a field set to its zero value ("" clears a field at the vendor).
 
 // String is an optional scalar with the position it was written at.
 type String struct {

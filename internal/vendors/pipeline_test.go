@@ -3,7 +3,6 @@ package vendors_test
 import (
 	"context"
 	"fmt"
-	"github.com/certsync/certsync/internal/sim"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -14,8 +13,11 @@ import (
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
+	"github.com/certsync/certsync/internal/sim"
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/markmonitor"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
@@ -25,23 +27,7 @@ import (
 
 type clock = sim.Clock
 
-const pipelineInventory = `markmonitor:
-  organizations:
-    - name: Example Inc.
-      address1: 1 Example Way
-      city: Boise
-      state: Idaho
-      country: US
-      zipcode: "83702"
-      phone: "+1 208 555 0100"
-      contacts:
-        - email: pki@example.com
-          first_name: Pat
-          last_name: Example
-          job_title: PKI Lead
-          phone: "+1 208 555 0101"
-          types: [ORGANIZATION_CONTACT]
-  orders:
+var pipelineInventory = testfixture.MarkmonitorOrg("ORGANIZATION_CONTACT") + `  orders:
     - name: www
       organization: Example Inc.
       cert_type: SSL_OV_BASIC
@@ -56,7 +42,7 @@ const pipelineInventory = `markmonitor:
 quantil:
   certificates:
     - name: www.example.com
-      from_order: www
+      from: markmonitor/order/www
 `
 
 type pipeline struct {
@@ -87,7 +73,7 @@ func newPipeline(t *testing.T, o mmsim.Options) *pipeline {
 	if err := os.WriteFile(filepath.Join(dir, "inventory.yaml"), []byte(pipelineInventory), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := inventory.Load(filepath.Join(dir, "inventory.yaml"))
+	inv, err := inventory.Load(filepath.Join(dir, "inventory.yaml"), vendors.Sections())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,25 +90,37 @@ func newPipeline(t *testing.T, o mmsim.Options) *pipeline {
 	return &pipeline{t: t, clock: c, mm: mm, cdn: cdn, inv: inv, mmV: mmV, cdnV: cdnV}
 }
 
-// plan observes like the CLI: Markmonitor first, then QUANTIL with its pairs.
+// engine is the pipeline the commands run, over the two vendors as the
+// vendor table describes them.
+func (p *pipeline) engine() *engine.Engine {
+	p.t.Helper()
+	var members []engine.Member
+	for _, e := range vendors.All() {
+		switch e.Name {
+		case markmonitor.Name:
+			members = append(members, e.Member(p.mmV))
+		case quantil.Name:
+			members = append(members, e.Member(p.cdnV))
+		}
+	}
+	return engine.New(members, p.clock.Now)
+}
+
+// plan observes like the commands do: Markmonitor first, then QUANTIL with
+// what its orders published.
 func (p *pipeline) plan() *diff.Plan {
 	p.t.Helper()
-	ctx := context.Background()
-	up, err := p.mmV.Observe(ctx, p.inv)
+	var _ engine.Downstream = p.cdnV
+	pl, _, err := p.engine().Plan(context.Background(), p.inv)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	var _ vendors.Downstream = p.cdnV
-	down, err := p.cdnV.ObserveAfter(ctx, p.inv, up)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return diff.Compute(append(up, down...), p.clock.Now())
+	return pl
 }
 
 func (p *pipeline) apply(pl *diff.Plan) *apply.Report {
 	p.t.Helper()
-	return apply.Run(context.Background(), pl, map[string]apply.Applier{markmonitor.Name: p.mmV, quantil.Name: p.cdnV}, apply.Options{})
+	return p.engine().Apply(context.Background(), pl, apply.Options{})
 }
 
 func actions(pl *diff.Plan) string {
@@ -235,7 +233,7 @@ func TestKeyRotationRollsOutToTheCDN(t *testing.T) {
 	if err := os.Remove(filepath.Join(p.inv.Dir, "keys/www.key")); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := inventory.Load(p.inv.File)
+	inv, err := inventory.Load(p.inv.File, vendors.Sections())
 	if err != nil {
 		t.Fatalf("the inventory is invalid after removing the key: %v", err)
 	}

@@ -19,9 +19,9 @@ const (
 // desiredObject turns one inventory intermediate into the fields certsync
 // manages, in catalogue order. Unset inventory fields are left out: they are
 // not managed.
-func desiredObject(it *inventory.CCADBIntermediate) *diff.Object {
+func desiredObject(it *Intermediate) *diff.Object {
 	set := map[string]inventory.Leaf{}
-	for _, l := range inventory.Leaves(&it.CCADBRecord) {
+	for _, l := range inventory.Leaves(&it.Record) {
 		if l.Set {
 			set[l.Path] = l
 		}

@@ -1,7 +1,6 @@
 package ccadb
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/sim"
 	"github.com/certsync/certsync/internal/state"
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/testpki"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 )
@@ -90,7 +90,7 @@ func (h *harness) inventory(extra func(i int) string) *inventory.Inventory {
 	}
 	path := filepath.Join(h.dir, "inventory.yaml")
 	h.write("inventory.yaml", b.String())
-	inv, err := inventory.Load(path)
+	inv, err := inventory.Load(path, []inventory.SectionSpec{Spec()})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -121,27 +121,13 @@ func (h *harness) vendor(hc *http.Client) *Vendor {
 	return v
 }
 
-func plan(t testing.TB, v *Vendor, inv *inventory.Inventory) *diff.Plan {
-	t.Helper()
-	pairs, err := v.Observe(context.Background(), inv)
-	if err != nil {
-		t.Fatalf("observe: %v", err)
-	}
-	return diff.Compute(pairs, time.Now())
-}
+var (
+	plan   = testfixture.Plan
+	mustOK = testfixture.MustOK
+)
 
-func run(t *testing.T, v *Vendor, p *diff.Plan) *apply.Report {
-	t.Helper()
-	return apply.Run(context.Background(), p, map[string]apply.Applier{Name: v}, apply.Options{Concurrency: 4})
-}
-
-func mustOK(t *testing.T, rep *apply.Report) {
-	t.Helper()
-	for _, r := range rep.Results {
-		if r.Status != apply.OK {
-			t.Fatalf("%s %s: %s %s", r.Action, r.Address, r.Status, r.Error)
-		}
-	}
+func run(t testing.TB, v *Vendor, p *diff.Plan) *apply.Report {
+	return testfixture.Apply(t, Name, v, p)
 }
 
 // roundTripFunc adapts a function to http.RoundTripper.
@@ -156,9 +142,5 @@ func testpkiIssue(h *harness) *testpki.Cert {
 
 func reload(t *testing.T, h *harness) *inventory.Inventory {
 	t.Helper()
-	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
+	return testfixture.Load(t, filepath.Join(h.dir, "inventory.yaml"), Spec())
 }

@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
@@ -37,35 +36,6 @@ const Kind = "intermediate"
 // Capabilities: the API can add and update records but not delete them, so
 // the plan never holds a delete for the CCADB.
 var Capabilities = map[string][]diff.Action{Kind: {diff.Create, diff.Update}}
-
-// Config is read from CERTSYNC_CCADB_* by go-envconfig.
-type Config struct {
-	// URL is the Salesforce instance (HOST_URL), scheme included.
-	URL          string `env:"URL"`
-	ClientID     string `env:"CLIENT_ID"`
-	ClientSecret string `env:"CLIENT_SECRET"`
-	RefreshToken string `env:"REFRESH_TOKEN"`
-	ReportURL    string `env:"REPORT_URL, default=https://ccadb.my.salesforce-sites.com/ccadb/AllCertificateRecordsCSVFormatV5"`
-	// RequestInterval spaces API calls; the CCADB asks for 5 s or more.
-	RequestInterval time.Duration `env:"REQUEST_INTERVAL, default=5s"`
-}
-
-// Missing names the settings a run needs and lacks.
-func (c Config) Missing() []string {
-	var out []string
-	for _, x := range []struct{ name, v string }{
-		{"CERTSYNC_CCADB_URL", c.URL},
-		{"CERTSYNC_CCADB_CLIENT_ID", c.ClientID},
-		{"CERTSYNC_CCADB_CLIENT_SECRET", c.ClientSecret},
-		{"CERTSYNC_CCADB_REFRESH_TOKEN", c.RefreshToken},
-		{"CERTSYNC_CCADB_REPORT_URL", c.ReportURL},
-	} {
-		if strings.TrimSpace(x.v) == "" {
-			out = append(out, x.name)
-		}
-	}
-	return out
-}
 
 // Deps are what the vendor borrows from the program.
 type Deps struct {
@@ -114,14 +84,15 @@ type applied map[string]any
 // report once and calls GetCertificateIdAPI only for certificates the report
 // does not list.
 func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
-	if inv.CCADB == nil || len(inv.CCADB.Intermediates) == 0 {
+	sec := SectionOf(inv)
+	if sec == nil || len(sec.Intermediates) == 0 {
 		return nil, nil
 	}
 	rep, err := v.client.Report(ctx)
 	if err != nil {
 		return nil, err
 	}
-	its := inv.CCADB.Intermediates
+	its := sec.Intermediates
 	addrBySHA := map[string]diff.Address{}
 	for i := range its {
 		addrBySHA[pemutil.SHA256(its[i].Cert.Raw)] = address(its[i].Name.Value)

@@ -12,15 +12,12 @@ import (
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
 	"github.com/certsync/certsync/internal/inventory"
 )
 
-// Vendor is the part of a vendor the suite drives (vendors.Vendor without the
-// import, which would be a cycle for vendor packages).
-type Vendor interface {
-	Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error)
-	apply.Applier
-}
+// Vendor is the part of a vendor the suite drives.
+type Vendor = engine.Vendor
 
 // Run checks the convergence property for inv. fresh returns a new vendor
 // over the same remote and local state, as the next run of certsync would

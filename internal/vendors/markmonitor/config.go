@@ -8,9 +8,9 @@ type Config struct {
 	URL string `env:"URL, default=https://api.markmonitor.com/certs/v1"`
 	// AuthURL is the authentication service base, e.g. https://api.markmonitor.com/auth/v1.
 	AuthURL  string `env:"AUTH_URL, default=https://api.markmonitor.com/auth/v1"`
-	APIKey   string `env:"API_KEY"`
+	APIKey   string `env:"API_KEY" secret:"true"`
 	Username string `env:"USERNAME"`
-	Password string `env:"PASSWORD"`
+	Password string `env:"PASSWORD" secret:"true"`
 }
 
 // Missing names the settings a run needs and lacks.

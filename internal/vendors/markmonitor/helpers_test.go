@@ -1,7 +1,6 @@
 package markmonitor
 
 import (
-	"context"
 	"fmt"
 	"github.com/certsync/certsync/internal/sim"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
 )
 
@@ -63,23 +63,7 @@ func (h *harness) vendor() *Vendor {
 	return v
 }
 
-const orgYAML = `markmonitor:
-  organizations:
-    - name: Example Inc.
-      address1: 1 Example Way
-      city: Boise
-      state: Idaho
-      country: US
-      zipcode: "83702"
-      phone: "+1 208 555 0100"
-      contacts:
-        - email: pki@example.com
-          first_name: Pat
-          last_name: Example
-          job_title: PKI Lead
-          phone: "+1 208 555 0101"
-          types: [ORGANIZATION_CONTACT, EXTENDED_VALIDATION_APPROVER]
-`
+var orgYAML = testfixture.MarkmonitorOrg("ORGANIZATION_CONTACT", "EXTENDED_VALIDATION_APPROVER")
 
 // orderYAML is one order item; extra lines go at the item's indentation.
 func orderYAML(name string, extra string) string {
@@ -108,55 +92,21 @@ func (h *harness) inventory(orders ...string) *inventory.Inventory {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
-	inv, err := inventory.Load(path)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return inv
+	return testfixture.Load(h.t, path, Spec())
 }
 
-func plan(t testing.TB, v *Vendor, inv *inventory.Inventory) *diff.Plan {
-	t.Helper()
-	pairs, err := v.Observe(context.Background(), inv)
-	if err != nil {
-		t.Fatalf("observe: %v", err)
-	}
-	return diff.Compute(pairs, time.Now())
-}
+var (
+	plan    = testfixture.Plan
+	mustOK  = testfixture.MustOK
+	actions = testfixture.Actions
+	textOf  = testfixture.Text
+)
 
 func run(t testing.TB, v *Vendor, p *diff.Plan) *apply.Report {
-	t.Helper()
-	return apply.Run(context.Background(), p, map[string]apply.Applier{Name: v}, apply.Options{Concurrency: 4})
-}
-
-func mustOK(t testing.TB, rep *apply.Report) {
-	t.Helper()
-	for _, r := range rep.Results {
-		if r.Status != apply.OK {
-			t.Fatalf("%s %s: %s %s", r.Action, r.Address, r.Status, r.Error)
-		}
-	}
-}
-
-func actions(p *diff.Plan) map[string]diff.Action {
-	out := map[string]diff.Action{}
-	for _, c := range p.Changes {
-		out[c.Address.String()] = c.Action
-	}
-	return out
-}
-
-func textOf(p *diff.Plan) string {
-	var b strings.Builder
-	_ = diff.Text(&b, p, false)
-	return b.String()
+	return testfixture.Apply(t, Name, v, p)
 }
 
 func reload(t testing.TB, h *harness) *inventory.Inventory {
 	t.Helper()
-	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
+	return testfixture.Load(t, filepath.Join(h.dir, "inventory.yaml"), Spec())
 }

@@ -48,7 +48,7 @@ const (
 
 // desiredKey returns the key id the order should use, and the key itself
 // when it exists on disk.
-func desiredKey(want *inventory.MMOrder) (string, crypto.Signer, error) {
+func desiredKey(want *OrderItem) (string, crypto.Signer, error) {
 	if want.ParsedCSR != nil {
 		return keyID(want.ParsedCSR.PublicKey), nil, nil
 	}
@@ -136,7 +136,7 @@ func filesDiffer(outCert, outChain, outFull, leaf, chain string) bool {
 
 // orderPair applies the renew/reissue rule (see README, "Orders") to one
 // inventory order and its marked orders, newest first.
-func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order, orgsByID map[string]*Organization, orgMissing bool, now time.Time) (diff.Pair, error) {
+func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByID map[string]*Organization, orgMissing bool, now time.Time) (diff.Pair, error) {
 	name := want.Name.Value
 	addr := orderAddress(name)
 	sans := normNames(want.DNSNames.Values, want.CommonName.Value)
@@ -169,10 +169,9 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 	if want.AdditionalEmails.Set {
 		desired.Fields = append(desired.Fields, diff.Field{Name: "additional_emails", Value: sortedCopy(want.AdditionalEmails.Values)})
 	}
-	// The vendor decides every order change itself (p.Action). A pair left
-	// without an action must still carry a live view, or Compute would plan
-	// a create: an empty one when there is no order and none is wanted.
-	p := diff.Pair{Address: addr, Live: &diff.Object{}}
+	// The vendor decides every order change itself (p.Action); a pair
+	// left without one plans nothing.
+	p := diff.Pair{Address: addr, NoChange: true}
 	if orgMissing {
 		p.DependsOn = []diff.Address{orgAddress(want.Organization.Value)}
 	}
@@ -238,7 +237,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		desired.Keys[kKnown] = strings.Join(ids, ",")
 	}
 	plan := func(a diff.Action, reason string, o *Order) diff.Pair {
-		p.Action, p.Reason, p.Desired, p.Live = a, reason, desired, nil
+		p.Action, p.Reason, p.Desired, p.Live, p.NoChange = a, reason, desired, nil, false
 		if o != nil {
 			p.Live = liveOf(o)
 			desired.Keys[kOrderID] = o.ID
@@ -254,7 +253,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		case latest.Status == StatusCanceled:
 		case cancellable(latest.Status):
 			desired.Fields = nil
-			p = plan(diff.Cancel, fmt.Sprintf("the inventory asks to cancel order %s (%s)", latest.ID, latest.Status), latest)
+			p = plan(Cancel, fmt.Sprintf("the inventory asks to cancel order %s (%s)", latest.ID, latest.Status), latest)
 			p.Desired.Keys[kCancelFrom] = latest.Status
 			return p, nil
 		default:
@@ -273,7 +272,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		switch {
 		case len(ids) > 0:
 			desired.Fields = nil // a revoke changes no field; the reason says it all
-			p = plan(diff.Revoke, fmt.Sprintf("the inventory asks to revoke order(s) %s; this cannot be undone", strings.Join(ids, ", ")), current)
+			p = plan(Revoke, fmt.Sprintf("the inventory asks to revoke order(s) %s; this cannot be undone", strings.Join(ids, ", ")), current)
 			p.Desired.Keys[kRevokeIDs] = strings.Join(ids, ",")
 			return p, nil
 		case current != nil:
@@ -311,7 +310,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 	if current == nil {
 		if latest.Status == StatusExpired {
 			setMarker(latest.ID)
-			return plan(diff.Renew, fmt.Sprintf("order %s expired", latest.ID), latest), nil
+			return plan(Renew, fmt.Sprintf("order %s expired", latest.ID), latest), nil
 		}
 		setMarker(latest.ID)
 		p.Notes = append(p.Notes, "a new certificate order is paid for")
@@ -348,7 +347,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		if sameSet(sans, liveSANs) {
 			why = "the key or CSR changed"
 		}
-		return plan(diff.Reissue, why+": reissue order "+current.ID, current), nil
+		return plan(Reissue, why+": reissue order "+current.ID, current), nil
 	}
 	until := current.Cert.DateValidUntil.UTC()
 	from := until.Add(-397 * 24 * time.Hour)
@@ -363,7 +362,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 	if !now.Before(due) && !(pending(latest.Status) && latest != current) && !blocked {
 		setMarker(current.ID)
 		p.Notes = append(p.Notes, "a new certificate order is paid for")
-		return plan(diff.Renew, fmt.Sprintf("expires %s; renewal due since %s", until.Format("2006-01-02"), due.Format("2006-01-02")), current), nil
+		return plan(Renew, fmt.Sprintf("expires %s; renewal due since %s", until.Format("2006-01-02"), due.Format("2006-01-02")), current), nil
 	}
 	if want.AdditionalEmails.Set && !sameSet(sortedCopy(want.AdditionalEmails.Values), sortedCopy(current.AdditionalEmails)) {
 		return plan(diff.Update, "additional e-mails differ", current), nil
@@ -373,7 +372,7 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 		if desired.Fields[len(desired.Fields)-1].Value == nil {
 			desired.Fields[len(desired.Fields)-1].Value = "(downloaded on apply)"
 		}
-		p = plan(diff.Download, "the issued certificate is not on disk as configured", current)
+		p = plan(Download, "the issued certificate is not on disk as configured", current)
 		p.Live.Fields = append(p.Live.Fields, diff.Field{Name: "certificate_file", Value: onDisk(outCert)})
 		return p, nil
 	}
@@ -384,9 +383,9 @@ func orderPair(inv *inventory.Inventory, want *inventory.MMOrder, hist []*Order,
 func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	k := c.Keys
 	switch c.Action {
-	case diff.Create, diff.Renew:
+	case diff.Create, Renew:
 		return v.placeOrder(ctx, c)
-	case diff.Reissue:
+	case Reissue:
 		return v.reissue(ctx, c)
 	case diff.Update:
 		emails := splitList(k[kEmails])
@@ -395,14 +394,14 @@ func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 			return apply.Outcome{}, err
 		}
 		return apply.Outcome{ID: o.ID}, nil
-	case diff.Cancel:
+	case Cancel:
 		// Cancelling a pending reissue returns the order to issued; for any
 		// other order, issued would mean the cancel did not happen.
 		if k[kCancelFrom] == StatusReissuePendingDigi {
 			return v.endOrder(ctx, k[kOrderID], "cancel", StatusCanceled, StatusIssued)
 		}
 		return v.endOrder(ctx, k[kOrderID], "cancel", StatusCanceled)
-	case diff.Revoke:
+	case Revoke:
 		var out apply.Outcome
 		for _, id := range splitList(k[kRevokeIDs]) {
 			o, err := v.endOrder(ctx, id, "revoke", StatusRevoked)
@@ -412,7 +411,7 @@ func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 			}
 		}
 		return out, nil
-	case diff.Download:
+	case Download:
 		leaf, chain := k[kLeaf], k[kChain]
 		if leaf == "" {
 			all, err := v.client.Download(ctx, k[kOrderID])
@@ -666,15 +665,16 @@ func (v *Vendor) endOrder(ctx context.Context, id, action string, want ...string
 // orderContacts are the e-mails of the contacts an order names: its
 // contacts list, or every contact of its organization that the inventory
 // does not mark absent.
-func orderContacts(inv *inventory.Inventory, want *inventory.MMOrder) []string {
+func orderContacts(inv *inventory.Inventory, want *OrderItem) []string {
 	if want.Contacts.Set && len(want.Contacts.Values) > 0 {
 		return want.Contacts.Values
 	}
 	var out []string
-	if inv.Markmonitor == nil {
+	sec := SectionOf(inv)
+	if sec == nil {
 		return out
 	}
-	for _, o := range inv.Markmonitor.Organizations {
+	for _, o := range sec.Organizations {
 		if o.Name.Value != want.Organization.Value {
 			continue
 		}

@@ -15,15 +15,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/redact"
 )
 
@@ -37,12 +40,37 @@ const (
 	KindOrder        = "order"
 )
 
+// The order lifecycle actions Markmonitor plans besides create and update.
+const (
+	// Renew places a new, paid order for a certificate that is due.
+	Renew diff.Action = "renew"
+	// Reissue replaces an issued certificate (new names or key) within its
+	// order, at no cost.
+	Reissue diff.Action = "reissue"
+	// Cancel ends an order that is not issued yet.
+	Cancel diff.Action = "cancel"
+	// Revoke revokes issued certificates; it cannot be undone.
+	Revoke diff.Action = "revoke"
+	// Download writes the issued certificate to its output files.
+	Download diff.Action = "download"
+)
+
+// Actions describes the lifecycle actions, for plans and guards.
+var Actions = []diff.ActionSpec{
+	{Vendor: Name, Kind: KindOrder, Action: diff.Create, Verb: "created", Symbol: "+", Paid: true},
+	{Action: Renew, Verb: "renewed", Symbol: "+", Paid: true},
+	{Action: Reissue, Verb: "reissued", Symbol: "~"},
+	{Action: Cancel, Verb: "cancelled", Symbol: "-", Destructive: true, Irreversible: true},
+	{Action: Revoke, Verb: "revoked", Symbol: "-", Destructive: true, Irreversible: true},
+	{Action: Download, Verb: "downloaded", Symbol: "<="},
+}
+
 // Capabilities: organizations can only be created (the API cannot modify
 // them); contacts fully managed; orders through their lifecycle.
 var Capabilities = map[string][]diff.Action{
 	KindOrganization: {diff.Create},
 	KindContact:      {diff.Create, diff.Update, diff.Delete},
-	KindOrder:        {diff.Create, diff.Renew, diff.Reissue, diff.Update, diff.Cancel, diff.Revoke, diff.Download},
+	KindOrder:        {diff.Create, Renew, Reissue, diff.Update, Cancel, Revoke, Download},
 }
 
 // ErrConfig means required settings are missing.
@@ -111,7 +139,7 @@ func (v *Vendor) setOrg(o *Organization) {
 // Observe reads organizations and orders once each and returns one pair per
 // organization, contact and order of the inventory.
 func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
-	mm := inv.Markmonitor
+	mm := SectionOf(inv)
 	if mm == nil {
 		return nil, nil
 	}
@@ -160,9 +188,37 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 			// One bad item (its key file unreadable) must not stop the rest.
 			p = diff.Pair{Address: orderAddress(want.Name.Value), Error: err.Error()}
 		}
+		p.Bundle = publish(inv, want, p)
 		pairs = append(pairs, p)
 	}
 	return pairs, nil
+}
+
+// publish is the certificate bundle an order offers to items of other
+// vendors that deploy it: its output files and key, what is on disk now,
+// whether this run's change may write a new certificate, and, while there
+// is none, why.
+func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundle {
+	b := &diff.Bundle{
+		CertificateFile: inv.Resolve(want.Output.Certificate),
+		ChainFile:       inv.Resolve(want.Output.Chain),
+		KeyFile:         want.KeyPath,
+	}
+	switch p.Action {
+	case diff.Create, Renew, Reissue, Download:
+		b.Fresh = true
+	}
+	if len(p.Info) > 0 {
+		b.Pending = p.Info[0]
+	}
+	if b.CertificateFile != "" {
+		if data, err := os.ReadFile(b.CertificateFile); err == nil {
+			if c, err := pemutil.Certificate(data); err == nil {
+				b.Serial, b.Expires = fmt.Sprintf("%x", c.SerialNumber), c.NotAfter.UTC().Format(time.RFC3339)
+			}
+		}
+	}
+	return b
 }
 
 func orgAddress(name string) diff.Address {
@@ -175,7 +231,7 @@ func contactAddress(org, email string) diff.Address {
 
 // orgFields are the organization's managed fields; the API cannot change
 // them after creation.
-func orgFields(o *inventory.MMOrganization) []diff.Field {
+func orgFields(o *OrgItem) []diff.Field {
 	var out []diff.Field
 	for _, l := range inventory.Leaves(o) {
 		if l.Set && l.Path != "name" {
@@ -192,7 +248,7 @@ func liveOrgFields(o *Organization) map[string]any {
 	}
 }
 
-func contactFields(c *inventory.MMContact) []diff.Field {
+func contactFields(c *ContactItem) []diff.Field {
 	var out []diff.Field
 	for _, l := range inventory.Leaves(c) {
 		if !l.Set || l.Path == "email" || l.Path == "state" {
@@ -233,7 +289,7 @@ func objectFrom(id string, fields []diff.Field, live map[string]any) *diff.Objec
 // orgPairs plans an organization and its contacts. A missing organization
 // is created with its contacts in one request; drift in its own fields is
 // reported, since only a person can change it.
-func orgPairs(want *inventory.MMOrganization, live *Organization) []diff.Pair {
+func orgPairs(want *OrgItem, live *Organization) []diff.Pair {
 	addr := orgAddress(want.Name.Value)
 	desired := &diff.Object{Fields: orgFields(want)}
 	if live == nil {
@@ -315,7 +371,7 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-func wireOrg(want *inventory.MMOrganization) Organization {
+func wireOrg(want *OrgItem) Organization {
 	body := Organization{
 		Name: want.Name.Value, AssumedName: want.AssumedName.Value, Address1: want.Address1.Value, Address2: want.Address2.Value,
 		City: want.City.Value, State: want.State.Value, Country: want.Country.Value, Zipcode: want.Zipcode.Value,
@@ -329,7 +385,7 @@ func wireOrg(want *inventory.MMOrganization) Organization {
 	return body
 }
 
-func wireContact(c *inventory.MMContact) Contact {
+func wireContact(c *ContactItem) Contact {
 	out := Contact{
 		FirstName: c.FirstName.Value, LastName: c.LastName.Value, JobTitle: c.JobTitle.Value,
 		Email: c.Email.Value, Phone: c.Phone.Value, PhoneExtension: c.PhoneExtension.Value, Provider: "DIGICERT",

@@ -163,7 +163,7 @@ func TestRenewReissueCancelRevoke(t *testing.T) {
 	}
 	h.clock.Advance(30 * 24 * time.Hour) // 10 days before expiry
 	p := plan(t, h.vendor(), inv)
-	if got := actions(p)["markmonitor/order/www"]; got != diff.Renew {
+	if got := actions(p)["markmonitor/order/www"]; got != Renew {
 		t.Fatalf("action = %q, want renew:\n%s", got, textOf(p))
 	}
 	oldCert, _ := os.ReadFile(filepath.Join(h.dir, "out/www.crt"))
@@ -182,7 +182,7 @@ func TestRenewReissueCancelRevoke(t *testing.T) {
 	// A changed SAN list on an issued order is a reissue of that order.
 	inv = h.inventory(strings.Replace(orderYAML("www", ""), "dns_names: [www-alt.example.com]", "dns_names: [www-alt.example.com, www2.example.com]", 1))
 	p = plan(t, h.vendor(), inv)
-	if got := actions(p)["markmonitor/order/www"]; got != diff.Reissue {
+	if got := actions(p)["markmonitor/order/www"]; got != Reissue {
 		t.Fatalf("action = %q, want reissue:\n%s", got, textOf(p))
 	}
 	if f := p.Changes[0].Fields; len(f) != 1 || f[0].Field != "dns_names" {
@@ -196,7 +196,7 @@ func TestRenewReissueCancelRevoke(t *testing.T) {
 		t.Fatalf("plan after reissue:\n%s", textOf(p))
 	}
 	for _, c := range p.Changes {
-		if c.Action == diff.Cancel || c.Action == diff.Revoke {
+		if c.Action == Cancel || c.Action == Revoke {
 			t.Fatal("cancel or revoke planned without being asked")
 		}
 	}
@@ -209,7 +209,7 @@ func TestRenewReissueCancelRevoke(t *testing.T) {
 	}
 	revoked := h.inventory(strings.Replace(orderYAML("www", "      state: revoked\n"), "dns_names: [www-alt.example.com]", "dns_names: [www-alt.example.com, www2.example.com]", 1))
 	p = plan(t, h.vendor(), revoked)
-	if got := actions(p)["markmonitor/order/www"]; got != diff.Revoke {
+	if got := actions(p)["markmonitor/order/www"]; got != Revoke {
 		t.Fatalf("action = %q, want revoke", got)
 	}
 	mustOK(t, run(t, h.vendor(), p))
@@ -232,7 +232,7 @@ func TestPendingOrderAndCancel(t *testing.T) {
 	}
 	cancelled := h.inventory(orderYAML("www", "      state: cancelled\n"))
 	p = plan(t, h.vendor(), cancelled)
-	if got := actions(p)["markmonitor/order/www"]; got != diff.Cancel {
+	if got := actions(p)["markmonitor/order/www"]; got != Cancel {
 		t.Fatalf("action = %q, want cancel", got)
 	}
 	mustOK(t, run(t, h.vendor(), p))
@@ -255,7 +255,7 @@ func TestDownloadWhenFileDiffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := plan(t, h.vendor(), inv)
-	if got := actions(p)["markmonitor/order/www"]; got != diff.Download {
+	if got := actions(p)["markmonitor/order/www"]; got != Download {
 		t.Fatalf("action = %q, want download:\n%s", got, textOf(p))
 	}
 	h.sim.Faults().ResetCounts()
@@ -349,7 +349,7 @@ func TestIssuedBeforeCertificateIsFilledIn(t *testing.T) {
 	}
 	h.clock.Advance(2 * time.Hour)
 	p := plan(t, h.vendor(), inv)
-	if got := actions(p)["markmonitor/order/www"]; got != diff.Download {
+	if got := actions(p)["markmonitor/order/www"]; got != Download {
 		t.Fatalf("action = %q, want download:\n%s", got, textOf(p))
 	}
 	mustOK(t, run(t, h.vendor(), p))
@@ -365,7 +365,7 @@ func TestRejectedRenewalIsNotRepeated(t *testing.T) {
 	mustOK(t, run(t, h.vendor(), plan(t, h.vendor(), inv)))
 	h.clock.Advance(80 * 24 * time.Hour)
 	p := plan(t, h.vendor(), inv)
-	if got := actions(p)["markmonitor/order/www"]; got != diff.Renew {
+	if got := actions(p)["markmonitor/order/www"]; got != Renew {
 		t.Fatalf("want a renewal, got %q", got)
 	}
 	mustOK(t, run(t, h.vendor(), p))
@@ -379,7 +379,7 @@ func TestRejectedRenewalIsNotRepeated(t *testing.T) {
 	}
 	for i := 0; i < 3; i++ {
 		p := plan(t, h.vendor(), inv)
-		if got := actions(p)["markmonitor/order/www"]; got == diff.Renew || got == diff.Create {
+		if got := actions(p)["markmonitor/order/www"]; got == Renew || got == diff.Create {
 			t.Fatalf("run %d plans %s again after the renewal was rejected", i+1, got)
 		}
 		if len(p.Info) == 0 || !strings.Contains(p.Info[0].Message, "DIGI_REJECTED") {

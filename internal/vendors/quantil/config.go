@@ -6,7 +6,7 @@ import "strings"
 type Config struct {
 	URL    string `env:"URL, default=https://api.quantil.com"`
 	User   string `env:"USER"`
-	APIKey string `env:"API_KEY"`
+	APIKey string `env:"API_KEY" secret:"true"`
 }
 
 // Missing names the settings a run needs and lacks.

@@ -91,27 +91,28 @@ const (
 	// certificate from an order that produced nothing new in this run
 	// leaves the change waiting rather than uploading the same again.
 	kLiveSerial = "live_serial"
-	kOrder      = "order"
+	// kFrom is the address of the item the files come from.
+	kFrom = "from"
 )
 
-// orderAddress is the address of the order a certificate comes from, as the
-// inventory defines from_order: core data, not an import of the other vendor.
-func orderAddress(name string) diff.Address {
-	v, k, n := inventory.OrderItem(name)
-	return diff.Address{Vendor: v, Kind: k, Name: n}
+// fromAddress parses a from reference; the inventory checked it.
+func fromAddress(from string) diff.Address {
+	a, _ := diff.ParseAddress(from)
+	return a
 }
 
-// Observe is ObserveAfter with no upstream pairs.
+// Observe is ObserveAfter with no upstream artifacts.
 func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
 	return v.ObserveAfter(ctx, inv, nil)
 }
 
 // ObserveAfter lists the CDN's certificates once and returns one pair per
-// inventory certificate. upstream are the other vendors' pairs: an order
-// with a planned change may write a new certificate in this run, so the CDN
-// change is planned after it.
-func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream []diff.Pair) ([]diff.Pair, error) {
-	if inv.Quantil == nil || len(inv.Quantil.Certificates) == 0 {
+// inventory certificate. upstream are the bundles other vendors' items
+// published: one that may be renewed in this run is deployed after its
+// change.
+func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream diff.Artifacts) ([]diff.Pair, error) {
+	sec := SectionOf(inv)
+	if sec == nil || len(sec.Certificates) == 0 {
 		return nil, nil
 	}
 	live, err := v.client.List(ctx)
@@ -122,14 +123,10 @@ func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, ups
 	for i := range live {
 		byName[live[i].Name] = &live[i]
 	}
-	up := map[diff.Address]diff.Pair{}
-	for _, p := range upstream {
-		up[p.Address] = p
-	}
 	var pairs []diff.Pair
-	for i := range inv.Quantil.Certificates {
-		want := &inv.Quantil.Certificates[i]
-		p, err := v.pair(inv, want, byName[want.Name.Value], up)
+	for i := range sec.Certificates {
+		want := &sec.Certificates[i]
+		p, err := v.pair(inv, want, byName[want.Name.Value], upstream)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +148,7 @@ func liveObject(c *Certificate, comment bool) *diff.Object {
 	return obj
 }
 
-func certNames(b *inventory.QBundle) []string {
+func certNames(b *Bundle) []string {
 	names := slices.Clone(b.Leaf.DNSNames)
 	if len(names) == 0 && b.Leaf.Subject.CommonName != "" {
 		names = []string{b.Leaf.Subject.CommonName}
@@ -163,7 +160,7 @@ func certNames(b *inventory.QBundle) []string {
 	return names
 }
 
-func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, live *Certificate, up map[diff.Address]diff.Pair) (diff.Pair, error) {
+func (v *Vendor) pair(inv *inventory.Inventory, want *CertificateItem, live *Certificate, up diff.Artifacts) (diff.Pair, error) {
 	name := want.Name.Value
 	p := diff.Pair{Address: address(name)}
 	if want.State.Value == "absent" {
@@ -175,11 +172,11 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, li
 		}
 		return p, nil
 	}
-	src := inv.Sources(want)
+	src := SourcesOf(inv, want)
 	keys := map[string]string{
 		kName: name, kCertFile: src.Certificate.File, kCertEnv: src.Certificate.Env,
 		kChainFile: src.Chain.File, kChainEnv: src.Chain.Env, kKeyFile: src.Key.File, kKeyEnv: src.Key.Env,
-		kOrder: src.Order,
+		kFrom: src.From,
 	}
 	if want.Comment.Set {
 		keys[kComment] = want.Comment.Value
@@ -188,30 +185,27 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, li
 	if live != nil {
 		p.Live = liveObject(live, want.Comment.Set)
 	}
-	var orderChange *diff.Pair
-	if src.Order != "" {
-		// Only these write a (possibly new) certificate file in this run.
-		if op, ok := up[orderAddress(src.Order)]; ok && slices.Contains([]diff.Action{diff.Create, diff.Renew, diff.Reissue, diff.Download}, op.Action) {
-			orderChange = &op
-		}
+	var art *diff.Bundle // what the item deployed from published, if observed
+	if src.From != "" {
+		art = up[fromAddress(src.From)]
 	}
 	if live != nil {
 		keys[kLiveSerial] = live.serial()
 	}
-	b, err := inventory.LoadBundle(src, v.now())
+	b, err := LoadBundle(src, v.now())
 	switch {
-	case orderChange != nil:
-		// The order is changed in this run and may write a new certificate
+	case art != nil && art.Fresh:
+		// The item is changed in this run and may write a new certificate
 		// (until then its files may even disagree, mid-reissue): deploy
 		// whatever it produces, after it.
-		from := fmt.Sprintf("(the certificate %s writes in this run)", orderChange.Address)
-		desired.Fields = []diff.Field{{Name: "serial", Value: from}}
-		p.DependsOn = []diff.Address{orderChange.Address}
+		from := fromAddress(src.From)
+		desired.Fields = []diff.Field{{Name: "serial", Value: fmt.Sprintf("(the certificate %s writes in this run)", from)}}
+		p.DependsOn = []diff.Address{from}
 		p.Desired = desired
 		if live != nil {
-			p.Action, p.Reason = diff.Update, fmt.Sprintf("%s %s in this run", orderChange.Address, orderChange.Action)
+			p.Action, p.Reason = diff.Update, fmt.Sprintf("%s may write a new certificate in this run", from)
 		} else {
-			p.Action, p.Reason = diff.Create, fmt.Sprintf("not on the CDN; %s %s in this run", orderChange.Address, orderChange.Action)
+			p.Action, p.Reason = diff.Create, fmt.Sprintf("not on the CDN; %s may write its certificate in this run", from)
 		}
 		p.Notes = append(p.Notes, "if the order does not issue a certificate in this run, this change waits for the next run")
 		return p, nil
@@ -227,21 +221,18 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, li
 		if live == nil {
 			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: certNames(b)})
 		}
-	case errors.Is(err, inventory.ErrSourceMissing) || src.Order != "":
+	case errors.Is(err, ErrSourceMissing) || src.From != "":
 		// An order's files are missing, or out of step (a reissue with a
 		// new key still pending): certsync writes them, so wait for it.
 		msg := fmt.Sprintf("waiting: %v", err)
-		if src.Order != "" {
-			msg = fmt.Sprintf("waiting for %s to issue its certificate (%v)", orderAddress(src.Order), err)
-			if op, ok := up[orderAddress(src.Order)]; ok && len(op.Info) > 0 {
-				msg += ": " + op.Info[0]
+		if src.From != "" {
+			msg = fmt.Sprintf("waiting for %s to issue its certificate (%v)", src.From, err)
+			if art != nil && art.Pending != "" {
+				msg += ": " + art.Pending
 			}
 		}
 		p.Info = append(p.Info, msg)
-		if p.Live == nil {
-			p.Live = &diff.Object{} // nothing to compare yet; not a create
-		}
-		p.Desired = nil
+		p.NoChange, p.Desired = true, nil // nothing to compare yet; not a create
 		return p, nil
 	default:
 		// This item cannot be deployed; the others go on.
@@ -252,8 +243,8 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *inventory.QCertificate, li
 		desired.Fields = append(desired.Fields, diff.Field{Name: "comment", Value: want.Comment.Value})
 	}
 	p.Desired = desired
-	if src.Order != "" && live == nil {
-		p.DependsOn = []diff.Address{orderAddress(src.Order)}
+	if src.From != "" && live == nil {
+		p.DependsOn = []diff.Address{fromAddress(src.From)}
 	}
 	return p, nil
 }
@@ -270,16 +261,16 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	if c.Action != diff.Create && c.Action != diff.Update {
 		return apply.Outcome{}, fmt.Errorf("cannot %s a CDN certificate", c.Action)
 	}
-	src := inventory.QSources{
-		Certificate: inventory.PEMSource{File: k[kCertFile], Env: k[kCertEnv]},
-		Chain:       inventory.PEMSource{File: k[kChainFile], Env: k[kChainEnv]},
-		Key:         inventory.PEMSource{File: k[kKeyFile], Env: k[kKeyEnv]},
+	src := Sources{
+		Certificate: PEMSource{File: k[kCertFile], Env: k[kCertEnv]},
+		Chain:       PEMSource{File: k[kChainFile], Env: k[kChainEnv]},
+		Key:         PEMSource{File: k[kKeyFile], Env: k[kKeyEnv]},
 	}
-	b, err := inventory.LoadBundle(src, v.now())
-	if err != nil && k[kOrder] != "" && len(c.DependsOn) > 0 {
+	b, err := LoadBundle(src, v.now())
+	if err != nil && k[kFrom] != "" && len(c.DependsOn) > 0 {
 		// The order changed in this run has not (yet) left a complete,
 		// matching set of files: a pending reissue, say.
-		return apply.Outcome{}, fmt.Errorf("%s has not written a usable certificate yet (%v): %w", orderAddress(k[kOrder]), err, apply.ErrNotReady)
+		return apply.Outcome{}, fmt.Errorf("%s has not written a usable certificate yet (%v): %w", k[kFrom], err, apply.ErrNotReady)
 	}
 	if err != nil {
 		return apply.Outcome{}, err
@@ -289,7 +280,7 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 		return apply.Outcome{}, fmt.Errorf("the certificate is now serial %s, not the %s the plan showed: make a new plan", serial, e)
 	}
 	if l := k[kLiveSerial]; l != "" && l == serial && k[kExpect] == "" {
-		return apply.Outcome{}, fmt.Errorf("%s produced no new certificate in this run: %w", orderAddress(k[kOrder]), apply.ErrNotReady)
+		return apply.Outcome{}, fmt.Errorf("%s produced no new certificate in this run: %w", k[kFrom], apply.ErrNotReady)
 	}
 	u := Upload{Name: k[kName], Comment: k[kComment], CertPEM: b.CertPEM, KeyPEM: b.KeyPEM, Chain: b.ChainPEM}
 	out := apply.Outcome{Messages: []string{fmt.Sprintf("serial %s, expires %s", serial, b.Leaf.NotAfter.UTC().Format("2006-01-02"))}}

@@ -1,7 +1,6 @@
 package quantil
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -21,6 +20,7 @@ import (
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/sim"
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/testpki"
 	"github.com/certsync/certsync/internal/vendors/conformance"
 	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
@@ -84,11 +84,7 @@ func (h *harness) issue(name string, notAfter time.Time) string {
 func (h *harness) inventory(text string) *inventory.Inventory {
 	h.t.Helper()
 	h.write("inventory.yaml", []byte(text))
-	inv, err := inventory.Load(filepath.Join(h.dir, "inventory.yaml"))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return inv
+	return testfixture.Load(h.t, filepath.Join(h.dir, "inventory.yaml"), Spec())
 }
 
 func item(name string) string {
@@ -106,23 +102,12 @@ func (h *harness) vendor() *Vendor {
 	return v
 }
 
-func plan(t testing.TB, v *Vendor, inv *inventory.Inventory) *diff.Plan {
-	t.Helper()
-	pairs, err := v.Observe(context.Background(), inv)
-	if err != nil {
-		t.Fatalf("observe: %v", err)
-	}
-	return diff.Compute(pairs, time.Now())
-}
+var plan = testfixture.Plan
 
 func mustApply(t testing.TB, v *Vendor, p *diff.Plan) *apply.Report {
 	t.Helper()
-	rep := apply.Run(context.Background(), p, map[string]apply.Applier{Name: v}, apply.Options{})
-	for _, r := range rep.Results {
-		if r.Status != apply.OK {
-			t.Fatalf("%s %s: %s %s", r.Action, r.Address, r.Status, r.Error)
-		}
-	}
+	rep := testfixture.Apply(t, Name, v, p)
+	testfixture.MustOK(t, rep)
 	return rep
 }
 

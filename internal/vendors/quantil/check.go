@@ -1,4 +1,4 @@
-package inventory
+package quantil
 
 import (
 	"crypto"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
 )
 
@@ -36,7 +37,7 @@ func (s PEMSource) Read() ([]byte, error) {
 	return nil, ErrSourceMissing
 }
 
-// String names the source for messages; never its content.
+// inventory.String names the source for messages; never its content.
 func (s PEMSource) String() string {
 	if s.Env != "" {
 		return "$" + s.Env
@@ -60,8 +61,8 @@ func bundleErr(field string, format string, args ...any) error {
 	return &BundleError{Field: field, Err: fmt.Errorf(format, args...)}
 }
 
-// QBundle is a parsed certificate, chain and key.
-type QBundle struct {
+// Bundle is a parsed certificate, chain and key.
+type Bundle struct {
 	Leaf  *x509.Certificate
 	Chain []*x509.Certificate
 	Key   crypto.Signer
@@ -73,8 +74,8 @@ type QBundle struct {
 // the certificate, an RSA key has at least 2048 bits, the chain signs the
 // leaf link by link, and the leaf is valid at now. A missing source wraps
 // ErrSourceMissing.
-func LoadBundle(s QSources, now time.Time) (*QBundle, error) {
-	var b QBundle
+func LoadBundle(s Sources, now time.Time) (*Bundle, error) {
+	var b Bundle
 	var err error
 	if b.CertPEM, err = s.Certificate.Read(); err != nil {
 		return nil, bundleErr("certificate", "certificate: %w", err)
@@ -123,73 +124,82 @@ func samePublicKey(a, b any) bool {
 	return false
 }
 
-func (q *Quantil) check(r *report, inv *Inventory) {
+// Check runs the offline rules of every CDN certificate: unique names,
+// one source per part, a from that names an item publishing a bundle, and
+// what can be read now (key matches certificate, chain signs it).
+func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	names := map[string]bool{}
 	for i := range q.Certificates {
 		c := &q.Certificates[i]
 		path := fmt.Sprintf("quantil.certificates[%d]", i)
-		if required(r, path+".name", c.Name, c.Pos) {
+		if inventory.Required(r, path+".name", c.Name, c.Pos) {
 			if names[c.Name.Value] {
-				r.add(c.Name.Pos, path+".name", "%q is already the name of another certificate (names are unique per QUANTIL account)", c.Name.Value)
+				r.Add(c.Name.Pos, path+".name", "%q is already the name of another certificate (names are unique per QUANTIL account)", c.Name.Value)
 			} else if strings.Contains(c.Name.Value, "/") {
-				r.add(c.Name.Pos, path+".name", "must not contain '/'")
+				r.Add(c.Name.Pos, path+".name", "must not contain '/'")
 			}
 			names[c.Name.Value] = true
 		}
-		oneOfExact(r, path+".state", c.State, []string{"present", "absent"})
+		inventory.OneOfExact(r, path+".state", c.State, CertificateStates)
 		if c.State.Value == "absent" {
 			continue // only the name matters for a delete
 		}
-		var order *MMOrder
-		if c.FromOrder.Value != "" {
-			if order = inv.MMOrder(c.FromOrder.Value); order == nil {
-				r.add(c.FromOrder.Pos, path+".from_order", "%q is not an order of this inventory (markmonitor.orders[].name)", c.FromOrder.Value)
+		var from *inventory.BundleFiles
+		if c.From.Value != "" {
+			f, err := inv.Bundle(c.From.Value)
+			if err != nil {
+				r.Add(c.From.Pos, path+".from", "%v", err)
+			} else {
+				from = &f
 			}
 		}
-		pairs := []struct {
+		parts := []struct {
 			what      string
-			file, env String
-			fromOrder string // what from_order supplies, "" if nothing
+			file, env inventory.String
 			required  bool
 		}{
-			{"certificate", c.Certificate, c.CertificateEnv, "output.certificate", true},
-			{"chain", c.Chain, c.ChainEnv, "output.chain", false},
-			{"private_key", c.PrivateKey, c.PrivateKeyEnv, "private_key", true},
+			{"certificate", c.Certificate, c.CertificateEnv, true},
+			{"chain", c.Chain, c.ChainEnv, false},
+			{"private_key", c.PrivateKey, c.PrivateKeyEnv, true},
 		}
-		for _, p := range pairs {
+		for _, p := range parts {
 			n := 0
-			for _, s := range []String{p.file, p.env} {
+			for _, s := range []inventory.String{p.file, p.env} {
 				if s.Value != "" {
 					n++
 				}
 			}
 			if n == 2 {
-				r.add(p.env.Pos, path+"."+p.what+"_env", "set either %s or %s_env, not both", p.what, p.what)
+				r.Add(p.env.Pos, path+"."+p.what+"_env", "set either %s or %s_env, not both", p.what, p.what)
 			}
-			if n > 0 || order == nil {
-				if n == 0 && p.required && c.FromOrder.Value == "" {
-					r.add(c.Pos, path+"."+p.what, "is required: a file, %s_env, or from_order", p.what)
+			if n > 0 || from == nil {
+				if n == 0 && p.required && c.From.Value == "" {
+					r.Add(c.Pos, path+"."+p.what, "is required: a file, %s_env, or from", p.what)
 				}
 				continue
 			}
-			// from_order must supply it.
-			switch p.fromOrder {
-			case "output.certificate":
-				if order.Output.Certificate.Value == "" {
-					r.add(c.FromOrder.Pos, path+".from_order", "order %q has no output.certificate to deploy", order.Name.Value)
+			// from must supply it.
+			switch p.what {
+			case "certificate":
+				if from.Certificate == "" {
+					r.Add(c.From.Pos, path+".from", "%s has no certificate file to deploy", c.From.Value)
 				}
-			case "output.chain":
-				// optional: an order without a chain file deploys without one
+			case "chain":
+				// optional: an item without a chain file deploys without one
 			case "private_key":
-				if order.PrivateKey.Value == "" {
-					r.add(c.FromOrder.Pos, path+".from_order", "order %q uses a CSR, so certsync does not know its key: set private_key or private_key_env here", order.Name.Value)
+				if from.Key == "" {
+					why := from.NoKey
+					if why == "" {
+						why = "certsync does not know its key"
+					}
+					r.Add(c.From.Pos, path+".from", "%s: %s: set private_key or private_key_env here", c.From.Value, why)
 				}
 			}
 		}
 		// Check what can be read now. A source not there yet (an order not
 		// issued, an environment variable only set where certsync runs) is
 		// fine offline; plan and apply need it.
-		_, err := LoadBundle(inv.Sources(c), time.Now())
+		_, err := LoadBundle(SourcesOf(inv, c), time.Now())
 		var be *BundleError
 		if err != nil && !errors.Is(err, ErrSourceMissing) && errors.As(err, &be) {
 			field, env := c.Certificate, c.CertificateEnv
@@ -199,10 +209,10 @@ func (q *Quantil) check(r *report, inv *Inventory) {
 			case "private_key":
 				field, env = c.PrivateKey, c.PrivateKeyEnv
 			}
-			if !field.Set && !env.Set && c.FromOrder.Set {
-				// The order's own files: they change while it is reissued
-				// (a new key before its certificate); plan judges them
-				// against the order's state.
+			if !field.Set && !env.Set && c.From.Set {
+				// The upstream item's own files: they change while it is
+				// reissued (a new key before its certificate); plan judges
+				// them against the item's state.
 				continue
 			}
 			pos, at := c.Pos, path+"."+be.Field
@@ -211,10 +221,10 @@ func (q *Quantil) check(r *report, inv *Inventory) {
 				pos = field.Pos
 			case env.Set:
 				pos, at = env.Pos, path+"."+be.Field+"_env"
-			case c.FromOrder.Set:
-				pos, at = c.FromOrder.Pos, path+".from_order"
+			case c.From.Set:
+				pos, at = c.From.Pos, path+".from"
 			}
-			r.add(pos, at, "%s", be.Err)
+			r.Add(pos, at, "%s", be.Err)
 		}
 	}
 }

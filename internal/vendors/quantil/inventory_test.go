@@ -1,4 +1,4 @@
-package inventory_test
+package quantil_test
 
 import (
 	"crypto"
@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/testpki"
+	"github.com/certsync/certsync/internal/vendors"
 )
 
 // leafFor signs a leaf for key with the issuer, valid until notAfter.
@@ -42,7 +44,7 @@ func TestQuantilMistakes(t *testing.T) {
 	future := time.Now().Add(60 * 24 * time.Hour)
 	good := leafFor(t, ca, rsa2048, future)
 	files := func(cert string, key any, chain string) map[string]string {
-		m := map[string]string{"c.pem": cert, "k.pem": keyPEM(t, key)}
+		m := map[string]string{"c.pem": cert, "k.pem": testfixture.KeyPEM(t, key)}
 		if chain != "" {
 			m["chain.pem"] = chain
 		}
@@ -58,33 +60,33 @@ func TestQuantilMistakes(t *testing.T) {
 		name  string
 		yaml  string
 		files map[string]string
-		want  []want
+		want  []testfixture.Want
 	}{
 		{"key does not match", item, files(good, otherKey, ""),
-			[]want{{5, 20, "quantil.certificates[0].private_key", "does not match the certificate"}}},
+			[]testfixture.Want{{Line: 5, Col: 20, Path: "quantil.certificates[0].private_key", Msg: "does not match the certificate"}}},
 		{"1024-bit RSA key", item, files(leafFor(t, ca, rsa1024, future), rsa1024, ""),
-			[]want{{5, 20, "quantil.certificates[0].private_key", "1024-bit RSA key"}}},
+			[]testfixture.Want{{Line: 5, Col: 20, Path: "quantil.certificates[0].private_key", Msg: "1024-bit RSA key"}}},
 		{"expired leaf", item, files(leafFor(t, ca, rsa2048, time.Now().Add(-24*time.Hour)), rsa2048, ""),
-			[]want{{4, 20, "quantil.certificates[0].certificate", "expired on"}}},
+			[]testfixture.Want{{Line: 4, Col: 20, Path: "quantil.certificates[0].certificate", Msg: "expired on"}}},
 		{"chain that did not sign the leaf", item + "      chain: chain.pem\n", files(good, rsa2048, other.PEM()),
-			[]want{{6, 14, "quantil.certificates[0].chain", "did not sign"}}},
+			[]testfixture.Want{{Line: 6, Col: 14, Path: "quantil.certificates[0].chain", Msg: "did not sign"}}},
 		{"no key source", "quantil:\n  certificates:\n    - name: cdn\n      certificate: c.pem\n", files(good, rsa2048, ""),
-			[]want{{3, 7, "quantil.certificates[0].private_key", "is required"}}},
+			[]testfixture.Want{{Line: 3, Col: 7, Path: "quantil.certificates[0].private_key", Msg: "is required"}}},
 		{"file and env both", item + "      private_key_env: KEY\n", files(good, rsa2048, ""),
-			[]want{{6, 24, "quantil.certificates[0].private_key_env", "not both"}}},
-		{"unknown order", "quantil:\n  certificates:\n    - name: cdn\n      from_order: nope\n", nil,
-			[]want{{4, 19, "quantil.certificates[0].from_order", `"nope" is not an order`}}},
+			[]testfixture.Want{{Line: 6, Col: 24, Path: "quantil.certificates[0].private_key_env", Msg: "not both"}}},
+		{"unknown order", "quantil:\n  certificates:\n    - name: cdn\n      from: markmonitor/order/nope\n", nil,
+			[]testfixture.Want{{Line: 4, Col: 13, Path: "quantil.certificates[0].from", Msg: `"markmonitor/order/nope" is not an item`}}},
 		{"duplicate name", item + "    - name: cdn\n      state: absent\n", files(good, rsa2048, ""),
-			[]want{{6, 13, "quantil.certificates[1].name", "unique per QUANTIL account"}}},
+			[]testfixture.Want{{Line: 6, Col: 13, Path: "quantil.certificates[1].name", Msg: "unique per QUANTIL account"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := writeInventory(t, tc.yaml, tc.files)
-			_, err := inventory.Load(path)
-			checkProblems(t, path, err, tc.want)
+			path := testfixture.WriteInventory(t, tc.yaml, tc.files)
+			_, err := inventory.Load(path, vendors.Sections())
+			testfixture.CheckProblems(t, path, err, tc.want)
 		})
 	}
 
 	// The good bundle loads; a missing source is not an error offline.
-	loadOK(t, strings.Replace(item, "c.pem", "c.pem", 1)+"      chain: chain.pem\n")
+	testfixture.LoadOK(t, strings.Replace(item, "c.pem", "c.pem", 1)+"      chain: chain.pem\n", vendors.Sections()...)
 }

@@ -1,0 +1,222 @@
+package ccadb
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/pemutil"
+)
+
+// Check applies defaults, loads the certificates and runs every offline rule.
+func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
+	dir := inv.Dir
+	const base = "ccadb"
+	if c.Defaults != nil {
+		checkRecord(r, base+".defaults", c.Defaults)
+	}
+	names := map[string]string{}
+	shas := map[string]string{}
+	for i := range c.Intermediates {
+		it := &c.Intermediates[i]
+		path := fmt.Sprintf("%s.intermediates[%d]", base, i)
+		if c.Defaults != nil {
+			inventory.MergeDefaults(reflect.ValueOf(&it.Record).Elem(), reflect.ValueOf(c.Defaults).Elem())
+		}
+		it.Cert = loadCert(r, dir, path+".certificate", it.Certificate, it.Pos)
+		it.ParentCert = loadCert(r, dir, path+".parent", it.Parent, it.Pos)
+		if it.Cert != nil {
+			if !it.Cert.IsCA {
+				r.Add(it.Certificate.Pos, path+".certificate", "is not a CA certificate (basicConstraints CA:FALSE); CCADB intermediate records are for CA certificates")
+			}
+			cn := it.Cert.Subject.CommonName
+			if !it.Name.Set {
+				if cn == "" {
+					r.Add(it.Certificate.Pos, path+".name", "the certificate has no subject CN to name the record after; set name")
+				} else {
+					it.Name = inventory.String{Value: cn, Set: true, Pos: it.Certificate.Pos}
+				}
+			}
+			if !it.CertificateName.Set {
+				it.CertificateName = inventory.String{Value: cn, Set: cn != "", Pos: it.Certificate.Pos}
+			}
+			sha := pemutil.SHA256(it.Cert.Raw)
+			if prev, dup := shas[sha]; dup {
+				r.Add(it.Certificate.Pos, path+".certificate", "is the same certificate as %s (SHA-256 %s)", prev, sha)
+			}
+			shas[sha] = path
+		}
+		if it.Cert != nil && it.ParentCert != nil {
+			if err := it.Cert.CheckSignatureFrom(it.ParentCert); err != nil {
+				r.Add(it.Parent.Pos, path+".parent", "did not sign the certificate (%q is not signed by %q): %v",
+					it.Cert.Subject.String(), it.ParentCert.Subject.String(), err)
+			}
+		}
+		if it.Name.Set {
+			if strings.TrimSpace(it.Name.Value) == "" || strings.Contains(it.Name.Value, "/") {
+				r.Add(it.Name.Pos, path+".name", "must be non-empty and must not contain '/'")
+			} else if prev, dup := names[it.Name.Value]; dup {
+				r.Add(it.Name.Pos, path+".name", "%q is already the name of %s; names must be unique (set name to tell them apart)", it.Name.Value, prev)
+			} else {
+				names[it.Name.Value] = path
+			}
+		}
+		if !it.CAOwner.Set || it.CAOwner.Value == "" {
+			r.Add(it.Pos, path+".ca_owner", "is required (set it here or in ccadb.defaults): the CCADB needs the CA Owner to add a record")
+		}
+		checkRecord(r, path, &it.Record)
+	}
+}
+
+func loadCert(r *inventory.Report, dir, path string, ref inventory.String, owner inventory.Pos) *x509.Certificate {
+	if !ref.Set || ref.Value == "" {
+		r.Add(owner, path, "is required: a PEM file path (relative to the inventory) or an inline PEM")
+		return nil
+	}
+	data := []byte(ref.Value)
+	if !strings.HasPrefix(strings.TrimSpace(ref.Value), "-----BEGIN") {
+		file := ref.Value
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+		var err error
+		if data, err = os.ReadFile(file); err != nil {
+			r.Add(ref.Pos, path, "cannot read %s: %v", file, inventory.UnwrapPathErr(err))
+			return nil
+		}
+	}
+	cert, err := pemutil.Certificate(data)
+	if err != nil {
+		r.Add(ref.Pos, path, "is not a PEM certificate: %v", err)
+		return nil
+	}
+	return cert
+}
+
+var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// parseDate checks a yyyy-MM-dd field; "" (clear) and unset are fine.
+func parseDate(r *inventory.Report, path string, s inventory.String) (time.Time, bool) {
+	if !s.Set || s.Value == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("2006-01-02", s.Value)
+	if !dateRE.MatchString(s.Value) || err != nil {
+		r.Add(s.Pos, path, "%q is not a date in the form yyyy-MM-dd (e.g. 2025-03-31)", s.Value)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func oneOf(r *inventory.Report, path string, s inventory.String, allowed []string) {
+	if !s.Set || s.Value == "" || slices.Contains(allowed, s.Value) {
+		return
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(a, s.Value) || strings.HasSuffix(strings.ToLower(a), ") "+strings.ToLower(s.Value)) {
+			r.Add(s.Pos, path, "%q is not spelt as the CCADB spells it; did you mean %q?", s.Value, a)
+			return
+		}
+	}
+	r.Add(s.Pos, path, "%q is not one of: %s", s.Value, inventory.QuoteAll(allowed))
+}
+
+// checkRecord runs the field rules of AddUpdateIntermediateCertAPI on one record.
+func checkRecord(r *inventory.Report, path string, rec *Record) {
+	rv := rec.Revocation
+	rp := path + ".revocation"
+	if rv.Status.Set && rv.Status.Value != "" && rv.Status.Value != "Revoked" {
+		r.Add(rv.Status.Pos, rp+".status", `%q is not allowed: leave it "" for a certificate that is not revoked, or write "Revoked"`, rv.Status.Value)
+	}
+	parseDate(r, rp+".date", rv.Date)
+	oneOf(r, rp+".reason", rv.Reason, RevocationReasons)
+	if rv.Status.Value == "Revoked" {
+		if rv.Date.Value == "" {
+			r.Add(rv.Status.Pos, rp+".date", "is required when status is Revoked (yyyy-MM-dd)")
+		}
+		if rv.Reason.Value == "" {
+			r.Add(rv.Status.Pos, rp+".reason", `is required when status is Revoked, e.g. "(4) superseded"`)
+		}
+	} else if rv.Status.Set {
+		for _, f := range []struct {
+			name string
+			v    inventory.String
+		}{{"date", rv.Date}, {"reason", rv.Reason}} {
+			if f.v.Value != "" {
+				r.Add(f.v.Pos, rp+"."+f.name, "is set but status is not Revoked")
+			}
+		}
+	}
+	inventory.CheckURL(r, rp+".alternate_crl", rv.AlternateCRL, "http", "https")
+
+	cp := path + ".crls"
+	inventory.CheckURL(r, cp+".full", rec.CRLs.Full, "http", "https")
+	if p := rec.CRLs.Partitioned; p.Set {
+		for i, u := range p.Values {
+			item := fmt.Sprintf("%s.partitioned[%d]", cp, i)
+			if u == "" && len(p.Values) > 1 {
+				r.Add(p.Items[i], item, `"" is only allowed alone, as [""], meaning "not yet issuing"`)
+				continue
+			}
+			inventory.CheckURL(r, item, inventory.String{Value: u, Set: true, Pos: p.Items[i]}, "http", "https")
+		}
+		if b, _ := json.Marshal(p.Values); len(b) > PartitionedCRLLimit {
+			r.Add(p.Pos, cp+".partitioned", "is %d characters as a JSON array; the CCADB allows at most %d", len(b), PartitionedCRLLimit)
+		}
+	}
+
+	audits := []struct {
+		name string
+		a    Audit
+	}{
+		{"standard", rec.Audits.Standard},
+		{"code_signing", rec.Audits.CodeSigning},
+		{"br", rec.Audits.BR},
+		{"ev_ssl", rec.Audits.EVSSL},
+		{"ev_code_signing", rec.Audits.EVCodeSigning},
+	}
+	for _, x := range audits {
+		checkAudit(r, path+".audits."+x.name, x.a)
+	}
+
+	pp := path + ".policy"
+	parseDate(r, pp+".last_updated", rec.Policy.LastUpdated)
+	inventory.CheckURL(r, pp+".repository", rec.Policy.Repository, "http", "https")
+	inventory.CheckURL(r, pp+".certificate_policy", rec.Policy.CertificatePolicy, "http", "https")
+	inventory.CheckURL(r, pp+".practice_statement", rec.Policy.PracticeStatement, "http", "https")
+	if rec.Auditor.Location.Value != "" && rec.Auditor.Name.Set && rec.Auditor.Name.Value == "" {
+		r.Add(rec.Auditor.Location.Pos, path+".auditor.location", "is set but auditor.name is cleared; a location belongs to an auditor")
+	}
+}
+
+func checkAudit(r *inventory.Report, path string, a Audit) {
+	inventory.CheckURL(r, path+".url", a.URL, "https")
+	stmt, okS := parseDate(r, path+".statement_date", a.StatementDate)
+	start, okA := parseDate(r, path+".period_start", a.PeriodStart)
+	end, okE := parseDate(r, path+".period_end", a.PeriodEnd)
+	oneOf(r, path+".type", a.Type, AuditTypes)
+	if a.URL.Value != "" {
+		for _, f := range []struct {
+			name string
+			v    inventory.String
+		}{{"type", a.Type}, {"statement_date", a.StatementDate}, {"period_start", a.PeriodStart}, {"period_end", a.PeriodEnd}} {
+			if f.v.Value == "" {
+				r.Add(a.URL.Pos, path+"."+f.name, "is required when the audit's url is set")
+			}
+		}
+	}
+	if okE && okS && end.After(stmt) {
+		r.Add(a.PeriodEnd.Pos, path+".period_end", "%s is after the statement date %s; the period must end on or before the statement", a.PeriodEnd.Value, a.StatementDate.Value)
+	}
+	if okE && okA && end.Before(start) {
+		r.Add(a.PeriodEnd.Pos, path+".period_end", "%s is before the period start %s", a.PeriodEnd.Value, a.PeriodStart.Value)
+	}
+}

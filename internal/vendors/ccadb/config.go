@@ -1,0 +1,35 @@
+package ccadb
+
+import (
+	"strings"
+	"time"
+)
+
+// Config is read from CERTSYNC_CCADB_* by go-envconfig.
+type Config struct {
+	// URL is the Salesforce instance (HOST_URL), scheme included.
+	URL          string `env:"URL"`
+	ClientID     string `env:"CLIENT_ID"`
+	ClientSecret string `env:"CLIENT_SECRET" secret:"true"`
+	RefreshToken string `env:"REFRESH_TOKEN" secret:"true"`
+	ReportURL    string `env:"REPORT_URL, default=https://ccadb.my.salesforce-sites.com/ccadb/AllCertificateRecordsCSVFormatV5"`
+	// RequestInterval spaces API calls; the CCADB asks for 5 s or more.
+	RequestInterval time.Duration `env:"REQUEST_INTERVAL, default=5s"`
+}
+
+// Missing names the settings a run needs and lacks.
+func (c Config) Missing() []string {
+	var out []string
+	for _, x := range []struct{ name, v string }{
+		{"CERTSYNC_CCADB_URL", c.URL},
+		{"CERTSYNC_CCADB_CLIENT_ID", c.ClientID},
+		{"CERTSYNC_CCADB_CLIENT_SECRET", c.ClientSecret},
+		{"CERTSYNC_CCADB_REFRESH_TOKEN", c.RefreshToken},
+		{"CERTSYNC_CCADB_REPORT_URL", c.ReportURL},
+	} {
+		if strings.TrimSpace(x.v) == "" {
+			out = append(out, x.name)
+		}
+	}
+	return out
+}

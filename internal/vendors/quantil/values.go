@@ -1,0 +1,5 @@
+package quantil
+
+// CertificateStates are the values of certificates[].state: absent deletes
+// the certificate, the only way certsync deletes one.
+var CertificateStates = []string{"present", "absent"}
