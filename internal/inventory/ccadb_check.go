@@ -128,7 +128,7 @@ func loadCert(r *report, dir, path string, ref String, owner Pos) *x509.Certific
 			file = filepath.Join(dir, file)
 		}
 		var err error
-		if data, err = os.ReadFile(file); err != nil {
+		if data, err = pemutil.ReadFile(file); err != nil {
 			r.add(ref.Pos, path, "cannot read %s: %v", file, unwrapPathErr(err))
 			return nil
 		}

@@ -263,7 +263,7 @@ func checkOrderKey(r *report, inv *Inventory, path string, o *MMOrder) {
 	}
 	if hasCSR {
 		file := inv.Resolve(o.CSR)
-		data, err := os.ReadFile(file)
+		data, err := pemutil.ReadFile(file)
 		if err != nil {
 			r.add(o.CSR.Pos, path+".csr", "cannot read %s: %v", file, unwrapPathErr(err))
 			return
@@ -293,7 +293,7 @@ func checkOrderKey(r *report, inv *Inventory, path string, o *MMOrder) {
 		return
 	}
 	o.KeyPath = inv.Resolve(o.PrivateKey)
-	data, err := os.ReadFile(o.KeyPath)
+	data, err := pemutil.ReadFile(o.KeyPath)
 	if os.IsNotExist(err) {
 		return // generated at apply time, per key_type
 	}
