@@ -78,7 +78,7 @@ type report struct {
 }
 
 func (r *report) add(pos Pos, path, format string, args ...any) {
-	r.ps = append(r.ps, Problem{File: r.file, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+	r.ps = append(r.ps, Problem{File: r.file, Pos: pos, Path: shortPath(path), Msg: fmt.Sprintf(format, shortArgs(args)...)})
 }
 
 func (r *report) err() error {

@@ -8,11 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/certsync/certsync/internal/readfile"
 )
 
 // Inventory is a parsed and checked inventory file.
@@ -33,7 +34,7 @@ type Inventory struct {
 // Load reads, decodes and checks the inventory at path. A bad inventory
 // returns Problems (which wraps ErrInvalid) listing every mistake found.
 func Load(path string) (*Inventory, error) {
-	data, err := os.ReadFile(path)
+	data, err := readfile.Limited(path, MaxInventoryBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
@@ -46,20 +47,26 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	r := &report{file: path}
 	inv := &Inventory{File: path, Dir: filepath.Dir(path)}
 
+	if pos, msg, bad := textProblem(data); bad {
+		r.add(pos, "", "%s", msg)
+		return nil, r.err()
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return inv, nil // an empty inventory manages nothing
 		}
-		r.add(Pos{}, "", "not valid YAML: %v", err)
+		pos, msg := syntaxProblem(data, err)
+		r.add(pos, "", "%s", msg)
 		return nil, r.err()
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		r.add(posOf(&extra), "", "holds more than one YAML document; put everything in one")
 	} else if !errors.Is(err, io.EOF) {
-		r.add(Pos{}, "", "not valid YAML: %v", err)
+		pos, msg := syntaxProblem(data, err)
+		r.add(pos, "", "%s", msg)
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		// Nothing managed; but a second document may have been reported.

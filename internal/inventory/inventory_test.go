@@ -491,12 +491,12 @@ func TestMistakes(t *testing.T) {
 		{
 			name: "invalid YAML",
 			yaml: "ccadb:\n  intermediates: [\n",
-			want: []want{{0, 0, "", "not valid YAML: yaml: line 2:"}},
+			want: []want{{2, 18, "", "not valid YAML: did not find expected node content"}},
 		},
 		{
 			name: "invalid YAML in a second document",
 			yaml: "ccadb: {}\n---\nccadb: [\n",
-			want: []want{{0, 0, "", "not valid YAML: yaml: line 3:"}},
+			want: []want{{3, 8, "", "not valid YAML: did not find expected node content"}},
 		},
 		{
 			name: "bad value in defaults is reported once",
