@@ -77,7 +77,9 @@ func Parse(path string, data []byte) (*Inventory, error) {
 	}
 	root := doc.Content[0]
 	d := &decoder{r: r}
-	d.decode(root, reflect.ValueOf(inv).Elem(), "")
+	if !d.decodeRoot(root, reflect.ValueOf(inv).Elem()) {
+		return nil, r.err()
+	}
 	// Semantic checks run even after decoding problems, so that one pass
 	// reports every mistake; a check on a field that failed to decode (and
 	// so looks unset) would only repeat the first problem, and is dropped.
