@@ -21,8 +21,12 @@ import (
 // the refresh token to store as CERTSYNC_CCADB_REFRESH_TOKEN.
 func (a *app) ccadbLogin(ctx context.Context, args []string) (int, error) {
 	fs := a.flagSet("ccadb-login")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return ExitError, errReported
+	}
+	if err := noArgs("ccadb-login", pos); err != nil {
+		return ExitError, err
 	}
 	cfg := a.cfg.Vendors.CCADB
 	var missing []string
