@@ -108,3 +108,13 @@ func TestBadTextPositions(t *testing.T) {
 		})
 	}
 }
+
+// Past the size where locating is affordable, yaml.v3's own line (here
+// none) is given and said to be approximate.
+func TestSyntaxErrorInAHugeFile(t *testing.T) {
+	data := "ccadb:\n  defaults:\n    description: \"" + strings.Repeat("x", 1<<20) + "\"\n   name: y\n"
+	ps := parseProblems(t, data)
+	if len(ps) != 1 || ps[0].Pos.Line > 4 || !strings.Contains(ps[0].Msg, "did not find expected key (the line, if any, is the YAML parser's and can be off: the file is too large to locate the mistake exactly)") {
+		t.Fatalf("got %v", ps)
+	}
+}
