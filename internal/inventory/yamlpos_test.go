@@ -50,6 +50,10 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			"not valid YAML: unknown anchor 'nope' referenced"},
 		{"error in a second document", "ccadb: {}\n---\nquantil: [\n", 3, 10,
 			"not valid YAML: did not find expected node content"},
+		{"tab after the indentation", "ccadb:\n  defaults:\n    ca_owner: X\n    \tname: y\n", 4, 5,
+			"not valid YAML: found a tab character that violates indentation (indent with spaces: YAML does not allow tabs for indentation)"},
+		{"tab indenting a key", "ccadb:\n  defaults:\n    ca_owner: X\n\tname: y\n", 4, 1,
+			"not valid YAML: found a tab character that violates indentation (indent with spaces: YAML does not allow tabs for indentation)"},
 		{"CR LF line breaks", "ccadb:\r\n  defaults:\r\n\tca_owner: X\r\n", 3, 1,
 			"not valid YAML: found character that cannot start any token (indent with spaces: YAML does not allow tabs for indentation)"},
 	}
