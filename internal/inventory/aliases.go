@@ -28,6 +28,7 @@ type expansion struct {
 	aborted  bool // the limit was hit: decoding stops, one problem remains
 	fatal    Problem
 	active   map[*yaml.Node]bool // anchors being expanded, to catch cycles
+	outer    *yaml.Node          // the outermost alias being expanded, named in the problem
 }
 
 // decodeRoot decodes the document root into v under the alias limit. It
@@ -65,6 +66,9 @@ func (d *decoder) count(k int, at *yaml.Node) {
 	d.expanded += k
 	if d.expanded > d.limit {
 		d.aborted = true
+		if d.outer != nil {
+			at = d.outer
+		}
 		d.fatal = Problem{File: d.r.file, Pos: posOf(at), Msg: fmt.Sprintf("aliases expand to more than %d nodes "+
 			"(twice the nodes written in the file, plus %d); this looks like an alias bomb: "+
 			"write the values out instead of nesting aliases", d.limit, aliasAllowance)}
@@ -93,6 +97,9 @@ func (d *decoder) follow(n *yaml.Node, path string) (target *yaml.Node, done fun
 		return nil, nil, false
 	}
 	d.active[n] = true
+	if d.depth == 0 {
+		d.outer = at
+	}
 	d.depth++
 	d.count(1, at)
 	return n, func() { d.depth--; delete(d.active, n) }, !d.aborted

@@ -119,6 +119,11 @@ func TestAliasBomb(t *testing.T) {
 			for _, p := range ps {
 				if strings.Contains(p.Msg, "alias bomb") {
 					bombs++
+					// It names an alias that uses the anchor (lines 6 on),
+					// not a node inside the anchored list (line 4).
+					if p.Pos.Line < 6 {
+						t.Errorf("the problem is at %v, not at an alias using the anchor", p.Pos)
+					}
 				}
 			}
 			if bombs != 1 || len(ps) > 2 {
