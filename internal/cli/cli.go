@@ -62,8 +62,8 @@ type app struct {
 const usage = `certsync makes certificate vendors match a YAML inventory.
 
 Usage:
-  certsync validate [-i FILE]
-  certsync plan     [-i FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode]
+  certsync validate [-i FILE | FILE]
+  certsync plan     [-i FILE | FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode]
                     [--target KIND/NAME ...] [--sandbox]
   certsync apply    [-i FILE | PLANFILE] [--auto-approve] [--target KIND/NAME ...] [--sandbox]
   certsync run      --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run]

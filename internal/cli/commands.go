@@ -21,11 +21,16 @@ import (
 
 func (a *app) validate(_ context.Context, args []string) (int, error) {
 	fs := a.flagSet("validate")
-	file := fs.String("i", "", "inventory file (default $CERTSYNC_INVENTORY or inventory.yaml)")
-	if _, err := parseFlags(fs, args); err != nil {
+	file := fs.String("i", "", "inventory file (default $CERTSYNC_INVENTORY or inventory.yaml); or give it as FILE")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return ExitError, errReported
 	}
-	inv, err := a.loadInventory(*file)
+	path, err := inventoryArg("validate", *file, pos)
+	if err != nil {
+		return ExitError, err
+	}
+	inv, err := a.loadInventory(path)
 	if err != nil {
 		return ExitError, err
 	}
@@ -42,8 +47,12 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	sandbox := fs.Bool("sandbox", false, "plan against the built-in simulators")
 	var targets multi
 	fs.Var(&targets, "target", "limit to this address (repeatable)")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return ExitError, errReported
+	}
+	if *file, err = inventoryArg("plan", *file, pos); err != nil {
+		return ExitError, err
 	}
 	switch *format {
 	case "text", "json", "markdown":

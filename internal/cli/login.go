@@ -22,10 +22,15 @@ import (
 // the refresh token to store as CERTSYNC_CCADB_REFRESH_TOKEN.
 func (a *app) ccadbLogin(ctx context.Context, args []string) (int, error) {
 	fs := a.flagSet("ccadb-login")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return ExitError, errReported
 	}
+	if err := noArgs("ccadb-login", pos); err != nil {
+		return ExitError, err
+	}
 	cfg := vendors.ConfigOf[ccadb.Config](a.cfg.Vendors, ccadb.Name)
+
 	var missing []string
 	for _, x := range []struct{ name, v string }{
 		{"CERTSYNC_CCADB_URL", cfg.URL},

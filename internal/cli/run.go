@@ -34,8 +34,12 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 	addr := fs.String("metrics-addr", "", "serve /metrics and /healthz on this address, e.g. :9090")
 	noInitial := fs.Bool("no-initial-run", false, "wait for the first scheduled time instead of running at start")
 	grace := fs.Duration("grace", 30*time.Second, "how long in-flight changes may finish after SIGTERM")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, flagErr := parseFlags(fs, args)
+	if flagErr != nil {
 		return ExitError, errReported
+	}
+	if err := noArgs("run", pos); err != nil {
+		return ExitError, err
 	}
 	if *spec == "" {
 		return ExitError, errors.New("run needs --schedule, e.g. --schedule \"0 */6 * * *\"")

@@ -111,8 +111,12 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 	listen := fs.String("listen", "127.0.0.1:8780", "address to serve the simulators on")
 	dir := fs.String("state", "", "directory for the simulators' state (default $CERTSYNC_STATE_DIR/sandbox)")
 	file := fs.String("i", "", "inventory whose root certificates to pre-register (optional)")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return ExitError, errReported
+	}
+	if err := noArgs("sandbox", pos); err != nil {
+		return ExitError, err
 	}
 	if *dir == "" {
 		*dir = vendors.StatePath(a.cfg.StateDir, true)

@@ -26,6 +26,7 @@ var (
 
 type decoder struct {
 	r *Report
+	expansion
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -58,7 +59,11 @@ func kindName(n *yaml.Node) string {
 
 // decode fills v (addressable) from n; path names n in messages.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	n = resolveAlias(n)
+	n, done, ok := d.follow(n, path)
+	if !ok {
+		return
+	}
+	defer done()
 	switch v.Type() {
 	case stringType:
 		d.scalar(n, v, path)
@@ -126,6 +131,7 @@ func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
 	}
 	out := Strings{Set: true, Pos: posOf(n), Values: []string{}}
 	for i, item := range n.Content {
+		d.count(1, item)
 		item = resolveAlias(item)
 		if item.Kind != yaml.ScalarNode || isNull(item) {
 			d.r.Add(posOf(item), fmt.Sprintf("%s[%d]", path, i), "must be a single value, found %s", kindName(item))
@@ -173,8 +179,8 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	}
 	fields := fieldIndex(t)
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
+	for _, p := range d.pairs(n, path) {
+		k, val := p.key, p.val
 		key := k.Value
 		sub := key
 		if path != "" {
@@ -190,7 +196,13 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		seen[key] = true
+		if p.merged {
+			d.depth++ // a merged value is expanded like an alias
+		}
 		d.decode(val, v.FieldByIndex(idx), sub)
+		if p.merged {
+			d.depth--
+		}
 	}
 }
 

@@ -79,9 +79,10 @@ type Report struct {
 }
 
 // Add records a problem at pos about the field path (e.g.
-// VENDOR.items[0].name).
+// VENDOR.items[0].name). Long paths and string arguments are shortened, so
+// a huge value never floods a message.
 func (r *Report) Add(pos Pos, path, format string, args ...any) {
-	r.ps = append(r.ps, Problem{File: r.file, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+	r.ps = append(r.ps, Problem{File: r.file, Pos: pos, Path: shortPath(path), Msg: fmt.Sprintf(format, shortArgs(args)...)})
 }
 
 func (r *Report) err() error {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/vendors"
@@ -41,6 +42,32 @@ func FuzzParse(f *testing.F) {
 		"? [a, b]\n: c\n",
 		"ccadb: !!binary aGVsbG8=\n",
 		"a: &a [*a]\n",
+		// Syntax errors located by the shortest failing prefix.
+		"ccadb:\n  defaults:\n    ca_owner: \"Example\n    name: x\n",
+		"ccadb: 'x\n",
+		"ccadb:\n  defaults:\n    ca_owner: X\n   name: y\n",
+		"ccadb:\n  defaults:\n\tca_owner: X\n",
+		"ccadb:\r\n  defaults:\r\n\tca_owner: X\r\n",
+		"ccadb:\n  intermediates: [a, b\nmarkmonitor: {}\n",
+		"ccadb: {defaults: {}\nquantil: {}\n",
+		"ccadb:\n  defaults:\n    ca_owner: a: b\n",
+		"ccadb:\n  defaults: *nope\n",
+		"ccadb: {}\n---\nquantil: [\n",
+		"a: \"\\q\"\n",
+		// Text YAML cannot hold.
+		"ccadb:\n  defaults:\n    ca_owner: Ex\xffample\n",
+		"# Zürich\nca: M\xfcnchen\n",
+		"ccadb:\n  x\x00y\n",
+		"\x7fELF\x02\x01\x01\x00\x00\x00",
+		"a: b\u0090\n\u2028c: d\u0085",
+		"\xef\xbb\xbfccadb: {}\n",
+		// Merge keys and aliases.
+		"ccadb:\n  defaults:\n    audits:\n      standard: &std {url: https://a.example.com/s.pdf, type: WebTrust}\n      code_signing: &cs {type: ETSI EN 319 411}\n      br: {<<: *std, url: https://a.example.com/b.pdf}\n      ev_ssl: {<<: [*cs, *std], period_end: \"2025-03-31\"}\n",
+		"ccadb:\n  defaults:\n    auditor: &a\n      <<: {<<: [*a]}\n",
+		"ccadb:\n  defaults:\n    auditor:\n      <<: [x, *y]\n",
+		"ccadb:\n  defaults: &d\n    crls:\n      partitioned: &p [lol, lol, lol, lol]\n  intermediates:\n    - <<: *d\n    - crls: {partitioned: *p}\n    - {<<: [*d, *d], crls: *d}\n",
+		"ccadb:\n  ? " + strings.Repeat("k", 2000) + "\n  : 1\n",
+		"ccadb:\n  defaults:\n    technically_constrained: " + strings.Repeat("y", 2000) + "\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -49,6 +76,9 @@ func FuzzParse(f *testing.F) {
 		// so the seeds reach the certificate checks.
 		const path = "../../fuzz-inventory.yaml"
 		inv, err := inventory.Parse(path, data, vendors.Sections())
+		if err == nil && !utf8.Valid(data) {
+			t.Fatalf("input that is not UTF-8 was accepted: %q", data)
+		}
 		if err == nil {
 			if inv == nil {
 				t.Fatal("Parse returned neither an inventory nor an error")
@@ -77,6 +107,14 @@ func FuzzParse(f *testing.F) {
 			}
 			if p.Pos.Line < 0 || p.Pos.Col < 0 || p.Pos.Line > maxLine {
 				t.Errorf("problem %d at %d:%d is outside the %d-line input: %v", i, p.Pos.Line, p.Pos.Col, maxLine, p)
+			}
+			if p.Pos.Col > len(data)+1 {
+				t.Errorf("problem %d at column %d, past the %d-byte input: %v", i, p.Pos.Col, len(data), p)
+			}
+			// A huge value or key is shortened: no line of the report is
+			// allowed to grow with the input.
+			if n := len(p.Error()); n > 8<<10 {
+				t.Errorf("problem %d is %d bytes long: %.200s", i, n, p.Error())
 			}
 			if p.Msg == "" {
 				t.Errorf("problem %d has no message: %#v", i, p)

@@ -14,12 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/certsync/certsync/internal/readfile"
 )
 
 // Inventory is a parsed and checked inventory file.
@@ -57,7 +58,7 @@ type SectionSpec struct {
 // per spec. A bad inventory returns Problems (which wraps ErrInvalid)
 // listing every mistake found.
 func Load(path string, specs []SectionSpec) (*Inventory, error) {
-	data, err := os.ReadFile(path)
+	data, err := readfile.Limited(path, MaxInventoryBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
@@ -70,20 +71,26 @@ func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
 	r := &Report{file: path}
 	inv := &Inventory{File: path, Dir: filepath.Dir(path), specs: specs, sections: map[string]Section{}}
 
+	if pos, msg, bad := textProblem(data); bad {
+		r.Add(pos, "", "%s", msg)
+		return nil, r.err()
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return inv, nil // an empty inventory manages nothing
 		}
-		r.Add(Pos{}, "", "not valid YAML: %v", err)
+		pos, msg := syntaxProblem(data, err)
+		r.Add(pos, "", "%s", msg)
 		return nil, r.err()
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		r.Add(posOf(&extra), "", "holds more than one YAML document; put everything in one")
 	} else if !errors.Is(err, io.EOF) {
-		r.Add(Pos{}, "", "not valid YAML: %v", err)
+		pos, msg := syntaxProblem(data, err)
+		r.Add(pos, "", "%s", msg)
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		// Nothing managed; but a second document may have been reported.
@@ -93,7 +100,9 @@ func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
 		return inv, nil
 	}
 	d := &decoder{r: r}
-	d.sections(resolveAlias(doc.Content[0]), inv)
+	if !d.decodeRoot(doc.Content[0], func(root *yaml.Node) { d.sections(root, inv) }) {
+		return nil, r.err()
+	}
 	// Semantic checks run even after decoding problems, so that one pass
 	// reports every mistake; a check on a field that failed to decode (and
 	// so looks unset) would only repeat the first problem, and is dropped.
@@ -114,6 +123,11 @@ func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
 
 // sections hands each top-level key to its spec's section.
 func (d *decoder) sections(n *yaml.Node, inv *Inventory) {
+	n, done, ok := d.follow(n, "")
+	if !ok {
+		return
+	}
+	defer done()
 	if n.Kind != yaml.MappingNode {
 		d.r.Add(posOf(n), "", "must be a mapping of keys to values, found %s", kindName(n))
 		return
@@ -125,8 +139,8 @@ func (d *decoder) sections(n *yaml.Node, inv *Inventory) {
 		byKey[s.Key] = s
 	}
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
+	for _, p := range d.pairs(n, "") {
+		k, val := p.key, p.val
 		key := k.Value
 		spec, ok := byKey[key]
 		if !ok {
@@ -142,7 +156,13 @@ func (d *decoder) sections(n *yaml.Node, inv *Inventory) {
 			continue // an empty section manages nothing
 		}
 		sec := spec.New()
+		if p.merged {
+			d.depth++ // a merged value is expanded like an alias
+		}
 		d.decode(val, reflect.ValueOf(sec).Elem(), key)
+		if p.merged {
+			d.depth--
+		}
 		inv.sections[key] = sec
 	}
 }

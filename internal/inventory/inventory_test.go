@@ -445,12 +445,12 @@ func TestMistakes(t *testing.T) {
 		{
 			name: "invalid YAML",
 			yaml: "ccadb:\n  intermediates: [\n",
-			want: []want{{Line: 0, Col: 0, Path: "", Msg: "not valid YAML: yaml: line 2:"}},
+			want: []want{{Line: 2, Col: 18, Path: "", Msg: "not valid YAML: did not find expected node content"}},
 		},
 		{
 			name: "invalid YAML in a second document",
 			yaml: "ccadb: {}\n---\nccadb: [\n",
-			want: []want{{Line: 0, Col: 0, Path: "", Msg: "not valid YAML: yaml: line 3:"}},
+			want: []want{{Line: 3, Col: 8, Path: "", Msg: "not valid YAML: did not find expected node content"}},
 		},
 		{
 			name: "bad value in defaults is reported once",

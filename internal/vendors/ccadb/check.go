@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -88,7 +87,7 @@ func loadCert(r *inventory.Report, dir, path string, ref inventory.String, owner
 			file = filepath.Join(dir, file)
 		}
 		var err error
-		if data, err = os.ReadFile(file); err != nil {
+		if data, err = pemutil.ReadFile(file); err != nil {
 			r.Add(ref.Pos, path, "cannot read %s: %v", file, inventory.UnwrapPathErr(err))
 			return nil
 		}

@@ -198,7 +198,7 @@ func checkOrderKey(r *inventory.Report, inv *inventory.Inventory, path string, o
 	}
 	if hasCSR {
 		file := inv.Resolve(o.CSR)
-		data, err := os.ReadFile(file)
+		data, err := pemutil.ReadFile(file)
 		if err != nil {
 			r.Add(o.CSR.Pos, path+".csr", "cannot read %s: %v", file, inventory.UnwrapPathErr(err))
 			return
@@ -228,7 +228,7 @@ func checkOrderKey(r *inventory.Report, inv *inventory.Inventory, path string, o
 		return
 	}
 	o.KeyPath = inv.Resolve(o.PrivateKey)
-	data, err := os.ReadFile(o.KeyPath)
+	data, err := pemutil.ReadFile(o.KeyPath)
 	if os.IsNotExist(err) {
 		return // generated at apply time, per key_type
 	}

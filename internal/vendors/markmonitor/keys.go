@@ -41,7 +41,7 @@ func algorithmOf(pub any) string {
 
 // loadKey reads the private key file; ok is false when it does not exist.
 func loadKey(path string) (crypto.Signer, bool, error) {
-	data, err := os.ReadFile(path)
+	data, err := pemutil.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/certsync/certsync/internal/atomicfile"
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/pemutil"
 )
 
 // Keys of an order change: what Apply needs besides the desired fields.
@@ -86,7 +86,7 @@ func onDisk(path string) any {
 	if path == "" {
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := pemutil.ReadFile(path)
 	if err != nil {
 		return nil
 	}
@@ -128,7 +128,7 @@ func filesDiffer(outCert, outChain, outFull, leaf, chain string) bool {
 		if path == "" {
 			return false
 		}
-		got, err := os.ReadFile(path)
+		got, err := pemutil.ReadFile(path)
 		return err != nil || !bytes.Equal(got, []byte(want))
 	}
 	return check(outCert, leaf) || check(outChain, chain) || check(outFull, leaf+chain)
@@ -493,7 +493,7 @@ func splitBundle(all string) (leaf, chain string) {
 func csrFor(k map[string]string, sans []string) (string, apply.Outcome, error) {
 	var out apply.Outcome
 	if f := k[kCSRFile]; f != "" {
-		data, err := os.ReadFile(f)
+		data, err := pemutil.ReadFile(f)
 		return string(data), out, err
 	}
 	key, ok, err := loadKey(k[kKeyFile])

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -212,7 +211,7 @@ func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundl
 		b.Pending = p.Info[0]
 	}
 	if b.CertificateFile != "" {
-		if data, err := os.ReadFile(b.CertificateFile); err == nil {
+		if data, err := pemutil.ReadFile(b.CertificateFile); err == nil {
 			if c, err := pemutil.Certificate(data); err == nil {
 				b.Serial, b.Expires = fmt.Sprintf("%x", c.SerialNumber), c.NotAfter.UTC().Format(time.RFC3339)
 			}

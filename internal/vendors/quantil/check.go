@@ -22,7 +22,7 @@ var ErrSourceMissing = errors.New("not available")
 func (s PEMSource) Read() ([]byte, error) {
 	switch {
 	case s.File != "":
-		b, err := os.ReadFile(s.File)
+		b, err := pemutil.ReadFile(s.File)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", s.File, ErrSourceMissing)
 		}
