@@ -81,13 +81,21 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	return ExitOK, nil
 }
 
-// planErrors reports the items that could not be planned (the plan shows
-// them); the run fails, though every other item was planned or applied.
+// planErrors reports the items that could not be planned or need a
+// person's attention (the plan shows them); the run fails, though every
+// other item was planned or applied.
 func planErrors(p *diff.Plan) error {
-	if len(p.Errors) == 0 {
+	var parts []string
+	if n := len(p.Errors); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d item(s) could not be planned", n))
+	}
+	if n := len(p.Attention); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d item(s) need attention", n))
+	}
+	if len(parts) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%d item(s) could not be planned (see above)", len(p.Errors))
+	return fmt.Errorf("%s (see above)", strings.Join(parts, ", "))
 }
 
 // makePlan loads the inventory, reads live state and computes the plan.

@@ -73,6 +73,11 @@ type Pair struct {
 	Notes []string
 	// Info is shown even when no change is needed.
 	Info []string
+	// Attention, when set, means a person must act before this item can
+	// converge (a key file that is gone, a change the vendor is known to
+	// refuse): no change is planned for it, the plan lists it under "needs
+	// attention", and the run ends with exit code 1.
+	Attention []string
 	// Error, when set, means this item could not be planned; it gets no
 	// change and the plan carries the error, so one bad item never stops
 	// the others.
@@ -97,6 +102,12 @@ func Compute(pairs []Pair, now time.Time) *Plan {
 		}
 		if pr.Error != "" {
 			p.Errors = append(p.Errors, Info{Address: pr.Address, Message: pr.Error})
+			continue
+		}
+		if len(pr.Attention) > 0 {
+			for _, msg := range pr.Attention {
+				p.Attention = append(p.Attention, Info{Address: pr.Address, Message: msg})
+			}
 			continue
 		}
 		c, ok := change(pr)
@@ -251,16 +262,15 @@ func (p *Plan) Targets(targets []Address) *Plan {
 			out.Changes = append(out.Changes, c)
 		}
 	}
-	out.Info, out.Errors = nil, nil
-	for _, in := range p.Info {
-		if want[in.Address] {
-			out.Info = append(out.Info, in)
+	keep := func(in []Info) []Info {
+		var out []Info
+		for _, x := range in {
+			if want[x.Address] {
+				out = append(out, x)
+			}
 		}
+		return out
 	}
-	for _, in := range p.Errors {
-		if want[in.Address] {
-			out.Errors = append(out.Errors, in)
-		}
-	}
+	out.Info, out.Attention, out.Errors = keep(p.Info), keep(p.Attention), keep(p.Errors)
 	return &out
 }

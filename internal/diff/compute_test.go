@@ -728,6 +728,34 @@ func TestComputeItemError(t *testing.T) {
 	}
 }
 
+// An item that needs a person's attention gets no change, even when its
+// objects differ, lands in Attention, and does not stop the other items.
+func TestComputeAttention(t *testing.T) {
+	held := diff.Pair{Address: diff.Address{Vendor: "v", Kind: "k", Name: "held"}, Attention: []string{"key file is gone"},
+		Desired: &diff.Object{Fields: []diff.Field{{Name: "x", Value: "2"}}},
+		Live:    &diff.Object{ID: "1", Fields: []diff.Field{{Name: "x", Value: "1"}}}}
+	good := diff.Pair{Address: diff.Address{Vendor: "v", Kind: "k", Name: "good"},
+		Desired: &diff.Object{Fields: []diff.Field{{Name: "x", Value: "1"}}}}
+	p := diff.Compute([]diff.Pair{held, good}, time.Now())
+	if len(p.Changes) != 1 || p.Changes[0].Address.Name != "good" {
+		t.Fatalf("changes = %+v", p.Changes)
+	}
+	if len(p.Attention) != 1 || p.Attention[0].Message != "key file is gone" {
+		t.Fatalf("attention = %+v", p.Attention)
+	}
+	var b strings.Builder
+	_ = diff.Text(&b, p, false)
+	if !strings.Contains(b.String(), "Needs attention") || !strings.Contains(b.String(), "key file is gone") {
+		t.Errorf("text plan does not show the attention item:\n%s", b.String())
+	}
+	if tp := p.Targets([]diff.Address{good.Address}); len(tp.Attention) != 0 {
+		t.Error("a target plan kept another item's attention message")
+	}
+	if tp := p.Targets([]diff.Address{held.Address}); len(tp.Attention) != 1 {
+		t.Error("a target plan lost its own item's attention message")
+	}
+}
+
 // Vendor actions the tests use, as a vendor would declare them.
 const (
 	renew    diff.Action = "renew"

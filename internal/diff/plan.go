@@ -112,9 +112,14 @@ type Plan struct {
 	// Sandbox is true when the plan was computed against the simulators.
 	Sandbox bool     `json:"sandbox,omitempty"`
 	Changes []Change `json:"changes"`
-	// Info lists objects that need no change but need attention (an order
-	// waiting for validation, a field drifting that the API cannot change).
+	// Info lists objects that need no change now but that the user should
+	// know about (an order waiting for validation, a CDN certificate waiting
+	// for its order).
 	Info []Info `json:"info,omitempty"`
+	// Attention lists items a person must act on before they can converge
+	// (see Pair.Attention): no change is planned for them and the run ends
+	// with exit code 1.
+	Attention []Info `json:"attention,omitempty"`
 	// Errors are items that could not be planned (a key file gone bad, an
 	// environment variable unset): the other items are planned as usual,
 	// and the run still ends with exit code 1.

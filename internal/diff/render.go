@@ -99,9 +99,15 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		}
 	}
 	if len(p.Info) > 0 {
-		b.WriteString("\nNeeds attention, no change planned:\n")
+		b.WriteString("\nNo change planned:\n")
 		for _, in := range p.Info {
-			fmt.Fprintf(&b, "  ! %s: %s\n", in.Address, in.Message)
+			fmt.Fprintf(&b, "  i %s: %s\n", in.Address, in.Message)
+		}
+	}
+	if len(p.Attention) > 0 {
+		b.WriteString("\n" + paint(ansiYellow, "Needs attention (a person must act; no change planned):") + "\n")
+		for _, in := range p.Attention {
+			fmt.Fprintf(&b, "  %s %s: %s\n", paint(ansiYellow, "!"), in.Address, in.Message)
 		}
 	}
 	if len(p.Errors) > 0 {
@@ -191,8 +197,14 @@ func Markdown(w io.Writer, p *Plan) error {
 		}
 	}
 	if len(p.Info) > 0 {
-		b.WriteString("\n**Needs attention (no change planned):**\n\n")
+		b.WriteString("\n**No change planned:**\n\n")
 		for _, in := range p.Info {
+			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
+		}
+	}
+	if len(p.Attention) > 0 {
+		b.WriteString("\n**Needs attention (a person must act; no change planned):**\n\n")
+		for _, in := range p.Attention {
 			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
 		}
 	}

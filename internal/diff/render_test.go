@@ -81,6 +81,12 @@ func fixturePlan() *diff.Plan {
 			Live:    &diff.Object{ID: "ORD-43", Fields: []diff.Field{{Name: "common_name", Value: "pending.example.com"}}},
 			Info:    []string{"waiting for domain validation | DNS"},
 		},
+		{
+			Address:   diff.Address{Vendor: "markmonitor", Kind: "order", Name: "nokey.example.com"},
+			Desired:   &diff.Object{Fields: []diff.Field{{Name: "common_name", Value: "nokey.example.com"}}},
+			Live:      &diff.Object{ID: "ORD-44", Fields: []diff.Field{{Name: "common_name", Value: "nokey.example.com"}}},
+			Attention: []string{"the key file is missing; restore it, or set rekey to order a new key"},
+		},
 	}
 	p := diff.Compute(pairs, time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
 	p.Describe(diff.ActionSpec{Action: renew, Verb: "renewed", Symbol: "+", Paid: true})
@@ -189,7 +195,8 @@ func TestTextGolden(t *testing.T) {
 		`+ policy_urls = ["https://example.com/cp", "https://example.com/cps"]`,
 		"after: " + caAddr.String() + "\n",
 		"note: a reissue of this order is paid | per SAN",
-		"! " + waitAddr.String() + ": waiting for domain validation | DNS",
+		"i " + waitAddr.String() + ": waiting for domain validation | DNS",
+		"! markmonitor/order/nokey.example.com: the key file is missing",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("text plan lacks %q", want)
