@@ -69,6 +69,11 @@ type Pair struct {
 	Reason string
 	// DependsOn lists objects whose changes must be applied first.
 	DependsOn []Address
+	// Uses lists the other vendors' items this pair's desired state comes
+	// from (a CDN certificate's source order), whether or not they change
+	// in this run: when their vendor cannot be observed, the engine makes
+	// this pair an error instead of planning from stale inputs.
+	Uses []Address
 	// Notes go with the change, if there is one.
 	Notes []string
 	// Info is shown even when no change is needed.
@@ -262,10 +267,16 @@ func (p *Plan) Targets(targets []Address) *Plan {
 			out.Changes = append(out.Changes, c)
 		}
 	}
+	vendors := map[string]bool{}
+	for a := range want {
+		vendors[a.Vendor] = true
+	}
 	keep := func(in []Info) []Info {
 		var out []Info
 		for _, x := range in {
-			if want[x.Address] {
+			// A vendor-wide message (VENDOR/*/*: the vendor could not be
+			// observed) concerns every targeted item of that vendor.
+			if want[x.Address] || (x.Address.Kind == AnyKind && vendors[x.Address.Vendor]) {
 				out = append(out, x)
 			}
 		}

@@ -26,6 +26,16 @@ type Address struct {
 	Vendor, Kind, Name string
 }
 
+// AnyKind and AnyName make a vendor-wide address, VENDOR/*/*, for a
+// message about every item of a vendor (it could not be observed).
+const (
+	AnyKind = "*"
+	AnyName = "*"
+)
+
+// VendorWide returns the address VENDOR/*/* of every item of vendor.
+func VendorWide(vendor string) Address { return Address{Vendor: vendor, Kind: AnyKind, Name: AnyName} }
+
 // String returns VENDOR/KIND/NAME.
 func (a Address) String() string { return a.Vendor + "/" + a.Kind + "/" + a.Name }
 
@@ -124,6 +134,10 @@ type Plan struct {
 	// environment variable unset): the other items are planned as usual,
 	// and the run still ends with exit code 1.
 	Errors []Info `json:"errors,omitempty"`
+	// Tripped lists the guards (see Guard) the plan exceeds: apply
+	// refuses such a plan, nothing sent, unless the run raises the limits
+	// or is forced. A saved plan's list is recomputed when it is applied.
+	Tripped []Trip `json:"guards_tripped,omitempty"`
 
 	// ActionSpecs describe the vendors' own actions (see Describe); they
 	// are not saved with the plan.

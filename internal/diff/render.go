@@ -116,6 +116,12 @@ func Text(w io.Writer, p *Plan, color bool) error {
 			fmt.Fprintf(&b, "  %s %s: %s\n", paint(ansiRed, "x"), in.Address, in.Message)
 		}
 	}
+	if len(p.Tripped) > 0 {
+		b.WriteString("\n" + paint(ansiRed, "Guards tripped (apply refuses this plan):") + "\n")
+		for _, t := range p.Tripped {
+			fmt.Fprintf(&b, "  %s %s\n", paint(ansiRed, "!"), t)
+		}
+	}
 	b.WriteString("\n")
 	b.WriteString(paint(ansiBold, p.Summary()))
 	b.WriteString("\n")
@@ -212,6 +218,12 @@ func Markdown(w io.Writer, p *Plan) error {
 		b.WriteString("\n**Could not be planned:**\n\n")
 		for _, in := range p.Errors {
 			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
+		}
+	}
+	if len(p.Tripped) > 0 {
+		b.WriteString("\n**Guards tripped (apply refuses this plan):**\n\n")
+		for _, t := range p.Tripped {
+			fmt.Fprintf(&b, "- %s\n", mdCell(t.String()))
 		}
 	}
 	if !p.Empty() {
