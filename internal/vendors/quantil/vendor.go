@@ -173,6 +173,9 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *CertificateItem, live *Cer
 		return p, nil
 	}
 	src := SourcesOf(inv, want)
+	if src.From != "" {
+		p.Uses = []diff.Address{fromAddress(src.From)} // fails with its vendor
+	}
 	keys := map[string]string{
 		kName: name, kCertFile: src.Certificate.File, kCertEnv: src.Certificate.Env,
 		kChainFile: src.Chain.File, kChainEnv: src.Chain.Env, kKeyFile: src.Key.File, kKeyEnv: src.Key.Env,
