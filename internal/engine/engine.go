@@ -281,17 +281,31 @@ func (e *Engine) Describe(p *diff.Plan) {
 // made now would make differs in action, fields, what is sent (desired
 // values and keys) or dependencies. Any message means nothing may run.
 func (e *Engine) Rederive(saved, fresh *diff.Plan, pairs []diff.Pair) (*diff.Plan, []string) {
-	msgs := staleChanges(saved, pairs)
+	failed := map[string]bool{}
+	for _, v := range FailedVendors(fresh) {
+		failed[v] = true
+	}
+	var checkable diff.Plan
+	for _, c := range saved.Changes {
+		if !failed[c.Address.Vendor] {
+			checkable.Changes = append(checkable.Changes, c)
+		}
+	}
+	msgs := staleChanges(&checkable, pairs)
 	now := map[diff.Address]diff.Change{}
 	for _, c := range fresh.Changes {
 		now[c.Address] = c
 	}
 	want := map[diff.Address]bool{}
+	var addrs []diff.Address
 	for _, c := range saved.Changes {
 		want[c.Address] = true
+		addrs = append(addrs, c.Address)
 		m, ok := e.Member(c.Address.Vendor)
 		f, planned := now[c.Address]
 		switch {
+		case failed[c.Address.Vendor]:
+			msgs = append(msgs, fmt.Sprintf("%s: vendor %s %v, so the change cannot be checked", c.Address, c.Address.Vendor, ErrVendorFailed))
 		case !ok || !m.Allowed(c.Address.Kind, c.Action):
 			msgs = append(msgs, fmt.Sprintf("%s: vendor %s cannot %s a %s", c.Address, c.Address.Vendor, c.Action, c.Address.Kind))
 		case !planned:
@@ -305,7 +319,7 @@ func (e *Engine) Rederive(saved, fresh *diff.Plan, pairs []diff.Pair) (*diff.Pla
 	if len(msgs) > 0 {
 		return nil, msgs
 	}
-	run := *fresh
+	run := *fresh.Targets(addrs) // the saved items' messages
 	run.Changes = []diff.Change{}
 	for _, c := range fresh.Changes {
 		if want[c.Address] {
