@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,8 @@ import (
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/testfixture"
+	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
+	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
 )
 
 // recordingTransport records every request (method and path) and refuses
@@ -249,5 +252,47 @@ func TestVendorFailsAlone(t *testing.T) {
 	res = r.run("plan", "--sandbox", "-i", example, "--target", "quantil/certificate/www.example.com")
 	if res.code != ExitError || !strings.Contains(res.stdout, "quantil/*/*") {
 		t.Fatalf("targeting the failed vendor: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// A vendor without credentials fails its own items and the items that
+// deploy from them; the configured vendors are planned.
+func TestUnconfiguredVendorFailsAlone(t *testing.T) {
+	example := exampleCopy(t)
+	s, err := ccadbsim.New(ccadbsim.Options{ClientID: "cid", ClientSecret: "cs", CAOwner: "Example CA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	cdn, err := quantilsim.New(quantilsim.Options{User: "cdn-user", APIKey: "cdn-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdnSrv := httptest.NewServer(cdn)
+	defer cdnSrv.Close()
+	r := newRunner(t)
+	for k, v := range map[string]string{
+		"CERTSYNC_CCADB_URL": srv.URL, "CERTSYNC_CCADB_CLIENT_ID": "cid", "CERTSYNC_CCADB_CLIENT_SECRET": "cs",
+		"CERTSYNC_CCADB_REFRESH_TOKEN": s.NewRefreshToken(), "CERTSYNC_CCADB_REPORT_URL": srv.URL + ccadbsim.ReportPath,
+		"CERTSYNC_CCADB_REQUEST_INTERVAL": "0s",
+		"CERTSYNC_QUANTIL_URL":            cdnSrv.URL, "CERTSYNC_QUANTIL_USER": "cdn-user", "CERTSYNC_QUANTIL_API_KEY": "cdn-key",
+	} {
+		r.env[k] = v
+	}
+	res := r.run("plan", "-i", example)
+	if res.code != ExitError || !strings.Contains(res.stderr, "vendor(s) markmonitor could not be observed") {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, want := range []string{
+		"ccadb/intermediate/tls-sub will be created",
+		"markmonitor/*/*: vendor markmonitor could not be observed",
+		"CERTSYNC_MARKMONITOR_",
+		"quantil/certificate/www.example.com: uses markmonitor/order/www, whose vendor markmonitor could not be observed",
+		"Plan: 4 to create",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, res.stdout)
+		}
 	}
 }
