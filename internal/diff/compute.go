@@ -73,6 +73,10 @@ type Pair struct {
 	Notes []string
 	// Info is shown even when no change is needed.
 	Info []string
+	// Records are what must be published for the object to progress (see
+	// Info.Records). They go with the pair's first Info message; a pair
+	// with records and no Info gets one saying so.
+	Records []Record
 	// Attention, when set, means a person must act before this item can
 	// converge (a key file that is gone, a change the vendor is known to
 	// refuse): no change is planned for it, the plan lists it under "needs
@@ -97,8 +101,15 @@ func Equal(a, b any) bool { return cmp.Equal(a, b, valueEqual) }
 func Compute(pairs []Pair, now time.Time) *Plan {
 	p := &Plan{FormatVersion: FormatVersion, CreatedAt: now.UTC(), Changes: []Change{}}
 	for _, pr := range pairs {
-		for _, msg := range pr.Info {
-			p.Info = append(p.Info, Info{Address: pr.Address, Message: msg})
+		for i, msg := range pr.Info {
+			in := Info{Address: pr.Address, Message: msg}
+			if i == 0 {
+				in.Records = pr.Records
+			}
+			p.Info = append(p.Info, in)
+		}
+		if len(pr.Info) == 0 && len(pr.Records) > 0 {
+			p.Info = append(p.Info, Info{Address: pr.Address, Message: "publish these records", Records: pr.Records})
 		}
 		if pr.Error != "" {
 			p.Errors = append(p.Errors, Info{Address: pr.Address, Message: pr.Error})

@@ -134,7 +134,25 @@ type Plan struct {
 type Info struct {
 	Address Address `json:"address"`
 	Message string  `json:"message"`
+	// Records are what someone must publish for the object to progress
+	// (the DNS records or HTTP files of a certificate order's domain
+	// validation), as data a DNS tool can read from the plan's JSON.
+	Records []Record `json:"records,omitempty"`
 }
+
+// Record is one DNS record or HTTP file to publish. Type is a DNS record
+// type ("TXT", "CNAME") or "HTTP", for a file whose URL is Name and whose
+// content is Value. Name is a fully qualified DNS owner name without the
+// trailing dot (or the file's URL); Value the record's data (TXT text,
+// CNAME target) or the file's content.
+type Record struct {
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// String is the record as plans print it: TYPE NAME VALUE.
+func (r Record) String() string { return r.Type + " " + r.Name + " " + r.Value }
 
 // Empty reports whether the plan has nothing to apply.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }

@@ -102,6 +102,9 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		b.WriteString("\nNo change planned:\n")
 		for _, in := range p.Info {
 			fmt.Fprintf(&b, "  i %s: %s\n", in.Address, in.Message)
+			for _, r := range in.Records {
+				fmt.Fprintf(&b, "      publish: %s\n", r)
+			}
 		}
 	}
 	if len(p.Attention) > 0 {
@@ -200,6 +203,13 @@ func Markdown(w io.Writer, p *Plan) error {
 		b.WriteString("\n**No change planned:**\n\n")
 		for _, in := range p.Info {
 			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
+			if len(in.Records) > 0 {
+				b.WriteString("\n  | type | name | value |\n  |---|---|---|\n")
+				for _, r := range in.Records {
+					fmt.Fprintf(&b, "  | %s | `%s` | `%s` |\n", mdCell(r.Type), mdCell(r.Name), mdCell(r.Value))
+				}
+				b.WriteString("\n")
+			}
 		}
 	}
 	if len(p.Attention) > 0 {

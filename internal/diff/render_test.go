@@ -80,6 +80,7 @@ func fixturePlan() *diff.Plan {
 			Desired: &diff.Object{Fields: []diff.Field{{Name: "common_name", Value: "pending.example.com"}}},
 			Live:    &diff.Object{ID: "ORD-43", Fields: []diff.Field{{Name: "common_name", Value: "pending.example.com"}}},
 			Info:    []string{"waiting for domain validation | DNS"},
+			Records: []diff.Record{{Type: "TXT", Name: "pending.example.com", Value: "0123abcd|x"}},
 		},
 		{
 			Address:   diff.Address{Vendor: "markmonitor", Kind: "order", Name: "nokey.example.com"},
@@ -196,6 +197,7 @@ func TestTextGolden(t *testing.T) {
 		"after: " + caAddr.String() + "\n",
 		"note: a reissue of this order is paid | per SAN",
 		"i " + waitAddr.String() + ": waiting for domain validation | DNS",
+		"      publish: TXT pending.example.com 0123abcd|x\n",
 		"! markmonitor/order/nokey.example.com: the key file is missing",
 	} {
 		if !strings.Contains(s, want) {
@@ -275,6 +277,7 @@ func TestMarkdownGolden(t *testing.T) {
 		"| `+` | `" + `quantil/certificate/cdn \| edge` + "` | renew | expires in 10 days \\| before 2025-03-24 |",
 		"> a reissue of this order is paid \\| per SAN",
 		"waiting for domain validation \\| DNS",
+		"  | TXT | `pending.example.com` | `0123abcd\\|x` |\n",
 		"- auto_renew = (unknown: the API does not report it)\n+ auto_renew = true\n",
 		"- contact_password = (sensitive)\n+ contact_password = (sensitive)\n",
 	} {
