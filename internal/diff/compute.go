@@ -67,6 +67,10 @@ type Pair struct {
 	Bundle *Bundle
 	// Reason explains a vendor-decided Action.
 	Reason string
+	// Price is what the change costs, if the vendor priced it; its Amount
+	// must be a decimal number (CheckAmount), else the change carries no
+	// price and a note says why.
+	Price *Price
 	// DependsOn lists objects whose changes must be applied first.
 	DependsOn []Address
 	// Notes go with the change, if there is one.
@@ -126,6 +130,7 @@ func Compute(pairs []Pair, now time.Time) *Plan {
 			p.Changes = append(p.Changes, c)
 		}
 	}
+	p.PriceTotals = PriceTotals(p.Changes)
 	return p
 }
 
@@ -137,6 +142,13 @@ func change(pr Pair) (Change, bool) {
 		Fingerprint: Fingerprint(pr.Live),
 		DependsOn:   pr.DependsOn,
 		Notes:       pr.Notes,
+		Price:       pr.Price,
+	}
+	if c.Price != nil {
+		if err := CheckAmount(c.Price.Amount); err != nil {
+			c.Notes = append(append([]string(nil), c.Notes...), "no price: the vendor's price is "+err.Error())
+			c.Price = nil
+		}
 	}
 	if pr.Live != nil {
 		c.LiveID = pr.Live.ID
@@ -283,5 +295,6 @@ func (p *Plan) Targets(targets []Address) *Plan {
 		return out
 	}
 	out.Info, out.Attention, out.Errors = keep(p.Info), keep(p.Attention), keep(p.Errors)
+	out.PriceTotals = PriceTotals(out.Changes)
 	return &out
 }

@@ -101,6 +101,9 @@ type Change struct {
 	Desired map[string]any `json:"desired,omitempty"`
 	// Keys identify the object to the vendor (see Object.Keys).
 	Keys map[string]string `json:"keys,omitempty"`
+	// Price is what the change costs, when it is paid and the vendor
+	// could price it.
+	Price *Price `json:"price,omitempty"`
 }
 
 // Plan is an ordered list of changes plus what it was computed from.
@@ -112,6 +115,8 @@ type Plan struct {
 	// Sandbox is true when the plan was computed against the simulators.
 	Sandbox bool     `json:"sandbox,omitempty"`
 	Changes []Change `json:"changes"`
+	// PriceTotals sums the changes' prices per currency (see PriceTotals).
+	PriceTotals []Price `json:"price_totals,omitempty"`
 	// Info lists objects that need no change now but that the user should
 	// know about (an order waiting for validation, a CDN certificate waiting
 	// for its order).

@@ -94,6 +94,9 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		if len(c.DependsOn) > 0 {
 			fmt.Fprintf(&b, "      after: %s\n", joinAddrs(c.DependsOn))
 		}
+		if c.Price != nil {
+			fmt.Fprintf(&b, "      price: %s\n", c.Price)
+		}
 		for _, n := range c.Notes {
 			fmt.Fprintf(&b, "      note: %s\n", n)
 		}
@@ -120,6 +123,9 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		}
 	}
 	b.WriteString("\n")
+	if cost := p.CostLine(); cost != "" {
+		b.WriteString(cost + "\n")
+	}
 	b.WriteString(paint(ansiBold, p.Summary()))
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
@@ -193,6 +199,9 @@ func Markdown(w io.Writer, p *Plan) error {
 			if len(c.DependsOn) > 0 {
 				fmt.Fprintf(&b, "\nAfter: %s\n", mdCell(joinAddrs(c.DependsOn)))
 			}
+			if c.Price != nil {
+				fmt.Fprintf(&b, "\nPrice: %s\n", mdCell(c.Price.String()))
+			}
 			for _, n := range c.Notes {
 				fmt.Fprintf(&b, "\n> %s\n", mdCell(n))
 			}
@@ -225,6 +234,9 @@ func Markdown(w io.Writer, p *Plan) error {
 		}
 	}
 	if !p.Empty() {
+		if cost := p.CostLine(); cost != "" {
+			fmt.Fprintf(&b, "\n%s\n", mdCell(cost))
+		}
 		fmt.Fprintf(&b, "\n%s\n", p.Summary())
 	}
 	_, err := io.WriteString(w, b.String())

@@ -65,6 +65,7 @@ func fixturePlan() *diff.Plan {
 		{
 			Address:   cdnAddr,
 			Action:    renew,
+			Price:     &diff.Price{Amount: "149.50", Currency: "USD", Note: "1-year term"},
 			Reason:    "expires in 10 days | before 2025-03-24",
 			Desired:   &diff.Object{Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
 			Live:      &diff.Object{ID: "Q-7", Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
@@ -196,6 +197,8 @@ func TestTextGolden(t *testing.T) {
 		`+ policy_urls = ["https://example.com/cp", "https://example.com/cps"]`,
 		"after: " + caAddr.String() + "\n",
 		"note: a reissue of this order is paid | per SAN",
+		"      price: 149.50 USD (1-year term)\n",
+		"\nPrice: 149.50 USD (1 paid change(s))\n",
 		"i " + waitAddr.String() + ": waiting for domain validation | DNS",
 		"      publish: TXT pending.example.com 0123abcd|x\n",
 		"! markmonitor/order/nokey.example.com: the key file is missing",
@@ -276,6 +279,8 @@ func TestMarkdownGolden(t *testing.T) {
 	for _, want := range []string{
 		"| `+` | `" + `quantil/certificate/cdn \| edge` + "` | renew | expires in 10 days \\| before 2025-03-24 |",
 		"> a reissue of this order is paid \\| per SAN",
+		"\nPrice: 149.50 USD (1-year term)\n",
+		"\nPrice: 149.50 USD (1 paid change(s))\n",
 		"waiting for domain validation \\| DNS",
 		"  | TXT | `pending.example.com` | `0123abcd\\|x` |\n",
 		"- auto_renew = (unknown: the API does not report it)\n+ auto_renew = true\n",
