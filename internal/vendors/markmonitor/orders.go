@@ -383,6 +383,13 @@ func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByI
 func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	k := c.Keys
 	switch c.Action {
+	case Adopt:
+		return v.applyAdopt(ctx, c)
+	case Validate:
+		if err := v.recordAdoption(c); err != nil {
+			return apply.Outcome{}, err
+		}
+		return v.validate(ctx, c)
 	case diff.Create, Renew:
 		return v.placeOrder(ctx, c)
 	case Reissue:
