@@ -235,7 +235,7 @@ func (v *Vendor) describeDCV(ctx context.Context, inv *inventory.Inventory, want
 		if len(hist) == 0 {
 			var err error
 			if hist, err = v.client.OrderHistory(ctx, latest.ID); err != nil {
-				p.Info = append(p.Info, fmt.Sprintf("%s: its history could not be read (%v), so the records to publish are not shown", msg, err))
+				setDCVInfo(p, latest, fmt.Sprintf("%s: its history could not be read (%v), so the records to publish are not shown", msg, err))
 				return
 			}
 		}
@@ -260,16 +260,7 @@ func (v *Vendor) describeDCV(ctx context.Context, inv *inventory.Inventory, want
 	case !want.Validate.Set || !want.Validate.Value:
 		msg += "; once published, set validate: true on the order to ask for the check now"
 	}
-	// The records go with the pair's first info line (diff.Pair.Records):
-	// put this line first, in place of the shorter one the decision made
-	// about the same pending order.
-	rest := p.Info[:0:0]
-	for _, in := range p.Info {
-		if !strings.HasPrefix(in, "order "+latest.ID+" is "+latest.Status+":") {
-			rest = append(rest, in)
-		}
-	}
-	p.Info = append([]string{msg}, rest...)
+	setDCVInfo(p, latest, msg)
 	p.Records = recs
 
 	if already || !want.Validate.Value || p.Action != "" {
@@ -282,6 +273,19 @@ func (v *Vendor) describeDCV(ctx context.Context, inv *inventory.Inventory, want
 		kOrderID: latest.ID, kDCVKey: sub,
 		kOutCert: inv.Resolve(want.Output.Certificate), kOutChain: inv.Resolve(want.Output.Chain), kOutFull: inv.Resolve(want.Output.FullChain),
 	}}
+}
+
+// setDCVInfo puts msg first among the pair's info lines, since the records
+// go with the first one (diff.Pair.Records), in place of the shorter line
+// the decision made about the same pending order.
+func setDCVInfo(p *diff.Pair, latest *Order, msg string) {
+	rest := p.Info[:0:0]
+	for _, in := range p.Info {
+		if !strings.HasPrefix(in, "order "+latest.ID+" is "+latest.Status+":") {
+			rest = append(rest, in)
+		}
+	}
+	p.Info = append([]string{msg}, rest...)
 }
 
 func orNoneText(s string) string {
