@@ -317,6 +317,11 @@ func (v *Vendor) validate(ctx context.Context, c diff.Change) (apply.Outcome, er
 	if err != nil {
 		return apply.Outcome{}, err
 	}
+	if o.ID == "" {
+		// The answer's shape is not documented; without an order in it,
+		// afterIssue reads the order.
+		o = &Order{ID: id}
+	}
 	if perr := v.state.Put(validatedKey(c.Address.Name), validatedEntry{Submission: k[kDCVKey], At: v.clock.Now().UTC()}); perr != nil {
 		v.log.Warn("markmonitor: could not remember the validation request; the next plan asks again", "order", id, "error", perr)
 	}

@@ -207,17 +207,17 @@ func TestDCVRecordsFromHistory(t *testing.T) {
 		want         []diff.Record
 	}{
 		{"record lines", "DNS_TXT_TOKEN", lines("Order created", "DCV record: TXT example.com "+tok, "DCV record: txt www.example.org. "+tok),
-			[]diff.Record{{"TXT", "example.com", tok}, {"TXT", "www.example.org", tok}}},
+			[]diff.Record{rec("TXT", "example.com", tok), rec("TXT", "www.example.org", tok)}},
 		{"the last group wins", "DNS_TXT_TOKEN", lines("DCV record: TXT example.com "+tok, "Reissue submitted", "DCV record: TXT example.com "+tok2),
-			[]diff.Record{{"TXT", "example.com", tok2}}},
+			[]diff.Record{rec("TXT", "example.com", tok2)}},
 		{"TXT from the random value", "DNS_TXT_TOKEN", lines("DCV random value: " + tok + " (DNS_TXT_TOKEN): publish it"),
-			[]diff.Record{{"TXT", "example.com", tok}, {"TXT", "www.example.org", tok}}},
+			[]diff.Record{rec("TXT", "example.com", tok), rec("TXT", "www.example.org", tok)}},
 		{"CNAME from a token", "DNS_CNAME_TOKEN", lines("token=" + tok),
-			[]diff.Record{{"CNAME", tok + ".example.com", "dcv.digicert.com"}, {"CNAME", tok + ".www.example.org", "dcv.digicert.com"}}},
+			[]diff.Record{rec("CNAME", tok+".example.com", "dcv.digicert.com"), rec("CNAME", tok+".www.example.org", "dcv.digicert.com")}},
 		{"HTTP", "HTTP_TOKEN", lines("random value: " + tok),
-			[]diff.Record{{"HTTP", "http://example.com/.well-known/pki-validation/fileauth.txt", tok}, {"HTTP", "http://www.example.org/.well-known/pki-validation/fileauth.txt", tok}}},
+			[]diff.Record{rec("HTTP", "http://example.com/.well-known/pki-validation/fileauth.txt", tok), rec("HTTP", "http://www.example.org/.well-known/pki-validation/fileauth.txt", tok)}},
 		{"a newer value replaces older records", "DNS_TXT_TOKEN", lines("DCV record: TXT example.com "+tok, "DCV random value: "+tok2),
-			[]diff.Record{{"TXT", "example.com", tok2}, {"TXT", "www.example.org", tok2}}},
+			[]diff.Record{rec("TXT", "example.com", tok2), rec("TXT", "www.example.org", tok2)}},
 		{"nothing usable", "DNS_TXT_TOKEN", lines("Order created", "DCV record: TXT broken"), nil},
 		{"short values are not tokens", "DNS_TXT_TOKEN", lines("token: abc"), nil},
 		{"EMAIL", "EMAIL", lines("random value: " + tok), nil},
@@ -246,4 +246,8 @@ func TestHistoryFailureKeepsThePlan(t *testing.T) {
 	if len(p.Info) != 1 || !strings.Contains(p.Info[0].Message, "history could not be read") {
 		t.Fatalf("plan:\n%s", textOf(p))
 	}
+}
+
+func rec(typ, name, value string) diff.Record {
+	return diff.Record{Type: typ, Name: name, Value: value}
 }

@@ -235,6 +235,9 @@ func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundl
 	if len(p.Info) > 0 {
 		b.Pending = p.Info[0]
 	}
+	if len(p.Attention) > 0 {
+		b.Pending = p.Attention[0] // e.g. an order that cannot be adopted
+	}
 	if b.CertificateFile != "" {
 		if data, err := pemutil.ReadFile(b.CertificateFile); err == nil {
 			if c, err := pemutil.Certificate(data); err == nil {
