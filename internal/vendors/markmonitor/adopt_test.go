@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/inventory"
@@ -74,6 +75,22 @@ func TestAdoptExistingOrder(t *testing.T) {
 	// prevents it.
 	if got := actions(plan(t, h.vendor(), h.inventory(orderYAML("www", ""))))["markmonitor/order/www"]; got != diff.Create {
 		t.Errorf("without the link: %q", got)
+	}
+
+	// Due for renewal: the adopted order is renewed (a new order with the
+	// marker), not replaced as if it did not exist.
+	h.clock.Advance(380 * 24 * time.Hour)
+	p = plan(t, h.vendorWith(st), inv)
+	if got := actions(p)["markmonitor/order/www"]; got != Renew || p.Changes[0].Price == nil {
+		t.Fatalf("plan near expiry:\n%s", textOf(p))
+	}
+	mustOK(t, run(t, h.vendorWith(st), p))
+	orders := h.sim.Orders()
+	if len(orders) != 2 || !strings.Contains(orders[1].Comments, "prev="+o.ID[:8]) {
+		t.Fatalf("after renewal: %d orders, comments %q", len(orders), orders[len(orders)-1].Comments)
+	}
+	if p := plan(t, h.vendorWith(st), inv); !p.Empty() {
+		t.Fatalf("plan after renewing:\n%s", textOf(p))
 	}
 }
 
