@@ -91,7 +91,8 @@ func (m *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	}
 
 	names := map[string]bool{}
-	files := map[string]string{} // path -> the field that writes it
+	adopted := map[string]string{} // order id -> the item that adopts it
+	files := map[string]string{}   // path -> the field that writes it
 	for i := range m.Orders {
 		o := &m.Orders[i]
 		path := fmt.Sprintf("%s.orders[%d]", base, i)
@@ -155,6 +156,7 @@ func (m *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			}
 		}
 		checkOrderKey(r, inv, path, o)
+		checkOrderExtras(r, path, o, adopted)
 		// Two orders writing one file would overwrite each other's key or
 		// certificate.
 		for _, f := range []struct {

@@ -81,6 +81,12 @@ type OrderItem struct {
 	Output      OutputFiles      `yaml:"output"`
 	// State: "" or "present" (default), "cancelled" or "revoked".
 	State inventory.String `yaml:"state"`
+	// Validate asks Markmonitor to check the domain validation records
+	// (validateDomains) while the order waits for them (see dcv.go).
+	Validate inventory.Bool `yaml:"validate"`
+	// Adopt names an existing order (its id) that is this item's (see
+	// adopt.go).
+	Adopt inventory.String `yaml:"adopt"`
 
 	// Set by Load: the parsed CSR, when CSR is given, and the key file's
 	// absolute path.
@@ -146,6 +152,8 @@ func schemaHints() inventory.SchemaHints {
 			"markmonitor.orders[].private_key":  "Private key file certsync makes the CSR from; generated (mode 0600) when missing.",
 			"markmonitor.orders[].renew_before": "How long before expiry to renew, e.g. 30d or 720h. Default: a third of the lifetime, 30 to 90 days.",
 			"markmonitor.orders[].state":        "present (default), or cancelled / revoked: only then does certsync cancel or revoke.",
+			"markmonitor.orders[].validate":     "true: while the order waits for domain validation, ask Markmonitor to check the published records (validateDomains), once per submission.",
+			"markmonitor.orders[].adopt":        "Id of an existing order (placed in the portal) that is this item's: certsync follows and renews it instead of ordering again.",
 		},
 		Enums: []inventory.Enum{
 			{Suffix: "orders[].cert_type", Values: CertTypes},

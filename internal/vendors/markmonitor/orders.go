@@ -382,7 +382,18 @@ func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByI
 // applyOrder runs an order change.
 func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	k := c.Keys
+	if c.Action != Adopt {
+		// A change of an item whose adoption the plan showed records it
+		// first: the adoption stands on its own (adopt.go).
+		if err := v.recordAdoption(c); err != nil {
+			return apply.Outcome{}, err
+		}
+	}
 	switch c.Action {
+	case Adopt:
+		return v.applyAdopt(ctx, c)
+	case Validate:
+		return v.validate(ctx, c)
 	case diff.Create, Renew:
 		return v.placeOrder(ctx, c)
 	case Reissue:

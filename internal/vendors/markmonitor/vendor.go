@@ -27,6 +27,7 @@ import (
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/redact"
+	"github.com/certsync/certsync/internal/state"
 )
 
 // Name is the vendor's key.
@@ -62,6 +63,8 @@ var Actions = []diff.ActionSpec{
 	{Action: Cancel, Verb: "cancelled", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Revoke, Verb: "revoked", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Download, Verb: "downloaded", Symbol: "<="},
+	{Action: Validate, Verb: "validated", Symbol: "~"},
+	{Action: Adopt, Verb: "adopted", Symbol: "<="},
 }
 
 // Capabilities: organizations can only be created (the API cannot modify
@@ -69,7 +72,7 @@ var Actions = []diff.ActionSpec{
 var Capabilities = map[string][]diff.Action{
 	KindOrganization: {diff.Create},
 	KindContact:      {diff.Create, diff.Update, diff.Delete},
-	KindOrder:        {diff.Create, Renew, Reissue, diff.Update, Cancel, Revoke, Download},
+	KindOrder:        {diff.Create, Renew, Reissue, diff.Update, Cancel, Revoke, Download, Validate, Adopt},
 }
 
 // ErrConfig means required settings are missing.
@@ -83,13 +86,18 @@ type Deps struct {
 	Clock    Clock
 	// RequestsPerMinute overrides the client's pace (tests).
 	RequestsPerMinute int
+	// State keeps what the API cannot: adopted orders, validation
+	// requests made (adopt.go, dcv.go). Nil keeps them in memory.
+	State *state.Store
 }
 
 // Vendor implements the Markmonitor side of plan and apply.
 type Vendor struct {
-	client *Client
-	log    *slog.Logger
-	clock  Clock
+	client   *Client
+	log      *slog.Logger
+	clock    Clock
+	state    *state.Store
+	currency string
 
 	mu   sync.Mutex
 	orgs map[string]*Organization // by name, from Observe and creates
@@ -109,8 +117,15 @@ func New(cfg Config, d Deps) (*Vendor, error) {
 	if d.Clock == nil {
 		d.Clock = realClock{}
 	}
+	if d.State == nil {
+		st, err := state.Open("", Name)
+		if err != nil {
+			return nil, err
+		}
+		d.State = st
+	}
 	c := NewClient(cfg, ClientOptions{HTTP: d.HTTP, Log: d.Log, Clock: d.Clock, Redactor: d.Redactor, RequestsPerMinute: d.RequestsPerMinute})
-	return &Vendor{client: c, log: d.Log, clock: d.Clock, orgs: map[string]*Organization{}}, nil
+	return &Vendor{client: c, log: d.Log, clock: d.Clock, state: d.State, currency: strings.TrimSpace(cfg.Currency), orgs: map[string]*Organization{}}, nil
 }
 
 // Client returns the API client.
@@ -182,14 +197,24 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		want := &mm.Orders[i]
 		hist := byMarker[want.Name.Value]
 		sort.SliceStable(hist, func(a, b int) bool { return hist[a].DateCreated.After(hist[b].DateCreated) })
-		p, err := orderPair(inv, want, hist, byID, byName[want.Organization.Value] == nil, now)
+		hist, adopted, err := v.adopt(ctx, want, hist, orders, byID)
+		var p diff.Pair
+		if err == nil {
+			p, err = orderPair(inv, want, hist, byID, byName[want.Organization.Value] == nil, now)
+		}
 		if err != nil {
 			// One bad item (its key file unreadable) must not stop the rest.
 			p = diff.Pair{Address: orderAddress(want.Name.Value), Error: err.Error()}
+		} else if adopted.problem == "" && len(hist) > 0 {
+			v.describeDCV(ctx, inv, want, &p, hist[0], byName[want.Organization.Value])
+		}
+		if err == nil {
+			planAdoption(&p, adopted)
 		}
 		p.Bundle = publish(inv, want, p)
 		pairs = append(pairs, p)
 	}
+	v.priceChanges(ctx, pairs)
 	return pairs, nil
 }
 
@@ -204,11 +229,14 @@ func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundl
 		KeyFile:         want.KeyPath,
 	}
 	switch p.Action {
-	case diff.Create, Renew, Reissue, Download:
+	case diff.Create, Renew, Reissue, Download, Validate:
 		b.Fresh = true
 	}
 	if len(p.Info) > 0 {
 		b.Pending = p.Info[0]
+	}
+	if len(p.Attention) > 0 {
+		b.Pending = p.Attention[0] // e.g. an order that cannot be adopted
 	}
 	if b.CertificateFile != "" {
 		if data, err := pemutil.ReadFile(b.CertificateFile); err == nil {

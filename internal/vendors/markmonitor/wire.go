@@ -24,6 +24,9 @@ type Organization struct {
 	Active      bool      `json:"active"`
 	Provider    string    `json:"provider,omitempty"`
 	Contacts    []Contact `json:"contacts"`
+	// Validations are the organization's OV/EV validations (see dcv.go);
+	// never sent.
+	Validations []OrgValidation `json:"validations,omitempty"`
 }
 
 // ContactType is the API's {"type": ...} wrapper.
@@ -55,6 +58,7 @@ type Cert struct {
 	AlgorithmHash    string     `json:"algorithmHash,omitempty"`
 	RootHash         string     `json:"rootHash,omitempty"`
 	DCVMethod        string     `json:"dcvMethod,omitempty"`
+	DCVEmails        []DCVEmail `json:"dcvEmails,omitempty"`
 	DateValidFrom    *time.Time `json:"dateValidFrom,omitempty"`
 	DateValidUntil   *time.Time `json:"dateValidUntil,omitempty"`
 	SerialNumber     string     `json:"serialNumber,omitempty"`
