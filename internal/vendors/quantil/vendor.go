@@ -372,7 +372,7 @@ func moves(name string, wanted []string, o *observation) []string {
 		case h != nil:
 			out = append(out, fmt.Sprintf("%s moves from certificate %s (id %s)", d, h.Name, h.ID))
 		default:
-			out = append(out, fmt.Sprintf("%s is bound (it serves no certificate the list shows; QUANTIL refuses a domain the account does not have)", d))
+			out = append(out, fmt.Sprintf("%s will serve this certificate (the list shows it serving none now)", d))
 		}
 	}
 	return out
