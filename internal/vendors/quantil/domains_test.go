@@ -162,7 +162,11 @@ func TestDeleteInUseNeedsAttention(t *testing.T) {
 			if _, err := h.sim.SeedDomain("old.example.com", id); err != nil {
 				t.Fatal(err)
 			}
+			h.sim.Faults().ResetCounts()
 			p := plan(t, v, h.inventory("quantil:\n  certificates:\n    - name: old.example.com\n      state: absent\n"))
+			if n := h.sim.Faults().Count("GET /api/certificate/" + id + "/domain"); api == "v2" && n != 1 || api == "v1" && n != 0 {
+				t.Errorf("%s: %d reads of the V2 domain route", api, n)
+			}
 			if len(p.Changes) != 0 || len(p.Attention) != 1 || !strings.Contains(p.Attention[0].Message, "old.example.com use this certificate") {
 				t.Fatalf("want attention naming the domain: %s\n%+v", p.Summary(), p.Attention)
 			}

@@ -119,9 +119,9 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 // ObserveAfter lists the CDN's certificates once and returns one pair per
 // inventory certificate. upstream are the bundles other vendors' items
 // published: one that may be renewed in this run is deployed after its
-// change. On the V2 API the domains using a certificate that a change
-// touches are read again from its own route; a steady-state plan is one
-// request on either API.
+// change. On the V2 API the domains using a certificate to delete are read
+// again from its own route; a steady-state plan is one request on either
+// API.
 func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream diff.Artifacts) ([]diff.Pair, error) {
 	sec := SectionOf(inv)
 	if sec == nil || len(sec.Certificates) == 0 {
@@ -203,8 +203,8 @@ func wantedDomains(c *CertificateItem) []string {
 	return slices.Compact(out)
 }
 
-// users returns the domains that use live: from the list on v1, from the
-// certificate's own domain route on V2.
+// users returns the domains that use live, for a delete: from the list on
+// v1, from the certificate's own domain route on V2.
 func (v *Vendor) users(ctx context.Context, live *Certificate) ([]string, error) {
 	if !v.client.v2 {
 		return live.domains(), nil
@@ -348,13 +348,11 @@ func (v *Vendor) pair(ctx context.Context, inv *inventory.Inventory, want *Certi
 		p.Notes = append(p.Notes, moves(name, wanted, o)...)
 	}
 	p.Desired = desired
+	// The list's related-domains say which domains an update reaches; the
+	// V2 per-certificate route is kept for deletes, which are few, so that
+	// a mass renewal costs no request per certificate at plan time.
 	if live != nil && (p.Action != "" || len(diff.Fields(desired, p.Live)) > 0) {
-		users, err := v.users(ctx, live)
-		if err != nil {
-			p.Error, p.Desired, p.Action = err.Error(), nil, ""
-			return p
-		}
-		if len(users) > 0 {
+		if users := live.domains(); len(users) > 0 {
 			p.Notes = append(p.Notes, "used by the CDN domains "+strings.Join(users, ", "))
 		}
 	}
