@@ -140,6 +140,20 @@ func (m *Section) BundleFiles(inv *inventory.Inventory, kind, name string) (inve
 	return f, true
 }
 
+// Withdrawn says whether the order NAME is to be cancelled or revoked: it
+// then publishes no certificate that other vendors' items may deploy.
+func (m *Section) Withdrawn(kind, name string) (string, bool) {
+	o := m.Order(name)
+	if kind != KindOrder || o == nil {
+		return "", false
+	}
+	switch o.State.Value {
+	case "cancelled", "revoked":
+		return "state: " + o.State.Value, true
+	}
+	return "", false
+}
+
 func schemaHints() inventory.SchemaHints {
 	return inventory.SchemaHints{
 		Required: map[string][]string{
