@@ -93,8 +93,25 @@ func measure(o options, out io.Writer) error {
 				perChange(s.cpu, r.changes), perChange(max(s.cpu-r.planCPU, 0), r.changes), s.requests["ccadb"])
 		}
 		tw.Flush()
+		for i := 1; i < len(applies); i++ {
+			a, b := applies[i-1], applies[i]
+			if b.items == a.items && b.changes > a.changes {
+				fmt.Fprintf(out, "marginal CPU per change from %d to %d changes at %d items: %s\n", a.changes, b.changes, a.items,
+					perChange(max(b.s.cpu-a.s.cpu, 0), b.changes-a.changes))
+			}
+		}
 	}
+	fmt.Fprintf(out, "load average at the end: %s (other processes on this machine inflate wall times; CPU, RSS and requests are the process's own)\n", loadAvg())
 	return nil
+}
+
+// loadAvg is the 1, 5 and 15 minute load average, or "unknown".
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 func measureSize(o options, n int, changes []int, out io.Writer) (planRow, []applyRow, error) {
@@ -128,9 +145,9 @@ func measureSize(o options, n int, changes []int, out io.Writer) (planRow, []app
 	}
 	// Each new order is a create and a read-back, under a limit of 100
 	// requests a minute.
-	fmt.Fprintf(out, "%d items (%d of each kind): test PKI generated in %s; simulators seeded directly in %s "+
+	fmt.Fprintf(out, "%d items (%d of each kind, load average %s): test PKI generated in %s; simulators seeded directly in %s "+
 		"(placing %d Markmonitor orders through its 100 requests/minute API alone would take about %s)\n",
-		f.perKind*3, f.perKind, round(generated), round(time.Since(start)), f.perKind, (time.Duration(f.perKind*2) * time.Minute / 100).Round(time.Second))
+		f.perKind*3, f.perKind, loadAvg(), round(generated), round(time.Since(start)), f.perKind, (time.Duration(f.perKind*2) * time.Minute / 100).Round(time.Second))
 
 	sb, err := startSandbox(bin, dir, sbDir, o.latency)
 	if err != nil {
