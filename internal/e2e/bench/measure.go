@@ -59,10 +59,10 @@ func measure(o options, out io.Writer) error {
 	fmt.Fprintf(out, "binary %s; sandbox latency %s per request; %d steady-state plan(s) per size, median shown\n", o.bin, o.latency, o.runs)
 	var plans []planRow
 	var applies []applyRow
-	largest := slices.Max(o.sizes)
+	applyAt := applySize(o)
 	for _, n := range o.sizes {
 		var wantChanges []int
-		if n == largest {
+		if n == applyAt {
 			wantChanges = o.changes
 		}
 		p, a, err := measureSize(o, n, wantChanges, out)
@@ -84,7 +84,7 @@ func measure(o options, out io.Writer) error {
 	}
 	tw.Flush()
 	if len(applies) > 0 {
-		fmt.Fprintln(out, "\nApply of N CCADB field updates (crls.full), the real binary; CPU per change with and without the steady-state plan's CPU:")
+		fmt.Fprintln(out, "\nApply of N CCADB field updates (crls.full), the real binary, median of the runs by CPU; CPU per change with and without the steady-state plan's CPU:")
 		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "items\tchanges\twall\tCPU\tpeak RSS\tCPU/change\t(CPU-plan)/change\tccadb req\t")
 		for _, r := range applies {
@@ -182,25 +182,50 @@ func measureSize(o options, n int, changes []int, out io.Writer) (planRow, []app
 			fmt.Fprintf(out, "  apply of %d changes skipped: only %d CCADB items\n", c, f.perKind)
 			continue
 		}
-		inv := filepath.Join(dir, fmt.Sprintf("items-%d.yaml", c))
-		if err := f.writeInventory(inv, c, fmt.Sprintf("-r%d", c)); err != nil {
-			return planRow{}, nil, err
+		var runs []sample
+		for k := 0; k < o.runs; k++ {
+			// Each run changes the same c items to a new value.
+			inv := filepath.Join(dir, fmt.Sprintf("items-%d-%d.yaml", c, k))
+			if err := f.writeInventory(inv, c, fmt.Sprintf("-r%d.%d", c, k)); err != nil {
+				return planRow{}, nil, err
+			}
+			s, code, err := sb.certsync(bin, "apply", "--auto-approve", "-i", inv)
+			if err != nil {
+				return planRow{}, nil, err
+			}
+			if code != 0 {
+				return planRow{}, nil, fmt.Errorf("apply of %d changes exited %d; see %s", c, code, sb.lastOutput)
+			}
+			// The apply converged only if a plan of the same inventory is empty.
+			if _, code, err := sb.certsync(bin, "plan", "--detailed-exitcode", "-i", inv); err != nil || code != 0 {
+				return planRow{}, nil, fmt.Errorf("after applying %d changes the plan is not empty (exit %d, %v); see %s", c, code, err, sb.lastOutput)
+			}
+			runs = append(runs, s)
 		}
-		s, code, err := sb.certsync(bin, "apply", "--auto-approve", "-i", inv)
-		if err != nil {
-			return planRow{}, nil, err
-		}
-		if code != 0 {
-			return planRow{}, nil, fmt.Errorf("apply of %d changes exited %d; see %s", c, code, sb.lastOutput)
-		}
-		// The apply converged only if a plan of the same inventory is empty.
-		if _, code, err := sb.certsync(bin, "plan", "--detailed-exitcode", "-i", inv); err != nil || code != 0 {
-			return planRow{}, nil, fmt.Errorf("after applying %d changes the plan is not empty (exit %d, %v); see %s", c, code, err, sb.lastOutput)
-		}
-		fmt.Fprintf(out, "  apply of %d changes: %s wall, %s CPU, %d requests\n", c, round(s.wall), round(s.cpu), s.total())
+		slices.SortFunc(runs, func(a, b sample) int { return int(a.cpu - b.cpu) })
+		s := runs[len(runs)/2]
+		fmt.Fprintf(out, "  apply of %d changes (median of %d by CPU): %s wall, %s CPU, %d requests\n", c, len(runs), round(s.wall), round(s.cpu), s.total())
 		applies = append(applies, applyRow{items: row.items, changes: c, s: s, planCPU: row.s.cpu})
 	}
 	return row, applies, nil
+}
+
+// applySize is the size the applies are measured at: the smallest with
+// enough CCADB items for the largest number of changes (the steady-state
+// plan every apply includes is then cheapest, so that the per-change cost
+// shows), else the largest.
+func applySize(o options) int {
+	sizes := slices.Sorted(slices.Values(o.sizes))
+	if len(o.changes) == 0 {
+		return 0
+	}
+	most := slices.Max(o.changes)
+	for _, n := range sizes {
+		if itemsPerKind(n) >= most {
+			return n
+		}
+	}
+	return sizes[len(sizes)-1]
 }
 
 // sandbox is a running `certsync sandbox` process.
