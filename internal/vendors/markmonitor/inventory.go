@@ -81,6 +81,12 @@ type OrderItem struct {
 	Output      OutputFiles      `yaml:"output"`
 	// State: "" or "present" (default), "cancelled" or "revoked".
 	State inventory.String `yaml:"state"`
+	// Rekey allows certsync, when the private key file of an issued order
+	// is missing, to reissue the certificate with a newly generated key.
+	// Without it such an order needs attention; it acts only while the
+	// key file is missing, so it is safe to leave set, but is meant to be
+	// removed once the new certificate is in place.
+	Rekey inventory.Bool `yaml:"rekey"`
 
 	// Set by Load: the parsed CSR, when CSR is given, and the key file's
 	// absolute path.
@@ -146,6 +152,7 @@ func schemaHints() inventory.SchemaHints {
 			"markmonitor.orders[].private_key":  "Private key file certsync makes the CSR from; generated (mode 0600) when missing.",
 			"markmonitor.orders[].renew_before": "How long before expiry to renew, e.g. 30d or 720h. Default: a third of the lifetime, 30 to 90 days.",
 			"markmonitor.orders[].state":        "present (default), or cancelled / revoked: only then does certsync cancel or revoke.",
+			"markmonitor.orders[].rekey":        "true lets certsync replace an issued certificate whose private_key file is missing by one for a new key (a reissue). Acts only while the file is missing; remove it afterwards.",
 		},
 		Enums: []inventory.Enum{
 			{Suffix: "orders[].cert_type", Values: CertTypes},

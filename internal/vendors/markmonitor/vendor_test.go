@@ -204,8 +204,8 @@ func TestRenewReissueCancelRevoke(t *testing.T) {
 	// Revoke only when asked; issued orders cannot be cancelled.
 	cancelled := h.inventory(strings.Replace(orderYAML("www", "      state: cancelled\n"), "dns_names: [www-alt.example.com]", "dns_names: [www-alt.example.com, www2.example.com]", 1))
 	p = plan(t, h.vendor(), cancelled)
-	if !p.Empty() || len(p.Info) == 0 || !strings.Contains(p.Info[0].Message, "cannot be cancelled") {
-		t.Fatalf("cancel of an issued order: %s %+v", p.Summary(), p.Info)
+	if !p.Empty() || len(p.Attention) == 0 || !strings.Contains(p.Attention[0].Message, "cannot be cancelled") {
+		t.Fatalf("cancel of an issued order: %s %+v", p.Summary(), p.Attention)
 	}
 	revoked := h.inventory(strings.Replace(orderYAML("www", "      state: revoked\n"), "dns_names: [www-alt.example.com]", "dns_names: [www-alt.example.com, www2.example.com]", 1))
 	p = plan(t, h.vendor(), revoked)

@@ -123,8 +123,10 @@ type ContactRef struct {
 
 // CertRequest is the cert part of an order or reissue request.
 type CertRequest struct {
-	CommonName     string   `json:"commonName,omitempty"`
-	DNSNames       []string `json:"dnsNames,omitempty"`
+	CommonName string `json:"commonName,omitempty"`
+	// DNSNames is always sent, [] included: a reissue without it keeps
+	// the old names, so "no extra names" must be an explicit [].
+	DNSNames       []string `json:"dnsNames"`
 	CSR            string   `json:"csr"`
 	ServerPlatform string   `json:"serverPlatform,omitempty"`
 	AlgorithmHash  string   `json:"algorithmHash,omitempty"`
@@ -149,8 +151,11 @@ type OrderRequest struct {
 // ActionRequest is the body of PATCH /order/{id}/{action}; the API needs at
 // least {} (an empty body fails with order.getError).
 type ActionRequest struct {
-	Cert             *CertRequest `json:"cert,omitempty"`
-	AdditionalEmails []string     `json:"additionalEmails,omitempty"`
+	Cert *CertRequest `json:"cert,omitempty"`
+	// AdditionalEmails is sent only by updateAdditionalEmails, which
+	// replaces the list: a pointer so that an empty list (clear them all)
+	// is sent as [] while other actions send no such key.
+	AdditionalEmails *[]string `json:"additionalEmails,omitempty"`
 }
 
 // page is the Spring paging envelope, with the legacy top-level totals as a
