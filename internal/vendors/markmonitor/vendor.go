@@ -161,6 +161,15 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 			return nil, fmt.Errorf("list orders: %w", err)
 		}
 	}
+	// Contacts on an active order cannot be deleted (the API refuses).
+	activeOrderOf := map[string]string{}
+	for i := range orders {
+		if !terminal(orders[i].Status) {
+			for _, id := range orders[i].Contacts {
+				activeOrderOf[id] = orders[i].ID
+			}
+		}
+	}
 	var pairs []diff.Pair
 	for i := range mm.Organizations {
 		want := &mm.Organizations[i]
@@ -168,7 +177,7 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		if live != nil {
 			v.setOrg(live)
 		}
-		pairs = append(pairs, orgPairs(want, live)...)
+		pairs = append(pairs, orgPairs(want, live, activeOrderOf)...)
 	}
 	byMarker := map[string][]*Order{}
 	for i := range orders {
@@ -287,8 +296,9 @@ func objectFrom(id string, fields []diff.Field, live map[string]any) *diff.Objec
 
 // orgPairs plans an organization and its contacts. A missing organization
 // is created with its contacts in one request; drift in its own fields is
-// reported, since only a person can change it.
-func orgPairs(want *OrgItem, live *Organization) []diff.Pair {
+// reported, since only a person can change it. activeOrderOf maps a contact
+// id to an active order naming it: such a contact cannot be deleted.
+func orgPairs(want *OrgItem, live *Organization, activeOrderOf map[string]string) []diff.Pair {
 	addr := orgAddress(want.Name.Value)
 	desired := &diff.Object{Fields: orgFields(want)}
 	if live == nil {
@@ -329,11 +339,52 @@ func orgPairs(want *OrgItem, live *Organization) []diff.Pair {
 		}
 		if p.Absent && lc != nil {
 			p.Desired = &diff.Object{Keys: keys}
-			p.Notes = append(p.Notes, "Markmonitor refuses to delete a contact on an active order or the organization's last (EV) contact")
+			if why := undeletable(want, live, lc, activeOrderOf); why != "" {
+				// Known to be refused: a person must act, and nothing is
+				// sent on every run.
+				p.Attention = append(p.Attention, why)
+			}
 		}
 		out = append(out, p)
 	}
 	return out
+}
+
+// undeletable says why Markmonitor would refuse to delete contact lc, or
+// "": it is on an active order, or the organization would be left without
+// a contact or without an EV approver (the technical contact Markmonitor
+// adds does not count).
+func undeletable(want *OrgItem, live *Organization, lc *Contact, activeOrderOf map[string]string) string {
+	if id, ok := activeOrderOf[lc.ID]; ok {
+		return fmt.Sprintf("contact %s is on active order %s, and Markmonitor refuses to delete it while that order lives (until it expires or is cancelled or revoked): keep the contact until then", lc.Email, id)
+	}
+	absent := map[string]bool{}
+	for _, c := range want.Contacts {
+		if c.State.Value == "absent" {
+			absent[strings.ToLower(c.Email.Value)] = true
+		}
+	}
+	isEV := func(c *Contact) bool {
+		return slices.ContainsFunc(c.ContactTypes, func(t ContactType) bool { return t.Type == "EXTENDED_VALIDATION_APPROVER" })
+	}
+	others, otherEV := 0, 0
+	for i := range live.Contacts {
+		c := &live.Contacts[i]
+		if c.ID == lc.ID || absent[strings.ToLower(c.Email)] || slices.ContainsFunc(c.ContactTypes, func(t ContactType) bool { return t.Type == "TECHNICAL_CONTACT" }) {
+			continue
+		}
+		others++
+		if isEV(c) {
+			otherEV++
+		}
+	}
+	switch {
+	case others == 0:
+		return fmt.Sprintf("contact %s is the organization's last contact, which Markmonitor refuses to delete: add another contact first", lc.Email)
+	case isEV(lc) && otherEV == 0:
+		return fmt.Sprintf("contact %s is the organization's last EV approver, which Markmonitor refuses to delete: give another contact the EXTENDED_VALIDATION_APPROVER type first", lc.Email)
+	}
+	return ""
 }
 
 func sortedCopy(ts []string) []string {
