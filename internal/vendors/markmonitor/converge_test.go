@@ -141,3 +141,49 @@ func TestUndeletableContactNeedsAttention(t *testing.T) {
 		}
 	}
 }
+
+// A missing key is never replaced silently: the order needs attention until
+// the key is restored or rekey: true asks for a new one, which reissues once
+// and then leaves the plan clean although rekey stays set.
+func TestMissingKeyNeedsRekey(t *testing.T) {
+	h := newHarness(t, mmsim.Options{})
+	v := h.vendor()
+	inv := h.inventory(orderYAML("www", ""))
+	mustOK(t, run(t, v, plan(t, v, inv)))
+	keyFile := filepath.Join(h.dir, "keys/www.key")
+	saved, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	p := plan(t, h.vendor(), h.inventory(orderYAML("www", "")))
+	if len(p.Changes) != 0 || len(p.Attention) != 1 || !strings.Contains(p.Attention[0].Message, "rekey: true") {
+		t.Fatalf("missing key: want attention and no change:\n%s", textOf(p))
+	}
+	// Restoring the key is enough.
+	if err := os.WriteFile(keyFile, saved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(t, h.vendor(), h.inventory(orderYAML("www", ""))); !p.Empty() || len(p.Attention) > 0 {
+		t.Fatalf("restored key: plan not clean:\n%s", textOf(p))
+	}
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	rekey := h.inventory(orderYAML("www", "      rekey: true\n"))
+	p = plan(t, h.vendor(), rekey)
+	if got := actions(p)["markmonitor/order/www"]; got != Reissue || len(p.Attention) > 0 {
+		t.Fatalf("rekey: action %q, want reissue:\n%s", got, textOf(p))
+	}
+	mustOK(t, run(t, h.vendor(), p))
+	for i := 0; i < 2; i++ {
+		if p := plan(t, h.vendor(), rekey); !p.Empty() || len(p.Attention) > 0 {
+			t.Fatalf("run %d after the rekey (rekey still set): plan not clean:\n%s", i+1, textOf(p))
+		}
+	}
+	if n := len(h.sim.Orders()); n != 1 {
+		t.Errorf("%d orders, want 1 (a reissue buys nothing new)", n)
+	}
+}
