@@ -454,11 +454,22 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 			AlgorithmHash: algorithmOf(csrKey(csr)), Provider: "DIGICERT", DCVMethod: k[kDCV],
 		},
 	}
+	// Two hosts: an order of this item placed since the plan (by another
+	// certsync) is adopted, or stops the purchase.
+	known := splitList(k[kKnown])
+	if o, err := v.appeared(ctx, org.ID, k[kMarker], known, recheckMaxAge); err != nil {
+		return out, fmt.Errorf("before ordering: %w", err)
+	} else if o != nil {
+		out.ID = o.ID
+		out.Messages = append(out.Messages, "order "+o.ID+" carrying this change's marker appeared since the plan (another host?): adopted it, bought nothing")
+		return v.afterIssue(ctx, k, o, "", out, false)
+	}
+	readBack := v.notePlaced()
 	o, err := v.client.CreateOrder(ctx, req)
 	if errors.Is(err, ErrAmbiguous) {
-		adopted, lerr := v.findMarked(ctx, org.ID, k[kMarker], splitList(k[kKnown]))
+		adopted, lerr := v.appeared(ctx, org.ID, k[kMarker], known, 0)
 		if lerr != nil {
-			return out, fmt.Errorf("%w; listing orders to check for it failed too (%v): nothing is re-sent; run certsync again", err, lerr)
+			return out, fmt.Errorf("%w; checking for it failed too (%v): nothing is re-sent; run certsync again", err, lerr)
 		}
 		if adopted == nil {
 			return out, fmt.Errorf("%w; no order carries its marker, so none was placed: nothing is re-sent in this run; run certsync again", err)
@@ -470,36 +481,15 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 		return out, err
 	}
 	out.ID = o.ID
-	return v.afterIssue(ctx, k, o, "", out)
+	return v.afterIssue(ctx, k, o, "", out, readBack)
 }
 
-// findMarked lists the organization's orders and returns the one whose
-// comments carry the marker.
-// findMarked lists the organization's orders and returns the one whose
-// marker is exactly mark and that was not there when the plan was made (an
-// older order from an earlier, cancelled attempt may carry the same marker).
-func (v *Vendor) findMarked(ctx context.Context, orgID, mark string, known []string) (*Order, error) {
-	want, ok := parseMarker(mark)
-	if !ok {
-		return nil, fmt.Errorf("the change carries no marker")
-	}
-	orders, err := v.client.Orders(ctx, map[string][]string{"organizationId": {orgID}})
-	if err != nil {
-		return nil, err
-	}
-	for i := range orders {
-		if m, ok := parseMarker(orders[i].Comments); ok && m == want && !slices.Contains(known, orders[i].ID) {
-			return &orders[i], nil
-		}
-	}
-	return nil, nil
-}
-
-// afterIssue reads the order once more and, if it is issued with a
-// certificate other than oldSerial, writes the output files: with an instant
-// CA (the sandbox) the certificate lands in the same run.
-func (v *Vendor) afterIssue(ctx context.Context, k map[string]string, o *Order, oldSerial string, out apply.Outcome) (apply.Outcome, error) {
-	if o.Status != StatusIssued || o.Cert == nil || o.Cert.EndEntityCert == "" {
+// afterIssue writes the output files when o is issued with a certificate
+// other than oldSerial. When it is not and readBack allows, it reads the
+// order once more first: with an instant CA (the sandbox) the certificate
+// then lands in the same run.
+func (v *Vendor) afterIssue(ctx context.Context, k map[string]string, o *Order, oldSerial string, out apply.Outcome, readBack bool) (apply.Outcome, error) {
+	if readBack && (o.Status != StatusIssued || o.Cert == nil || o.Cert.EndEntityCert == "") {
 		got, err := v.client.Order(ctx, o.ID)
 		if err != nil {
 			out.Messages = append(out.Messages, "placed; reading it back failed: "+err.Error())
@@ -553,7 +543,7 @@ func (v *Vendor) reissue(ctx context.Context, c diff.Change) (apply.Outcome, err
 		return out, err
 	}
 	out.ID = o.ID
-	return v.afterIssue(ctx, k, o, oldSerial, out)
+	return v.afterIssue(ctx, k, o, oldSerial, out, true)
 }
 
 // endOrder cancels or revokes one order, once; an ambiguous failure is

@@ -93,6 +93,8 @@ type Vendor struct {
 
 	mu   sync.Mutex
 	orgs map[string]*Organization // by name, from Observe and creates
+
+	paid paidGuard
 }
 
 // New checks the configuration and builds the vendor. It sends nothing.

@@ -121,7 +121,8 @@ func TestPacingTokenExpiryAnd429s(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(r)
 	})}
 	var items []string
-	for i := 0; i < 150; i++ {
+	// New orders cost one request each (no read-back in a bulk run).
+	for i := 0; i < 300; i++ {
 		items = append(items, orderYAML(fmt.Sprintf("o%03d", i), ""))
 	}
 	inv := h.inventory(items...)
