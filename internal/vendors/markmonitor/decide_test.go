@@ -369,3 +369,32 @@ func containsMsg(msgs []string, sub string) bool {
 	}
 	return false
 }
+
+// What the plan guards rely on: orders that may cost money are paid, ends
+// of an order are destructive and cannot be undone, the rest are neither.
+func TestActionSpecs(t *testing.T) {
+	want := map[diff.Action][3]bool{ // paid, destructive, irreversible
+		diff.Create: {true, false, false}, Renew: {true, false, false}, Reissue: {true, false, false},
+		Cancel: {false, true, true}, Revoke: {false, true, true}, Download: {false, false, false},
+	}
+	seen := map[diff.Action]bool{}
+	for _, s := range Actions {
+		w, ok := want[s.Action]
+		if !ok {
+			t.Errorf("undeclared expectation for %s", s.Action)
+			continue
+		}
+		seen[s.Action] = true
+		if got := [3]bool{s.Paid, s.Destructive, s.Irreversible}; got != w {
+			t.Errorf("%s: paid/destructive/irreversible = %v, want %v", s.Action, got, w)
+		}
+	}
+	for a := range want {
+		if !seen[a] {
+			t.Errorf("%s is not declared", a)
+		}
+	}
+	if Actions[0].Vendor != Name || Actions[0].Kind != KindOrder {
+		t.Error("the paid create must be narrowed to orders: contacts and organizations cost nothing")
+	}
+}

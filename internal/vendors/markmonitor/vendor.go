@@ -44,7 +44,8 @@ const (
 	// Renew places a new, paid order for a certificate that is due.
 	Renew diff.Action = "renew"
 	// Reissue replaces an issued certificate (new names or key) within its
-	// order, at no cost.
+	// order. It is declared paid: the CA may bill names a reissue adds,
+	// so it runs only when in the plan shown and is never retried blindly.
 	Reissue diff.Action = "reissue"
 	// Cancel ends an order that is not issued yet.
 	Cancel diff.Action = "cancel"
@@ -58,7 +59,7 @@ const (
 var Actions = []diff.ActionSpec{
 	{Vendor: Name, Kind: KindOrder, Action: diff.Create, Verb: "created", Symbol: "+", Paid: true},
 	{Action: Renew, Verb: "renewed", Symbol: "+", Paid: true},
-	{Action: Reissue, Verb: "reissued", Symbol: "~"},
+	{Action: Reissue, Verb: "reissued", Symbol: "~", Paid: true},
 	{Action: Cancel, Verb: "cancelled", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Revoke, Verb: "revoked", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Download, Verb: "downloaded", Symbol: "<="},
