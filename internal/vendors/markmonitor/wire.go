@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// The client's view of the API's JSON (vendor notes §1.3). Decoding is
+// The client's view of the API's JSON (docs/vendors/markmonitor.md, "JSON shapes"). Decoding is
 // tolerant: unknown fields are ignored, cert may be null, a status may be a
 // value certsync does not know, and contacts may come as ids or objects.
 
@@ -181,7 +181,7 @@ func (p page[T]) totalPages() int {
 	return 1
 }
 
-// Order statuses (seed §7.4.2 and the two the Swagger enum adds).
+// Order statuses (API guide §7.4.2 and the two the Swagger enum adds).
 const (
 	StatusCreated               = "CREATED"
 	StatusReissueRequestPending = "REISSUE_REQUEST_PENDING"
@@ -210,7 +210,7 @@ func terminal(status string) bool {
 	return false
 }
 
-// cancellable statuses, per seed §7.4.8.1 (and DigiCert's needs_approval).
+// cancellable statuses, per API guide §7.4.8.1 (and DigiCert's needs_approval).
 func cancellable(status string) bool {
 	switch status {
 	case StatusCreated, StatusPending, StatusWaitingPickup, StatusNeedsApproval, StatusReissuePendingDigi:
