@@ -528,6 +528,11 @@ func (v *Vendor) reissue(ctx context.Context, c diff.Change) (apply.Outcome, err
 	if before.Cert != nil {
 		oldSerial = before.Cert.SerialNumber
 	}
+	// Two hosts: the order must still be what the plan saw; a reissue by
+	// another host since then is not sent again.
+	if leaf, _ := bundle(before); before.Status != StatusIssued || k[kLeaf] != "" && leaf != k[kLeaf] {
+		return out, fmt.Errorf("%w: order %s is %s with another certificate than the plan saw (reissued by someone else, for example certsync on another host?); nothing was sent: plan again", ErrOrderAppeared, before.ID, before.Status)
+	}
 	body := ActionRequest{Cert: &CertRequest{DNSNames: sans, CSR: csr, AlgorithmHash: algorithmOf(csrKey(csr)), ServerPlatform: k[kPlatform]}}
 	o, err := v.client.Action(ctx, k[kOrderID], "reissue", body, false)
 	if errors.Is(err, ErrAmbiguous) {

@@ -116,3 +116,27 @@ func BenchmarkBulkOrders300(b *testing.B) {
 		b.ReportMetric(float64(throttled), "429s")
 	}
 }
+
+// A reissue planned by two hosts is sent once: the second finds the order
+// changed since its plan and sends nothing.
+func TestSecondHostDoesNotReissueAgain(t *testing.T) {
+	h := newHarness(t, mmsim.Options{})
+	hostA, hostB := h.vendor(), h.vendor()
+	mustOK(t, run(t, hostA, plan(t, hostA, h.inventory(orderYAML("www", "")))))
+	inv := h.inventory(strings.Replace(orderYAML("www", ""), "dns_names: [www-alt.example.com]", "dns_names: [www-alt.example.com, www2.example.com]", 1))
+	planB := plan(t, hostB, inv)
+	if len(planB.Changes) != 1 || planB.Changes[0].Action != Reissue {
+		t.Fatalf("host B plans %v, want one reissue", actions(planB))
+	}
+	mustOK(t, run(t, hostA, plan(t, hostA, inv)))
+	h.sim.Faults().ResetCounts()
+	if _, err := hostB.Apply(context.Background(), planB.Changes[0]); !errors.Is(err, ErrOrderAppeared) {
+		t.Fatalf("host B: error %v, want ErrOrderAppeared", err)
+	}
+	if n := h.sim.Faults().Count("PATCH "); n != 0 {
+		t.Errorf("host B sent %d PATCH requests, want none", n)
+	}
+	if p := plan(t, hostB, inv); !p.Empty() {
+		t.Fatalf("host B's next plan:\n%s", textOf(p))
+	}
+}
