@@ -127,6 +127,7 @@ func TestUndeletableContactNeedsAttention(t *testing.T) {
 	mustOK(t, run(t, v, plan(t, v, h.inventoryText(both))))
 	for _, tc := range []struct{ name, text, want string }{
 		{"on an active order", orgYAML + fmt.Sprintf(secondContact, "Operator", "          state: absent\n") + "  orders:\n" + orderYAML("www", ""), "active order"},
+		{"last EV approver loses the type", strings.Replace(orgYAML, "types: [ORGANIZATION_CONTACT, EXTENDED_VALIDATION_APPROVER]", "types: [ORGANIZATION_CONTACT]", 1) + fmt.Sprintf(secondContact, "Operator", ""), "refuses to take that type away"},
 		{"last EV approver", strings.Replace(orgYAML, "          types: [", "          state: absent\n          types: [", 1) + fmt.Sprintf(secondContact, "Operator", ""), "last EV approver"},
 	} {
 		h.sim.Faults().ResetCounts()
@@ -135,7 +136,7 @@ func TestUndeletableContactNeedsAttention(t *testing.T) {
 			t.Fatalf("%s: attention %+v, want one saying %q:\n%s", tc.name, p.Attention, tc.want, textOf(p))
 		}
 		for _, c := range p.Changes {
-			if c.Action == diff.Delete {
+			if c.Action == diff.Delete || c.Address.Kind == KindContact {
 				t.Fatalf("%s: a delete the API refuses is planned", tc.name)
 			}
 		}

@@ -340,6 +340,9 @@ func orgPairs(want *OrgItem, live *Organization, activeOrderOf map[string]string
 		if lc != nil {
 			p.Live = objectFrom(lc.ID, fields, liveContactFields(lc))
 		}
+		if !p.Absent && lc != nil && c.Types.Set && isEVApprover(lc) && !slices.Contains(c.Types.Values, "EXTENDED_VALIDATION_APPROVER") && !otherEVStays(want, live, lc) {
+			p.Attention = append(p.Attention, fmt.Sprintf("contact %s is the organization's last EV approver, and Markmonitor refuses to take that type away: give another contact the EXTENDED_VALIDATION_APPROVER type first", lc.Email))
+		}
 		if p.Absent && lc != nil {
 			p.Desired = &diff.Object{Keys: keys}
 			if why := undeletable(want, live, lc, activeOrderOf); why != "" {
@@ -367,9 +370,7 @@ func undeletable(want *OrgItem, live *Organization, lc *Contact, activeOrderOf m
 			absent[strings.ToLower(c.Email.Value)] = true
 		}
 	}
-	isEV := func(c *Contact) bool {
-		return slices.ContainsFunc(c.ContactTypes, func(t ContactType) bool { return t.Type == "EXTENDED_VALIDATION_APPROVER" })
-	}
+	isEV := isEVApprover
 	others, otherEV := 0, 0
 	for i := range live.Contacts {
 		c := &live.Contacts[i]
@@ -388,6 +389,31 @@ func undeletable(want *OrgItem, live *Organization, lc *Contact, activeOrderOf m
 		return fmt.Sprintf("contact %s is the organization's last EV approver, which Markmonitor refuses to delete: give another contact the EXTENDED_VALIDATION_APPROVER type first", lc.Email)
 	}
 	return ""
+}
+
+func isEVApprover(c *Contact) bool {
+	return slices.ContainsFunc(c.ContactTypes, func(t ContactType) bool { return t.Type == "EXTENDED_VALIDATION_APPROVER" })
+}
+
+// otherEVStays reports whether a live contact other than lc is an EV
+// approver and stays one under the inventory.
+func otherEVStays(want *OrgItem, live *Organization, lc *Contact) bool {
+	for i := range live.Contacts {
+		c := &live.Contacts[i]
+		if c.ID == lc.ID || !isEVApprover(c) {
+			continue
+		}
+		stays := true
+		for _, w := range want.Contacts {
+			if strings.EqualFold(w.Email.Value, c.Email) {
+				stays = w.State.Value != "absent" && (!w.Types.Set || slices.Contains(w.Types.Values, "EXTENDED_VALIDATION_APPROVER"))
+			}
+		}
+		if stays {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedCopy(ts []string) []string {
