@@ -21,7 +21,7 @@ func TestSandboxDemoConvergesQuantilV2(t *testing.T) {
 	}
 	r.env["CERTSYNC_QUANTIL_API"] = "v3"
 	res = r.run("plan", "--sandbox", "-i", example)
-	if res.code == ExitOK || !strings.Contains(res.stderr, "CERTSYNC_QUANTIL_API must be one of v1, v2") {
+	if res.code == ExitOK || !strings.Contains(res.stdout+res.stderr, "CERTSYNC_QUANTIL_API must be one of v1, v2") {
 		t.Fatalf("an invalid API setting: exit %d:\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }

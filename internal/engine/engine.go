@@ -209,7 +209,10 @@ func (e *Engine) Plan(ctx context.Context, inv *inventory.Inventory) (*diff.Plan
 // failUpstream makes p an error when it uses or depends on an item of a
 // vendor that could not be observed: its inputs are unknown.
 func failUpstream(p diff.Pair, failed map[string]error) diff.Pair {
-	if len(failed) == 0 || p.Error != "" {
+	// The failed vendor is the cause even when the item already has an
+	// error of its own (a source that is missing because its order could
+	// not be read): say so, rather than show the symptom.
+	if len(failed) == 0 {
 		return p
 	}
 	for _, a := range append(append([]diff.Address{}, p.Uses...), p.DependsOn...) {

@@ -157,6 +157,9 @@ func (m *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		}
 		checkOrderKey(r, inv, path, o)
 		checkOrderExtras(r, path, o, adopted)
+		if o.Rekey.Value && o.CSR.Value != "" {
+			r.Add(o.Rekey.Pos, path+".rekey", "needs private_key: certsync cannot make a new key for an order that gives a csr")
+		}
 		// Two orders writing one file would overwrite each other's key or
 		// certificate.
 		for _, f := range []struct {

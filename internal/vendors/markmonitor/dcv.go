@@ -326,5 +326,5 @@ func (v *Vendor) validate(ctx context.Context, c diff.Change) (apply.Outcome, er
 		v.log.Warn("markmonitor: could not remember the validation request; the next plan asks again", "order", id, "error", perr)
 	}
 	out := apply.Outcome{ID: o.ID, Messages: []string{"validation requested for order " + o.ID}}
-	return v.afterIssue(ctx, k, o, "", out)
+	return v.afterIssue(ctx, k, o, "", out, true) // free, and rare: read back so an issued order lands in this run
 }

@@ -87,6 +87,12 @@ type OrderItem struct {
 	// Adopt names an existing order (its id) that is this item's (see
 	// adopt.go).
 	Adopt inventory.String `yaml:"adopt"`
+	// Rekey allows certsync, when the private key file of an issued order
+	// is missing, to reissue the certificate with a newly generated key.
+	// Without it such an order needs attention; it acts only while the
+	// key file is missing, so it is safe to leave set, but is meant to be
+	// removed once the new certificate is in place.
+	Rekey inventory.Bool `yaml:"rekey"`
 
 	// Set by Load: the parsed CSR, when CSR is given, and the key file's
 	// absolute path.
@@ -168,6 +174,7 @@ func schemaHints() inventory.SchemaHints {
 			"markmonitor.orders[].state":        "present (default), or cancelled / revoked: only then does certsync cancel or revoke.",
 			"markmonitor.orders[].validate":     "true: while the order waits for domain validation, ask Markmonitor to check the published records (validateDomains), once per submission.",
 			"markmonitor.orders[].adopt":        "Id of an existing order (placed in the portal) that is this item's: certsync follows and renews it instead of ordering again.",
+			"markmonitor.orders[].rekey":        "true lets certsync replace an issued certificate whose private_key file is missing by one for a new key (a reissue). Acts only while the file is missing; remove it afterwards.",
 		},
 		Enums: []inventory.Enum{
 			{Suffix: "orders[].cert_type", Values: CertTypes},

@@ -45,7 +45,8 @@ const (
 	// Renew places a new, paid order for a certificate that is due.
 	Renew diff.Action = "renew"
 	// Reissue replaces an issued certificate (new names or key) within its
-	// order, at no cost.
+	// order. It is declared paid: the CA may bill names a reissue adds,
+	// so it runs only when in the plan shown and is never retried blindly.
 	Reissue diff.Action = "reissue"
 	// Cancel ends an order that is not issued yet.
 	Cancel diff.Action = "cancel"
@@ -59,7 +60,7 @@ const (
 var Actions = []diff.ActionSpec{
 	{Vendor: Name, Kind: KindOrder, Action: diff.Create, Verb: "created", Symbol: "+", Paid: true},
 	{Action: Renew, Verb: "renewed", Symbol: "+", Paid: true},
-	{Action: Reissue, Verb: "reissued", Symbol: "~"},
+	{Action: Reissue, Verb: "reissued", Symbol: "~", Paid: true},
 	{Action: Cancel, Verb: "cancelled", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Revoke, Verb: "revoked", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Download, Verb: "downloaded", Symbol: "<="},
@@ -101,6 +102,8 @@ type Vendor struct {
 
 	mu   sync.Mutex
 	orgs map[string]*Organization // by name, from Observe and creates
+
+	paid paidGuard
 }
 
 // New checks the configuration and builds the vendor. It sends nothing.
@@ -176,6 +179,15 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 			return nil, fmt.Errorf("list orders: %w", err)
 		}
 	}
+	// Contacts on an active order cannot be deleted (the API refuses).
+	activeOrderOf := map[string]string{}
+	for i := range orders {
+		if !terminal(orders[i].Status) {
+			for _, id := range orders[i].Contacts {
+				activeOrderOf[id] = orders[i].ID
+			}
+		}
+	}
 	var pairs []diff.Pair
 	for i := range mm.Organizations {
 		want := &mm.Organizations[i]
@@ -183,7 +195,7 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		if live != nil {
 			v.setOrg(live)
 		}
-		pairs = append(pairs, orgPairs(want, live)...)
+		pairs = append(pairs, orgPairs(want, live, activeOrderOf)...)
 	}
 	byMarker := map[string][]*Order{}
 	for i := range orders {
@@ -315,8 +327,9 @@ func objectFrom(id string, fields []diff.Field, live map[string]any) *diff.Objec
 
 // orgPairs plans an organization and its contacts. A missing organization
 // is created with its contacts in one request; drift in its own fields is
-// reported, since only a person can change it.
-func orgPairs(want *OrgItem, live *Organization) []diff.Pair {
+// reported, since only a person can change it. activeOrderOf maps a contact
+// id to an active order naming it: such a contact cannot be deleted.
+func orgPairs(want *OrgItem, live *Organization, activeOrderOf map[string]string) []diff.Pair {
 	addr := orgAddress(want.Name.Value)
 	desired := &diff.Object{Fields: orgFields(want)}
 	if live == nil {
@@ -355,13 +368,80 @@ func orgPairs(want *OrgItem, live *Organization) []diff.Pair {
 		if lc != nil {
 			p.Live = objectFrom(lc.ID, fields, liveContactFields(lc))
 		}
+		if !p.Absent && lc != nil && c.Types.Set && isEVApprover(lc) && !slices.Contains(c.Types.Values, "EXTENDED_VALIDATION_APPROVER") && !otherEVStays(want, live, lc) {
+			p.Attention = append(p.Attention, fmt.Sprintf("contact %s is the organization's last EV approver, and Markmonitor refuses to take that type away: give another contact the EXTENDED_VALIDATION_APPROVER type first", lc.Email))
+		}
 		if p.Absent && lc != nil {
 			p.Desired = &diff.Object{Keys: keys}
-			p.Notes = append(p.Notes, "Markmonitor refuses to delete a contact on an active order or the organization's last (EV) contact")
+			if why := undeletable(want, live, lc, activeOrderOf); why != "" {
+				// Known to be refused: a person must act, and nothing is
+				// sent on every run.
+				p.Attention = append(p.Attention, why)
+			}
 		}
 		out = append(out, p)
 	}
 	return out
+}
+
+// undeletable says why Markmonitor would refuse to delete contact lc, or
+// "": it is on an active order, or the organization would be left without
+// a contact or without an EV approver (the technical contact Markmonitor
+// adds does not count).
+func undeletable(want *OrgItem, live *Organization, lc *Contact, activeOrderOf map[string]string) string {
+	if id, ok := activeOrderOf[lc.ID]; ok {
+		return fmt.Sprintf("contact %s is on active order %s, and Markmonitor refuses to delete it while that order lives (until it expires or is cancelled or revoked): keep the contact until then", lc.Email, id)
+	}
+	absent := map[string]bool{}
+	for _, c := range want.Contacts {
+		if c.State.Value == "absent" {
+			absent[strings.ToLower(c.Email.Value)] = true
+		}
+	}
+	isEV := isEVApprover
+	others, otherEV := 0, 0
+	for i := range live.Contacts {
+		c := &live.Contacts[i]
+		if c.ID == lc.ID || absent[strings.ToLower(c.Email)] || slices.ContainsFunc(c.ContactTypes, func(t ContactType) bool { return t.Type == "TECHNICAL_CONTACT" }) {
+			continue
+		}
+		others++
+		if isEV(c) {
+			otherEV++
+		}
+	}
+	switch {
+	case others == 0:
+		return fmt.Sprintf("contact %s is the organization's last contact, which Markmonitor refuses to delete: add another contact first", lc.Email)
+	case isEV(lc) && otherEV == 0:
+		return fmt.Sprintf("contact %s is the organization's last EV approver, which Markmonitor refuses to delete: give another contact the EXTENDED_VALIDATION_APPROVER type first", lc.Email)
+	}
+	return ""
+}
+
+func isEVApprover(c *Contact) bool {
+	return slices.ContainsFunc(c.ContactTypes, func(t ContactType) bool { return t.Type == "EXTENDED_VALIDATION_APPROVER" })
+}
+
+// otherEVStays reports whether a live contact other than lc is an EV
+// approver and stays one under the inventory.
+func otherEVStays(want *OrgItem, live *Organization, lc *Contact) bool {
+	for i := range live.Contacts {
+		c := &live.Contacts[i]
+		if c.ID == lc.ID || !isEVApprover(c) {
+			continue
+		}
+		stays := true
+		for _, w := range want.Contacts {
+			if strings.EqualFold(w.Email.Value, c.Email) {
+				stays = w.State.Value != "absent" && (!w.Types.Set || slices.Contains(w.Types.Values, "EXTENDED_VALIDATION_APPROVER"))
+			}
+		}
+		if stays {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedCopy(ts []string) []string {
