@@ -1,6 +1,7 @@
 package ccadbsim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -45,8 +46,8 @@ func TestNewRecordIDs(t *testing.T) {
 	f := newFixture(t)
 	seen := map[string]bool{}
 	ids := []string{f.rootID}
-	for range 50 {
-		id, err := f.s.Seed(Record{SHA256: strings.Repeat("AB", 32), ParentID: f.rootID})
+	for i := range 50 {
+		id, err := f.s.Seed(Record{SHA256: fmt.Sprintf("%064X", i), ParentID: f.rootID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,5 +63,48 @@ func TestNewRecordIDs(t *testing.T) {
 	// checksum is not the trivial "AAA".
 	if strings.HasSuffix(ids[0], "AAA") {
 		t.Errorf("first id %s has a trivial checksum", ids[0])
+	}
+}
+
+func TestCCADBIDs(t *testing.T) {
+	for id, want := range map[string]bool{
+		"A000086": true, "A012486": true, "a000001": true,
+		"A00008": false, "A0000861": false, "B000086": false, "A00008x": false, "": false,
+		"0018Z00002vyRdNQAU": false,
+	} {
+		if got := ValidCCADBID(id); got != want {
+			t.Errorf("ValidCCADBID(%q) = %v", id, got)
+		}
+	}
+
+	f := newFixture(t)
+	root, _ := f.s.Record(f.rootID)
+	if root.CCADBID != "A000001" {
+		t.Errorf("first CCADB id %q", root.CCADBID)
+	}
+	id, err := f.s.Seed(Record{SHA256: strings.Repeat("0A", 32), ParentID: f.rootID, CCADBID: "A000086"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := f.add(f.issue("After A000086"), f.root, nil)
+	for ccadbID, want := range map[string]string{"A000086": id, "a000086": id, "A000087": next} {
+		if rec, ok := f.s.Record(ccadbID); !ok || rec.ID != want {
+			t.Errorf("Record(%s) = %s, %v; want %s", ccadbID, rec.ID, ok, want)
+		}
+	}
+	if rec, ok := f.s.Record(strings.ToLower(next)); !ok || rec.CCADBID != "A000087" {
+		t.Errorf("Record(lower-case 18-character id) = %+v, %v", rec, ok)
+	}
+	for name, bad := range map[string]Record{
+		"malformed CCADB id":               {SHA256: strings.Repeat("0B", 32), CCADBID: "A86"},
+		"used CCADB id":                    {SHA256: strings.Repeat("0C", 32), CCADBID: "A000001"},
+		"same certificate and owner twice": {SHA256: strings.Repeat("0a", 32), ParentID: f.rootID},
+	} {
+		if _, err := f.s.Seed(bad); err == nil {
+			t.Errorf("Seed with a %s: no error", name)
+		}
+	}
+	if _, ok := f.s.Record("A999999"); ok {
+		t.Error("Record of an unknown CCADB id")
 	}
 }
