@@ -2,6 +2,7 @@ package ccadbsim
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -472,6 +473,14 @@ func TestIdentityRules(t *testing.T) {
 		{"not signed by the parent", f.addBody(testpki.Issue(otherRoot, testpki.Options{CommonName: "Wrong Parent"}), f.root, nil), 400,
 			failBody("", MsgNotSignedByParent)},
 		{"intermediate under an intermediate", f.addBody(testpki.Issue(existing, testpki.Options{CommonName: "Level 2"}), existing, nil), 200, ""},
+		// The report's CCADB unique id is not a record id the API takes: the
+		// request is an add, and an update's body lacks what an add needs.
+		{"the report's A0 id is an add", f.updateBody(f.s.mustCCADBID(t, existingID), existing, obj{"CertificateInformation": obj{"CAOwner": "Example CA"}}), 400,
+			failBody("", fmt.Sprintf(MsgRequired, "ParentCertPEM"))},
+		{"the report's A0 id without CAOwner", f.updateBody(f.s.mustCCADBID(t, existingID), existing, nil), 400, failBody("",
+			fmt.Sprintf(MsgRequired, "CAOwner"), fmt.Sprintf(MsgRequired, "ParentCertPEM"))},
+		{"the report's A0 id with a parent: the duplicate answers the 18-character id", f.updateBody(f.s.mustCCADBID(t, existingID), existing,
+			obj{"CertificateInformation": obj{"CAOwner": "Example CA", "ParentCertPEM": f.root.FlatPEM()}}), 400, failBody(existingID, MsgAlreadyExists)},
 		{"a 15-character id is an add", f.updateBody(existingID[:15], existing, nil), 400, failBody("",
 			fmt.Sprintf(MsgRequired, "CAOwner"), fmt.Sprintf(MsgRequired, "ParentCertPEM"))},
 		{"unknown id", f.updateBody(CaseSafeID("001000000000000"), existing, nil), 400, failBody("", MsgRecordIDNotFound)},
@@ -577,16 +586,16 @@ func TestRESTErrors(t *testing.T) {
 }
 
 func TestDuplicateWindow(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.DuplicateWindow = time.Minute })
+	f := newFixture(t) // the default window: a minute, as the CCADB's
 	c := f.issue("Throttled CA")
 	id := f.add(c, f.root, nil)
 	body := f.updateBody(id, c, obj{"Description": "same"})
 	if status, resp := f.post(AddUpdatePath, body); status != 200 {
 		t.Fatalf("first: %d %s", status, resp)
 	}
+	const refused = `[{"message":"The same API request was made more than once within 1m0s; try again later.","errorCode":"TOO_MANY_REQUESTS"}]`
 	f.clock.Advance(59 * time.Second)
-	status, resp := f.post(AddUpdatePath, body)
-	if want := `[{"message":"The same API request was made more than once within 1m0s; try again later.","errorCode":"TOO_MANY_REQUESTS"}]`; status != 429 || resp != want {
+	if status, resp := f.post(AddUpdatePath, body); status != 429 || resp != refused {
 		t.Errorf("repeat within the window: %d %s", status, resp)
 	}
 	if status, _ := f.post(AddUpdatePath, f.updateBody(id, c, obj{"Description": "different"})); status != 200 {
@@ -598,6 +607,96 @@ func TestDuplicateWindow(t *testing.T) {
 	}
 	if log := f.s.APILog(); len(log) != 5 || log[2].Status != 429 {
 		t.Errorf("API log: %+v", log)
+	}
+
+	// GetCertificateIdAPI too: "the same API call request".
+	lookup := encode(t, obj{"SHA256": c.SHA256(), "RecordType": "Intermediate Certificate"})
+	if status, _ := f.post(GetIDPath, lookup); status != 200 {
+		t.Errorf("first lookup: %d", status)
+	}
+	if status, resp := f.post(GetIDPath, lookup); status != 429 || resp != refused {
+		t.Errorf("repeated lookup: %d %s", status, resp)
+	}
+	// The same body on the other route is another request.
+	if status, resp := f.post(AddUpdatePath, lookup); status != 400 || !strings.Contains(resp, "is required") {
+		t.Errorf("the lookup's body as an add: %d %s", status, resp)
+	}
+
+	off := newFixture(t, func(o *Options) { o.DuplicateWindow = -1 })
+	for i := range 2 {
+		if status, resp := off.post(GetIDPath, encode(t, obj{"SHA256": off.root.SHA256(), "RecordType": "Root Certificate"})); status != 200 {
+			t.Errorf("window off, request %d: %d %s", i+1, status, resp)
+		}
+	}
+}
+
+func TestContentType(t *testing.T) {
+	f := newFixture(t)
+	send := func(path, ct, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, f.ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	lookup := func(i int) string {
+		return encode(t, obj{"SHA256": f.root.SHA256(), "RecordType": "Root Certificate", "Nonce": i}) // distinct bodies
+	}
+	for i, tt := range []struct {
+		ct     string
+		status int
+	}{
+		{"", 415},
+		{"text/plain", 415},
+		{"application/x-www-form-urlencoded", 415}, // curl -d without -H
+		{"application/xml", 415},
+		{"text/json", 415},
+		{"application/json", 200},
+		{"application/json; charset=UTF-8", 200},
+		{"Application/JSON", 200},
+	} {
+		for _, path := range []string{GetIDPath, AddUpdatePath} {
+			status, resp := send(path, tt.ct, lookup(i))
+			if tt.status == 415 {
+				want := `[{"message":"Content-Type header specified in HTTP request is not supported: ` + tt.ct + `","errorCode":"UNSUPPORTED_MEDIA_TYPE"}]`
+				if status != 415 || resp != want {
+					t.Errorf("%s %q: %d %s", path, tt.ct, status, resp)
+				}
+			} else if status == 415 {
+				t.Errorf("%s %q refused: %s", path, tt.ct, resp)
+			}
+		}
+	}
+	if n := len(f.s.APILog()); n != 3 {
+		t.Errorf("API log has %d entries: refused media types never reach the controller", n)
+	}
+}
+
+func TestRequests(t *testing.T) {
+	f := newFixture(t)
+	c := f.issue("Raw CA")
+	add := f.addBody(c, f.root, obj{"PertainingToCertificatesIssued": obj{"FullCRLIssuedByThisCA": "http://old"}})
+	f.post(AddUpdatePath, add)
+	f.postToken(GetIDPath, `{"SHA256":"00"}`, "bad token")
+	reqs := f.s.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	if r := reqs[0]; r.Method != http.MethodPost || r.Path != AddUpdatePath || r.ContentType != "application/json" || r.Body != add || r.At.IsZero() {
+		t.Errorf("first request %+v", r)
+	}
+	if r := reqs[1]; r.Path != GetIDPath || r.Body != `{"SHA256":"00"}` {
+		t.Errorf("a refused request is kept too: %+v", r)
+	}
+	if got, err := IgnoredKeys([]byte(reqs[0].Body)); err != nil || !slices.Equal(got, []string{"PertainingToCertificatesIssued.FullCRLIssuedByThisCA"}) {
+		t.Errorf("IgnoredKeys = %q, %v", got, err)
 	}
 }
 
