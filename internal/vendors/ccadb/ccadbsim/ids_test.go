@@ -2,6 +2,9 @@ package ccadbsim
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -106,5 +109,51 @@ func TestCCADBIDs(t *testing.T) {
 	}
 	if _, ok := f.s.Record("A999999"); ok {
 		t.Error("Record of an unknown CCADB id")
+	}
+}
+
+// TestCCADBIDsPersist: CCADB unique ids survive a restart and the counter
+// continues; a state file written before there were any gets them on load.
+func TestCCADBIDsPersist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ccadb.json")
+	f := newFixture(t, func(o *Options) { o.StatePath = path })
+	id := f.add(f.issue("Persisted CA"), f.root, nil)
+	s2, err := New(f.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, ok := s2.Record("A000002"); !ok || rec.ID != id {
+		t.Errorf("after restart A000002 = %+v, %v", rec, ok)
+	}
+	next, err := s2.Seed(Record{SHA256: strings.Repeat("0D", 32), ParentID: f.rootID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s2.mustCCADBID(t, next); got != "A000003" {
+		t.Errorf("next CCADB id after restart %s", got)
+	}
+
+	// An older state file: records without CCADBID.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := regexp.MustCompile(`"CCADBID":\s*"A\d{6}"`).ReplaceAllString(string(b), `"CCADBID": ""`)
+	if old == string(b) {
+		t.Fatal("state file does not carry CCADBID as expected")
+	}
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s3, err := New(f.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, rec := range s3.Records() {
+		if !ValidCCADBID(rec.CCADBID) || seen[rec.CCADBID] {
+			t.Errorf("record %s loaded with CCADB id %q", rec.ID, rec.CCADBID)
+		}
+		seen[rec.CCADBID] = true
 	}
 }
