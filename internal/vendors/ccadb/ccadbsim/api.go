@@ -17,7 +17,7 @@ import (
 )
 
 // Messages of the two Apex REST APIs, in Errors/Warnings. The first three
-// are documented in seed 001 and reproduced verbatim; the CCADB's other
+// are documented in the API documentation and reproduced verbatim; the CCADB's other
 // messages are not published, so the rest are this simulator's own wording.
 // Messages with verbs are fmt formats, their arguments named in the comment;
 // field names in them are the canonical ones (see FieldNames), whatever
@@ -277,7 +277,7 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// getRecordID is GetCertificateIdAPI (seed 001): the first record of the
+// getRecordID is GetCertificateIdAPI: the first record of the
 // requested type whose SHA-256 is the given one, or that of the given PEM.
 func (s *Server) getRecordID(body []byte) (int, []byte) {
 	req, aerr := decodeRequest(body, getIDSchema)
@@ -308,7 +308,7 @@ func (s *Server) getRecordID(body []byte) (int, []byte) {
 		case err != nil:
 			errs = append(errs, fmt.Sprintf(MsgInvalidPEM, reqGetPEM))
 		case sha != "" && sha != pc.sha256:
-			// Seed 001's [FAILURE] sample is exactly this case (the SHA256
+			// The documentation's [FAILURE] sample is exactly this case (the SHA256
 			// has a stray "x") and answers "not found".
 			errs = append(errs, MsgCertificateNotFound)
 		default:
@@ -502,8 +502,8 @@ func (s *Server) updateLocked(req request, id string) (int, []byte) {
 	if !strings.EqualFold(rec.CAOwner, s.opt.CAOwner) {
 		errs = append(errs, fmt.Sprintf(MsgNotOwnHierarchy, rec.CAOwner))
 	}
-	// CAOwner is mandatory on update per seed 001 but HARICA's procedure,
-	// which the CCADB links as its example, omits it (vendor notes §0.6):
+	// CAOwner is mandatory on update per the documentation but HARICA's
+	// procedure, which the CCADB links as its example, omits it:
 	// optional here, checked when given.
 	if owner := strings.TrimSpace(req.text(reqCAOwner)); owner != "" && !strings.EqualFold(owner, s.opt.CAOwner) {
 		errs = append(errs, fmt.Sprintf(MsgNotOwnHierarchy, owner))

@@ -16,8 +16,8 @@ func curlBody(s string) string {
 	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
 }
 
-// HARICA's JSON files (vendor notes §1.2, preparation step 7 and update
-// step 7), as their heredocs write them.
+// HARICA's JSON files (preparation step 7 and update step 7 of
+// HARICA-official/ccadb-ca-tools, CCADB-API-update-FullCRLIssuedByThisCA.md), as their heredocs write them.
 const (
 	haricaGetIDJSON = `{
   "PEM": "$pem",
@@ -83,8 +83,8 @@ func todaysKey(s string) string {
 }
 
 // haricaScript is HARICA's procedure (HARICA-official/ccadb-ca-tools,
-// CCADB-API-update-FullCRLIssuedByThisCA.md) run as Recipe A of vendor notes
-// §1.6: step 3's download replaced by local files (its sed kept), the token
+// CCADB-API-update-FullCRLIssuedByThisCA.md) run against the simulator:
+// step 3's download replaced by local files (its sed kept), the token
 // from the simulator's refresh grant, and the two hard-coded URLs replaced
 // with $SIM. Everything else is HARICA's commands as published; where
 // openssl is missing, the test writes the two files openssl would have.

@@ -10,7 +10,7 @@ import (
 )
 
 func TestCaseSafeIDExamples(t *testing.T) {
-	// The three ids of vendor notes §2.5 (seed 001, seed 000, a V2 report).
+	// Three published ids: two from the API documentation, one from a V2 report.
 	for _, id := range []string{"0010r00000UqC4AAAV", "0010r00000damffAAA", "0018Z00002vyRdNQAU"} {
 		if got := CaseSafeID(id[:15]); got != id {
 			t.Errorf("CaseSafeID(%s) = %s, want %s", id[:15], got, id)
@@ -31,7 +31,7 @@ func TestValidID(t *testing.T) {
 		{"0010r00000UqC4AAAA", false},
 		{"0010r00000uqC4AAAV", false}, // a case change in the id changes its checksum
 		{"0010r00000UqC4A", false},    // 15 characters
-		{"1300870009327", false},      // seed 001's 13-digit update sample
+		{"1300870009327", false},      // the 2022 documentation's 13-digit update sample
 		{"0010r00000UqC4-AAV", false},
 		{"", false},
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // ReportV5Header returns the header of the public
-// AllCertificateRecordsCSVFormatV5 report, verbatim (vendor notes §4.2), in
+// AllCertificateRecordsCSVFormatV5 report, verbatim (as published by crt.sh's hourly copy,
+// https://github.com/crtsh/ccadb_data), in
 // column order.
 func ReportV5Header() []string { return slices.Clone(reportV5Header) }
 

@@ -9,11 +9,11 @@ import (
 	"github.com/certsync/certsync/internal/testpki"
 )
 
-// seed001AddSample is seed 001's "JSON Definition Sample to Add Intermediate
-// Cert" verbatim, except for the PEMs (the seed's are truncated) and the
+// doc2022AddSample is the 2022-02-15 API documentation's "JSON Definition
+// Sample to Add Intermediate Cert" verbatim, except for the PEMs (the seed's are truncated) and the
 // StandardAudit URL, which is a placeholder: the sample's own
 // "http://URL/StandardAudit04FINAL.PDF" contradicts "valid https url".
-const seed001AddSample = `{
+const doc2022AddSample = `{
     "CertificateInformation": {
         "SalesforceRecordId": "",
         "CAOwner": "Digicert",
@@ -85,9 +85,9 @@ const seed001AddSample = `{
     "PublicComments": ""
 }`
 
-// seed001UpdateSample is seed 001's "JSON Definition Sample to Update
-// Existing Intermediate Cert", with a real id and PEM.
-const seed001UpdateSample = `{
+// doc2022UpdateSample is the 2022-02-15 API documentation's "JSON Definition
+// Sample to Update Existing Intermediate Cert", with a real id and PEM.
+const doc2022UpdateSample = `{
     "CertificateInformation": {
         "SalesforceRecordId": "{{ID}}",
         "CAOwner": "Digicert",
@@ -113,12 +113,12 @@ func fill(tmpl string, kv ...string) string {
 	return strings.NewReplacer(kv...).Replace(tmpl)
 }
 
-func TestSeedDocumentedResponses(t *testing.T) {
+func TestDocumentedResponses(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.CAOwner = "Digicert" })
 	inter := testpki.Issue(f.root, testpki.Options{CommonName: "Test Intermediate Cert"})
 	other := f.issue("Another Intermediate")
 	addBody := func(audit string) string {
-		return fill(seed001AddSample, "{{PEM}}", inter.FlatPEM(), "{{PARENT}}", f.root.FlatPEM(), "{{AUDIT}}", audit)
+		return fill(doc2022AddSample, "{{PEM}}", inter.FlatPEM(), "{{PARENT}}", f.root.FlatPEM(), "{{AUDIT}}", audit)
 	}
 
 	// The sample as printed fails on its http:// audit URL.
@@ -171,7 +171,7 @@ func TestSeedDocumentedResponses(t *testing.T) {
 	}
 
 	// Update: Success Response Body.
-	status, body = f.post(AddUpdatePath, fill(seed001UpdateSample, "{{ID}}", id, "{{PEM}}", inter.FlatPEM()))
+	status, body = f.post(AddUpdatePath, fill(doc2022UpdateSample, "{{ID}}", id, "{{PEM}}", inter.FlatPEM()))
 	if want := `{"ProcessingStatus":"Success","Errors/Warnings":[],"SalesforceRecordId":"` + id + `"}`; status != 200 || body != want {
 		t.Fatalf("update: %d %s", status, body)
 	}
@@ -187,7 +187,7 @@ func TestSeedDocumentedResponses(t *testing.T) {
 	}
 
 	// Update: Failed Response Body, the PEM of another certificate.
-	status, body = f.post(AddUpdatePath, fill(seed001UpdateSample, "{{ID}}", id, "{{PEM}}", other.FlatPEM()))
+	status, body = f.post(AddUpdatePath, fill(doc2022UpdateSample, "{{ID}}", id, "{{PEM}}", other.FlatPEM()))
 	if want := `{"ProcessingStatus":"Fail","Errors/Warnings":["The provided Salesforce Record ID and SHA-256 of the provided Intermediate Certificate does not match."],"SalesforceRecordId":""}`; status != 400 || body != want {
 		t.Fatalf("mismatched update: %d %s", status, body)
 	}
