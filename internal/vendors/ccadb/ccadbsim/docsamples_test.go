@@ -10,7 +10,7 @@ import (
 )
 
 // doc2022AddSample is the 2022-02-15 API documentation's "JSON Definition
-// Sample to Add Intermediate Cert" verbatim, except for the PEMs (the seed's are truncated) and the
+// Sample to Add Intermediate Cert" verbatim, except for the PEMs (the sample's are truncated) and the
 // StandardAudit URL, which is a placeholder: the sample's own
 // "http://URL/StandardAudit04FINAL.PDF" contradicts "valid https url".
 const doc2022AddSample = `{

@@ -59,7 +59,7 @@ type Options struct {
 	// "WebTrust", "ETSI TS 102 042", "ETSI TS 101 456"}.
 	AuditTypes []string
 	// Auditors maps each auditor name of the CCADB auditor list to its
-	// locations. Default: a few, including the seed sample's
+	// locations. Default: a few, including the documentation sample's
 	// "Auditor Name": {"United States"}.
 	Auditors map[string][]string
 	// CABForumPolicyIdentifiers is the CABForumCertificatePolicyIdentifier
@@ -105,7 +105,7 @@ func DefaultCABForumPolicyIdentifiers() []string {
 }
 
 // DefaultAuditors returns the auditor list used when Options.Auditors is
-// empty. "Auditor Name" / "United States" are the seed documents' sample
+// empty. "Auditor Name" / "United States" are the API documentation's sample
 // values.
 func DefaultAuditors() map[string][]string {
 	return map[string][]string{
