@@ -345,11 +345,11 @@ func (s *Server) addUpdate(route string, body []byte) (int, []byte) {
 	return status, resp
 }
 
-// processLocked decodes and applies one add/update request. Rules, from seed
-// 001's Processing Highlights and field comments:
+// processLocked decodes and applies one add/update request. Rules, from the
+// documentation's Processing Highlights and field comments:
 //
-//   - An 18-character SalesforceRecordId makes it an update, anything else an
-//     add.
+//   - An 18-character SalesforceRecordId makes it an update, anything else
+//     (the report's "A0…" CCADB unique ids included) an add.
 //   - Identity checks come first: mandatory fields, PEM parsing, own
 //     hierarchy, duplicate (add) or record/SHA-256 match (update), parent
 //     record and signature (add). Their errors are answered alone: the

@@ -330,8 +330,8 @@ func typeMismatch(body []byte, want string, n *jsonNode) *apexError {
 // decodeRequest parses body against schema the way Apex's typed JSON
 // deserialisation does: keys match case-insensitively, unknown keys are
 // ignored, scalars are coerced to String, and anything else of the wrong
-// type is a JSON_PARSER_ERROR. When a field is sent under several spellings,
-// a later non-null value wins and null never overrides a value.
+// type is a JSON_PARSER_ERROR. When a key is sent twice (in two cases), a
+// later non-null value wins and null never overrides a value.
 func decodeRequest(body []byte, schema []sectionSpec) (request, *apexError) {
 	root, err := parseJSON(body)
 	if err != nil {

@@ -143,10 +143,12 @@ type Record struct {
 	// constraints, or an EKU that excludes TLS server auth, S/MIME and
 	// anyExtendedKeyUsage).
 	TechnicallyConstrained bool
-	// Fields holds every other API field under its canonical name (the
-	// Field* constants). An absent key was never set (null); "" is blank.
-	// Booleans are "true"/"false"; FieldPartitionedCRLs is compact JSON
-	// array text.
+	// Fields holds every other API field under its request key (FieldNames:
+	// the Field* constants and the names AuditField, Documents, ACMEField,
+	// AutomatedSolutionField and TestWebsiteField return). An absent key was
+	// never set (null); "" is blank. Booleans are "true"/"false";
+	// FieldAllFullCRLURLs and FieldPartitionedCRLs are compact JSON array
+	// text. Seeding may store any key; the API only ever writes these.
 	Fields map[string]string
 	// CreatedAt is when the record was created.
 	CreatedAt time.Time
