@@ -1,10 +1,10 @@
 package ccadbsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -133,16 +133,19 @@ func TestCCADBIDsPersist(t *testing.T) {
 		t.Errorf("next CCADB id after restart %s", got)
 	}
 
-	// An older state file: records without CCADBID.
-	b, err := os.ReadFile(path)
+	// A state file in the older one-object layout, written before records
+	// had CCADB ids: New converts it and gives every record a distinct id.
+	var recs []Record
+	for _, rec := range s2.Records() {
+		rec.CCADBID = ""
+		recs = append(recs, rec)
+	}
+	b, err := json.Marshal(persistedState{NextID: s2.nextID, Records: recs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := regexp.MustCompile(`"CCADBID":\s*"A\d{6}"`).ReplaceAllString(string(b), `"CCADBID": ""`)
-	if old == string(b) {
-		t.Fatal("state file does not carry CCADBID as expected")
-	}
-	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+	f.opt.StatePath = filepath.Join(t.TempDir(), "older.json")
+	if err := os.WriteFile(f.opt.StatePath, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s3, err := New(f.opt)
@@ -155,5 +158,8 @@ func TestCCADBIDsPersist(t *testing.T) {
 			t.Errorf("record %s loaded with CCADB id %q", rec.ID, rec.CCADBID)
 		}
 		seen[rec.CCADBID] = true
+	}
+	if len(seen) != len(recs) {
+		t.Errorf("loaded %d records with ids, want %d", len(seen), len(recs))
 	}
 }
