@@ -32,7 +32,13 @@ type Inventory struct {
 
 	specs    []SectionSpec
 	sections map[string]Section
+	warnings Problems
 }
+
+// Warnings returns what the checks flagged without refusing the inventory
+// (Report.Warn), in file order, each message starting with "warning: ".
+// Callers print them; they never stop a run.
+func (inv *Inventory) Warnings() Problems { return inv.warnings }
 
 // Section is one vendor's part of the inventory: a pointer to a struct whose
 // fields carry `yaml` tags (see the decoder's rules in decode.go).
@@ -118,6 +124,7 @@ func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
 	if err := r.err(); err != nil {
 		return nil, err
 	}
+	inv.warnings = r.warns.sorted()
 	return inv, nil
 }
 
