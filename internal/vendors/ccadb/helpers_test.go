@@ -2,6 +2,7 @@ package ccadb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -170,3 +171,5 @@ func planPairs(t testing.TB, v *Vendor, inv *inventory.Inventory) (*diff.Plan, [
 }
 
 func ccadbsimHeader() []string { return ccadbsim.ReportV5Header() }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -25,6 +25,8 @@ func allFields(i int) string {
       technically_constrained: false
       revocation:
         status: ""
+        date: ""
+        reason: ""
         alternate_crl: ""
       ca_information:
         recognized_caa_domains: example.com
