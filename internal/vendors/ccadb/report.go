@@ -13,14 +13,36 @@ import (
 // report, the source of live field values.
 const DefaultReportURL = "https://ccadb.my.salesforce-sites.com/ccadb/AllCertificateRecordsCSVFormatV5"
 
-// reportRow is one record of the public report, by column name. Only the
+// reportRow is one record of the public report: the values of the columns
+// certsync reads, in an order shared by every row of a report. Only the
 // rows of the inventory's certificates (and their parents) are kept.
-type reportRow map[string]string
+type reportRow struct {
+	cols map[string]int // shared: column name -> index in vals
+	vals []string
+}
+
+// get returns the value of column name and whether the report has it.
+func (row *reportRow) get(name string) (string, bool) {
+	if row == nil {
+		return "", false
+	}
+	i, ok := row.cols[name]
+	if !ok {
+		return "", false
+	}
+	return row.vals[i], true
+}
+
+// col returns the value of column name, "" when absent.
+func (row *reportRow) col(name string) string {
+	v, _ := row.get(name)
+	return v
+}
 
 // report holds the rows of the public report that concern the inventory,
 // by upper-case SHA-256. A certificate may have a row per CA Owner.
 type report struct {
-	rows map[string][]reportRow
+	rows map[string][]*reportRow
 	// roots holds the SHA-256 of the wanted root records, so a plan can warn
 	// when an intermediate's parent has no record.
 	roots map[string]bool
@@ -34,13 +56,13 @@ func (r *report) listed(sha string) bool { return len(r.rows[sha]) > 0 }
 // row returns the row of sha whose CA Owner is owner, else the one whose CA
 // Owner is subOwner (a record kept under the subordinate CA's owner). A row
 // under another CA Owner is someone else's record: not ours.
-func (r *report) row(sha, owner, subOwner string) (reportRow, bool) {
+func (r *report) row(sha, owner, subOwner string) (*reportRow, bool) {
 	for _, want := range []string{owner, subOwner} {
 		if want == "" {
 			continue
 		}
 		for _, row := range r.rows[sha] {
-			if strings.EqualFold(strings.TrimSpace(row[colCAOwner]), strings.TrimSpace(want)) {
+			if strings.EqualFold(strings.TrimSpace(row.col(colCAOwner)), strings.TrimSpace(want)) {
 				return row, true
 			}
 		}
@@ -65,7 +87,7 @@ func parseReport(r io.Reader, want map[string]bool) (*report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read report header: %w", err)
 	}
-	header = append([]string(nil), header...)
+	header = append([]string(nil), header...) // ReuseRecord: the next Read overwrites it
 	idx := map[string]int{}
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
@@ -81,12 +103,16 @@ func parseReport(r io.Reader, want map[string]bool) (*report, error) {
 	typeCol, hasType := idx[colType]
 	// Only the columns certsync reads are copied from a wanted row.
 	var keep []int
+	cols := map[string]int{}
 	for _, name := range append(reportColumns(), colCCADBID, colValidTo) {
 		if i, ok := idx[name]; ok {
-			keep = append(keep, i)
+			if _, dup := cols[name]; !dup {
+				cols[name] = len(keep)
+				keep = append(keep, i)
+			}
 		}
 	}
-	rep := &report{rows: map[string][]reportRow{}, roots: map[string]bool{}}
+	rep := &report{rows: map[string][]*reportRow{}, roots: map[string]bool{}}
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -110,10 +136,10 @@ func parseReport(r io.Reader, want map[string]bool) (*report, error) {
 				continue
 			}
 		}
-		row := make(reportRow, len(keep))
-		for _, i := range keep {
+		row := &reportRow{cols: cols, vals: make([]string, len(keep))}
+		for j, i := range keep {
 			if i < len(rec) {
-				row[header[i]] = strings.Clone(rec[i])
+				row.vals[j] = strings.Clone(rec[i])
 			}
 		}
 		rep.rows[sha] = append(rep.rows[sha], row)
@@ -134,11 +160,11 @@ func reportColumns() []string {
 
 // value reads one field from a row. ok is false when the report has no
 // column for the field.
-func (row reportRow) value(f field) (v any, ok bool) {
+func (row *reportRow) value(f field) (v any, ok bool) {
 	if f.column == "" {
 		return nil, false
 	}
-	raw, ok := row[f.column]
+	raw, ok := row.get(f.column)
 	if !ok {
 		return nil, false
 	}

@@ -29,10 +29,10 @@ func TestParseReportV5(t *testing.T) {
 		t.Error("root not recorded")
 	}
 	row, ok := rep.row("ABCD", "example ca", "")
-	if !ok || row[colCCADBID] != "A000086" {
+	if !ok || row.col(colCCADBID) != "A000086" {
 		t.Fatalf("row for Example CA = %v, %v", row, ok)
 	}
-	if r, ok := rep.row("ABCD", "Nobody", "Other CA"); !ok || r[colCCADBID] != "A000087" {
+	if r, ok := rep.row("ABCD", "Nobody", "Other CA"); !ok || r.col(colCCADBID) != "A000087" {
 		t.Errorf("row by subordinate CA owner = %v, %v", r, ok)
 	}
 	if _, ok := rep.row("ABCD", "Nobody", ""); ok {

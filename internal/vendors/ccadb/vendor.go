@@ -166,7 +166,7 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		row, listed := rep.row(sha, it.CAOwner.Value, it.SubordinateCAOwner.Value)
 		switch {
 		case listed:
-			pr.Live = liveObject(row[colCCADBID], desired, row, st.Sent)
+			pr.Live = liveObject(row.col(colCCADBID), desired, row, st.Sent)
 		case st.ID != "":
 			// Added (or updated) by certsync, and the report, which lags,
 			// does not list it yet: compared with what certsync sent.
