@@ -167,6 +167,7 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		switch {
 		case listed:
 			pr.Live = liveObject(row.col(colCCADBID), desired, row, st.Sent)
+			pr.Notes = append(pr.Notes, "CCADB id "+pr.Live.ID)
 		case st.ID != "":
 			// Added (or updated) by certsync, and the report, which lags,
 			// does not list it yet: compared with what certsync sent.
