@@ -302,3 +302,39 @@ func TestTodaysOfflineRules(t *testing.T) {
 		})
 	}
 }
+
+// On a fresh runner, the look-up of a record listed under two CA owners can
+// answer the other owner's id (GetCertificateIdAPI takes the first record);
+// the update is refused, and an add then names our own record, which is
+// updated.
+func TestLookupAnswersAnotherOwnersRecord(t *testing.T) {
+	h := newHarness(t, ccadbsim.Options{})
+	h.addIntermediates(1)
+	root, _ := h.sim.RecordBySHA256(h.root.SHA256())
+	if _, err := h.sim.Seed(ccadbsim.Record{RecordType: ccadbsim.IntermediateCertificate, CAOwner: "Other CA", PEM: h.certs[0].PEM(), ParentID: root.ID}); err != nil {
+		t.Fatal(err)
+	}
+	v := h.vendor(nil)
+	mustOK(t, run(t, v, plan(t, v, h.inventory(nil))))
+	h.stateDir = t.TempDir()
+	h.clock.Advance(2 * time.Minute)
+	inv := h.inventory(func(int) string { return "      description: changed\n" })
+	v = h.vendor(nil)
+	p := plan(t, v, inv)
+	if len(p.Changes) != 1 || p.Changes[0].Action != diff.Update {
+		t.Fatalf("want one update, got %s", p.Summary())
+	}
+	h.sim.Faults().ResetCounts()
+	mustOK(t, run(t, v, p))
+	if got := h.sim.Faults().Count("POST " + ccadbsim.AddUpdatePath); got != 3 {
+		t.Errorf("%d writes, want 3 (the refused update, the add naming our record, the update)", got)
+	}
+	for _, rec := range h.sim.Records() {
+		if rec.SHA256 == h.certs[0].SHA256() && rec.CAOwner == testOwner && rec.Fields["Description"] != "changed" {
+			t.Errorf("our record was not updated: %+v", rec.Fields)
+		}
+		if rec.CAOwner == "Other CA" && rec.Fields["Description"] != "" {
+			t.Error("the other owner's record changed")
+		}
+	}
+}

@@ -207,17 +207,25 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	if err != nil {
 		return out, fmt.Errorf("read state: %w", err)
 	}
-	id := ""
+	id, lookedUp := "", false
 	if c.Action == diff.Update {
 		id = st.ID
 		if id == "" {
 			if id, err = v.client.CertificateID(ctx, certPEM, sha); err != nil {
 				return out, fmt.Errorf("look up the record id: %w", err)
 			}
+			lookedUp = true
 		}
 	}
 	resp, err := v.client.AddUpdate(ctx, requestBody(c, id, certPEM, parentPEM))
 	var rej *RejectedError
+	if lookedUp && errors.As(err, &rej) && mentionsOwner(rej.Response.Messages) {
+		// GetCertificateIdAPI answers the first record with the fingerprint,
+		// which can be another CA owner's. An add names our own record in
+		// its duplicate answer, which the next step updates.
+		id = ""
+		resp, err = v.client.AddUpdate(ctx, requestBody(c, id, certPEM, parentPEM))
+	}
 	if id == "" && errors.As(err, &rej) && isRecordID(rej.Response.SalesforceID) && onlyDuplicate(rej.Response.Messages) {
 		// The CCADB has it (added by a person, or by a first attempt whose
 		// answer was lost, or not in the lagging report): set its fields.
@@ -256,6 +264,17 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 		out.Messages = append(out.Messages, "the change was made but certsync could not record it: "+err.Error())
 	}
 	return out, nil
+}
+
+// mentionsOwner reports whether a refusal is about the CA Owner (the record
+// is outside the API user's hierarchy).
+func mentionsOwner(msgs []string) bool {
+	for _, m := range msgs {
+		if strings.Contains(m, "CA Owner") {
+			return true
+		}
+	}
+	return false
 }
 
 func onlyDuplicate(msgs []string) bool {
