@@ -29,6 +29,9 @@ func (a *app) loadInventory(path string) (*inventory.Inventory, error) {
 		}
 		return nil, err
 	}
+	for _, w := range inv.Warnings() { // printed, never fatal
+		fmt.Fprintln(a.stderr, w.Error())
+	}
 	return inv, nil
 }
 

@@ -16,6 +16,11 @@ import (
 //
 // Struct fields are matched by their `yaml` tag; `yaml:",inline"` embeds a
 // struct's keys; a field of type Pos receives the position of the mapping.
+// A field tagged `retired:"MESSAGE"` (type struct{}) is a key the vendor has
+// retired: using it is an error that reads "is retired: MESSAGE", and the
+// schema leaves it out. A list field tagged `retired_scalar:"MESSAGE"` was a
+// single value once: given one, it is refused with MESSAGE instead of the
+// generic "must be a list".
 
 var (
 	stringType  = reflect.TypeOf(String{})
@@ -211,6 +216,23 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		if seen[key] {
 			d.r.Add(posOf(k), sub, "is set twice in the same mapping")
 			continue
+		}
+		// A key the vendor has retired is refused with the vendor's own
+		// message naming its replacement (`retired:"…"`); a key whose value
+		// changed from a single value to a list says so when given the old
+		// form (`retired_scalar:"…"`).
+		sf := t.FieldByIndex(idx)
+		if msg := sf.Tag.Get("retired"); msg != "" {
+			d.r.Add(posOf(k), sub, "is retired: %s", msg)
+			seen[key] = true
+			continue
+		}
+		if msg := sf.Tag.Get("retired_scalar"); msg != "" {
+			if rv := resolveAlias(val); rv.Kind == yaml.ScalarNode && !isNull(rv) {
+				d.r.Add(posOf(val), sub, "a single value is the retired form: %s", msg)
+				seen[key] = true
+				continue
+			}
 		}
 		seen[key] = true
 		if p.merged {

@@ -36,6 +36,7 @@ type Inventory struct {
 
 	specs    []SectionSpec
 	sections map[string]Section
+	warnings Problems
 }
 
 // GuardsKey is the top-level key of the guards section. It is not a
@@ -58,6 +59,11 @@ var guardsSchema = SchemaHints{Docs: map[string]string{
 	GuardsKey + ".max_paid":        "The most paid changes (orders, renewals) one apply may make; default 10.",
 	GuardsKey + ".max_destructive": "The most destructive changes (delete, cancel, revoke) one apply may make; default 3.",
 }}
+
+// Warnings returns what the checks flagged without refusing the inventory
+// (Report.Warn), in file order, each message starting with "warning: ".
+// Callers print them; they never stop a run.
+func (inv *Inventory) Warnings() Problems { return inv.warnings }
 
 // Section is one vendor's part of the inventory: a pointer to a struct whose
 // fields carry `yaml` tags (see the decoder's rules in decode.go).
@@ -143,6 +149,7 @@ func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
 	if err := r.err(); err != nil {
 		return nil, err
 	}
+	inv.warnings = r.warns.sorted()
 	return inv, nil
 }
 

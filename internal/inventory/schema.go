@@ -115,8 +115,8 @@ func addProps(t reflect.Type, path string, props map[string]any, h SchemaHints) 
 		f := t.Field(i)
 		tag := f.Tag.Get("yaml")
 		name, opts, _ := strings.Cut(tag, ",")
-		if tag == "" || tag == "-" || !f.IsExported() {
-			continue
+		if tag == "" || tag == "-" || !f.IsExported() || f.Tag.Get("retired") != "" {
+			continue // retired keys are refused, so editors should not offer them
 		}
 		if opts == "inline" {
 			addProps(f.Type, path, props, h)

@@ -124,7 +124,7 @@ func (f *fixture) writeInventory(path string, changed int, rev string) error {
 		if i < changed {
 			r = rev
 		}
-		fmt.Fprintf(&b, "    - certificate: pki/ica%d.pem\n      parent: pki/root.pem\n      crls:\n        full: %s\n", i, crlURL(i, r))
+		fmt.Fprintf(&b, "    - certificate: pki/ica%d.pem\n      parent: pki/root.pem\n      crls:\n        full: [%s]\n", i, crlURL(i, r))
 	}
 	b.WriteString(`markmonitor:
   organizations:

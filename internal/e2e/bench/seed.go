@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/certsync/certsync/internal/sim"
 	"github.com/certsync/certsync/internal/vendors/ccadb"
@@ -62,7 +64,7 @@ func seedCCADB(f *fixture, path string, otherRows int) error {
 		recs = append(recs, ccadbsim.Record{
 			RecordType: ccadbsim.IntermediateCertificate, CAOwner: benchOwner, Name: c.Cert.Subject.CommonName,
 			PEM: c.PEM(), ParentSHA256: rootSHA,
-			Fields: map[string]string{ccadbsim.FieldAuditor: "Auditor Name", ccadbsim.FieldAuditorLocation: "United States", ccadbsim.FieldFullCRL: crlURL(i, "")},
+			Fields: map[string]string{ccadbsim.FieldAuditor: "Auditor Name", ccadbsim.FieldAuditorLocation: "United States", ccadbsim.FieldAllFullCRLURLs: jsonList(crlURL(i, ""))},
 		})
 	}
 	if _, err := s.SeedAll(recs); err != nil {
@@ -77,13 +79,14 @@ func otherCAFields(owner string, i int) map[string]string {
 	base := fmt.Sprintf("https://pki.other-ca-%d.example", i/10)
 	f := map[string]string{
 		ccadbsim.FieldAuditor: "Auditor Name", ccadbsim.FieldAuditorLocation: "United States",
-		ccadbsim.FieldFullCRL:                   fmt.Sprintf("http://crl.other-ca-%d.example/ca%d.crl", i/10, i),
-		ccadbsim.FieldDocumentRepository:        base + "/repository",
-		ccadbsim.FieldCertificatePolicy:         base + "/repository/cp.pdf",
-		ccadbsim.FieldCertificationPracticeStmt: base + "/repository/cps.pdf",
-		ccadbsim.FieldCPCPSLastUpdatedDate:      "2025-02-01",
+		ccadbsim.FieldAllFullCRLURLs:     jsonList(fmt.Sprintf("http://crl.other-ca-%d.example/ca%d.crl", i/10, i)),
+		ccadbsim.FieldDocumentRepository: base + "/repository",
 	}
-	for _, kind := range []string{"Standard", "BR"} {
+	for _, d := range ccadbsim.Documents()[:2] { // the CP and the CPS, as most CAs publish them
+		f[d.Link] = base + "/repository/" + strings.ToLower(d.Link) + ".pdf"
+		f[d.Date] = "2025-02-01"
+	}
+	for _, kind := range []string{"Standard", "TLSBR"} {
 		f[ccadbsim.AuditField(kind, "")] = fmt.Sprintf("https://audits.example.com/%s/2025/%s.pdf", owner, kind)
 		f[ccadbsim.AuditField(kind, "Type")] = "WebTrust"
 		f[ccadbsim.AuditField(kind, "StatementDate")] = "2025-06-30"
@@ -137,4 +140,10 @@ func seedQuantil(f *fixture, path string) error {
 		}
 	}
 	return nil
+}
+
+// jsonList is a list field as the simulator stores it: compact JSON text.
+func jsonList(vs ...string) string {
+	b, _ := json.Marshal(vs)
+	return string(b)
 }
