@@ -204,6 +204,7 @@ func importOrder(name string, current, newest *Order, orgs map[string]*Organizat
 	if o.Cert == nil || o.Cert.CommonName == "" {
 		return nil, nil, fmt.Sprintf("order %s (%s) shows no certificate request; left out", o.ID, name)
 	}
+	var note string
 	m := engine.NewYAMLMap()
 	nameKey := m.Set("name", name)
 	nameKey.LineComment = fmt.Sprintf("order %s, %s", o.ID, o.Status)
@@ -211,7 +212,8 @@ func importOrder(name string, current, newest *Order, orgs map[string]*Organizat
 		if !canAdopt {
 			return nil, nil, fmt.Sprintf("order %s for %s was placed outside certsync; this version of certsync cannot adopt an existing order, so it is left out (writing it would plan a new, paid order)", o.ID, o.Cert.CommonName)
 		}
-		m.Set("adopt", o.ID).LineComment = "placed outside certsync: certsync follows and renews this order instead of ordering again"
+		m.Set("adopt", o.ID).LineComment = "placed outside certsync: certsync follows and renews it instead of ordering again"
+		note = fmt.Sprintf("order %s for %s was placed outside certsync and is adopted: the first plan shows one adopt (certsync records the link in its state; nothing is sent or paid)", o.ID, o.Cert.CommonName)
 	}
 	m.Set("organization", org.Name)
 	m.Set("cert_type", o.CertType)
@@ -264,7 +266,7 @@ func importOrder(name string, current, newest *Order, orgs map[string]*Organizat
 	if newest != nil && newest != current {
 		m.Node.FootComment = fmt.Sprintf("Newer order %s is %s.", newest.ID, newest.Status)
 	}
-	return m.Node, files, ""
+	return m.Node, files, note
 }
 
 func certLine(leaf string) string {
