@@ -96,9 +96,10 @@ func (v *Vendor) Import(ctx context.Context, o engine.ImportOptions) (*engine.Im
 		g := groups[k]
 		name := g.name
 		if !g.marked {
-			name = unsafeFileName.ReplaceAllString(strings.TrimPrefix(name, "*."), "-")
+			base := unsafeFileName.ReplaceAllString(strings.TrimPrefix(name, "*."), "-")
+			name = base
 			for n := 2; names[name]; n++ {
-				name = fmt.Sprintf("%s-%d", g.name, n)
+				name = fmt.Sprintf("%s-%d", base, n)
 			}
 			names[name] = true
 		}
