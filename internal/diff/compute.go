@@ -73,6 +73,15 @@ type Pair struct {
 	Notes []string
 	// Info is shown even when no change is needed.
 	Info []string
+	// InfoKind, when set, classifies every message of Info (see the Info*
+	// constants, e.g. InfoDCVPending), so that notifications can tell a
+	// pending validation from other information without parsing text.
+	InfoKind string
+	// RenewAt, when set, is when the vendor starts renewing this item's
+	// certificate (the start of its renewal window); the expiry itself is
+	// the live object's "expires" field (see Expires). Zero: the vendor
+	// does not renew it, or does not say.
+	RenewAt time.Time
 	// Attention, when set, means a person must act before this item can
 	// converge (a key file that is gone, a change the vendor is known to
 	// refuse): no change is planned for it, the plan lists it under "needs
@@ -82,6 +91,26 @@ type Pair struct {
 	// change and the plan carries the error, so one bad item never stops
 	// the others.
 	Error string
+}
+
+// ExpiresField is the live field in which a vendor reports when the
+// object's certificate expires, as RFC 3339 text.
+const ExpiresField = "expires"
+
+// Expires returns when the live object's certificate expires (its
+// ExpiresField); ok is false when there is no live object or no readable
+// expiry.
+func (pr Pair) Expires() (t time.Time, ok bool) {
+	if pr.Live == nil {
+		return time.Time{}, false
+	}
+	f, found := pr.Live.field(ExpiresField)
+	s, isText := f.Value.(string)
+	if !found || !isText {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	return t, err == nil
 }
 
 var valueEqual = cmpopts.EquateEmpty()
@@ -98,7 +127,7 @@ func Compute(pairs []Pair, now time.Time) *Plan {
 	p := &Plan{FormatVersion: FormatVersion, CreatedAt: now.UTC(), Changes: []Change{}}
 	for _, pr := range pairs {
 		for _, msg := range pr.Info {
-			p.Info = append(p.Info, Info{Address: pr.Address, Message: msg})
+			p.Info = append(p.Info, Info{Address: pr.Address, Message: msg, Kind: pr.InfoKind})
 		}
 		if pr.Error != "" {
 			p.Errors = append(p.Errors, Info{Address: pr.Address, Message: pr.Error})

@@ -125,6 +125,20 @@ type Plan struct {
 	// and the run still ends with exit code 1.
 	Errors []Info `json:"errors,omitempty"`
 
+	// CI, when set, says the plan was made in CI mode and why ("--ci", or
+	// that there is no state directory): see ForCI. Changes then holds only
+	// the changes that count; Unknown and LocalOnly hold the rest.
+	CI string `json:"ci,omitempty"`
+	// Unknown lists, in CI mode, the fields whose live value cannot be read
+	// back (write-only fields, FieldChange.Unknown), one entry per object
+	// with only those fields. They are not changes: whether they differ is
+	// not known from here.
+	Unknown []Change `json:"unknown,omitempty"`
+	// LocalOnly lists, in CI mode, the changes whose only effect is on the
+	// machine running certsync (ActionSpec.Local: files missing on a CI
+	// runner). They are not changes to any vendor.
+	LocalOnly []Change `json:"local_only,omitempty"`
+
 	// ActionSpecs describe the vendors' own actions (see Describe); they
 	// are not saved with the plan.
 	ActionSpecs map[string]ActionSpec `json:"-"`
@@ -134,7 +148,16 @@ type Plan struct {
 type Info struct {
 	Address Address `json:"address"`
 	Message string  `json:"message"`
+	// Kind, when set, classifies the message for programs (notifications,
+	// JSON readers): one of the InfoKind constants. "" is plain information.
+	Kind string `json:"kind,omitempty"`
 }
+
+// Kinds of Info a vendor may mark (Pair.InfoKind).
+const (
+	// InfoDCVPending: the item waits for domain control validation.
+	InfoDCVPending = "dcv_pending"
+)
 
 // Empty reports whether the plan has nothing to apply.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
