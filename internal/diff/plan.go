@@ -175,7 +175,7 @@ func (p *Plan) Count() map[Action]int {
 // "Plan: 2 to create, 1 to update, 0 to delete."
 func (p *Plan) Summary() string {
 	if p.Empty() {
-		return "No changes. The vendors match the inventory."
+		return "No changes. The vendors match the inventory." + p.notCounted()
 	}
 	n := p.Count()
 	parts := []string{
@@ -195,7 +195,15 @@ func (p *Plan) Summary() string {
 	for _, a := range others {
 		parts = append(parts, fmt.Sprintf("%d to %s", n[a], a))
 	}
-	return "Plan: " + strings.Join(parts, ", ") + "."
+	return "Plan: " + strings.Join(parts, ", ") + "." + p.notCounted()
+}
+
+// notCounted is the Summary's note of what CI mode left out, or "".
+func (p *Plan) notCounted() string {
+	if p.CI == "" || len(p.Unknown)+len(p.LocalOnly) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" Not counted (CI mode): %d object(s) with write-only fields, %d local-only change(s).", len(p.Unknown), len(p.LocalOnly))
 }
 
 // Decode reads a plan saved as JSON and checks its version.
