@@ -91,9 +91,9 @@ func Main(ctx context.Context, args []string, sys IO) int {
 		return ExitError
 	}
 	a.command = cmd
-	if wantsHelp(rest) {
-		// Help works whatever the settings say: nothing reads them
-		// before the flags are parsed.
+	if wantsHelp(rest) || cmd == "version" || cmd == "schema" {
+		// Help, the version and the schema work whatever the settings
+		// say: nothing reads them before the flags are parsed.
 		a.cfg, a.log = &Config{Inventory: "inventory.yaml"}, slog.New(slog.DiscardHandler)
 	} else {
 		cfg, err := loadConfig(ctx, sys.Lookup)
@@ -108,8 +108,11 @@ func Main(ctx context.Context, args []string, sys IO) int {
 			return ExitError
 		}
 	}
-	// One Notifier per command; `run` makes its own per scheduled run.
-	a.notes = a.newNotifier()
+	// One Notifier per command that talks to vendors; `run` makes its own
+	// per scheduled run.
+	if cmd == "plan" || cmd == "apply" || cmd == "run" {
+		a.notes = a.newNotifier()
+	}
 	var code int
 	var err error
 	switch cmd {

@@ -67,7 +67,7 @@ Serves /metrics and /healthz with --metrics-addr. Each run sends its notificatio
 		about: `Serves every vendor's simulator on one address and prints the export lines that point
 certsync (or curl) at them. Stop with Ctrl-C.`,
 		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_SANDBOX_LATENCY", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL"},
-		example: "eval \"$(certsync sandbox --listen 127.0.0.1:8780 &)\"",
+		example: "certsync sandbox --listen 127.0.0.1:8780 > sandbox.env &   # then: . ./sandbox.env",
 	},
 	"ccadb-login": {
 		usage: "ccadb-login",

@@ -322,13 +322,20 @@ func mdChange(p *Plan, c Change) string {
 	return b.String()
 }
 
-// unknownList names unknown fields with the reason they cannot be read.
+// unknownList names unknown fields, grouped by the reason they cannot be
+// read: "a, b (reason); c (other reason)".
 func unknownList(fs []FieldChange) string {
-	parts := make([]string, len(fs))
-	for i, f := range fs {
-		parts[i] = f.Field + " (" + f.Unknown + ")"
+	var groups []string
+	for i := 0; i < len(fs); {
+		j := i
+		var names []string
+		for ; j < len(fs) && fs[j].Unknown == fs[i].Unknown; j++ {
+			names = append(names, fs[j].Field)
+		}
+		groups = append(groups, strings.Join(names, ", ")+" ("+fs[i].Unknown+")")
+		i = j
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(groups, "; ")
 }
 
 // mdCell makes text safe inside a table cell or a quote: no pipes, no line
