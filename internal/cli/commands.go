@@ -133,8 +133,15 @@ func planErrors(p *diff.Plan) error {
 	if len(parts) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s (see above)", strings.Join(parts, ", "))
+	return itemsError(strings.Join(parts, ", ") + " (see above)")
 }
+
+// itemsError is the error of planErrors: the items it counts were each
+// reported (and each has its own notification), so it is not reported
+// again as a failed run.
+type itemsError string
+
+func (e itemsError) Error() string { return string(e) }
 
 // makePlan reads live state and computes the plan for inv. ci tells the
 // vendors the plan is made in CI mode (diff.WithCI).

@@ -40,13 +40,15 @@ func (a *app) newNotifier() *notify.Notifier {
 // an interrupted run is worth reporting too. Flush bounds its own time
 // and logs what it could not deliver.
 func (a *app) finishRun(ctx context.Context, n *notify.Notifier, err error) {
-	if err != nil && err != errReported && !errors.Is(err, errHelp) {
+	var items itemsError
+	if err != nil && err != errReported && !errors.Is(err, errHelp) && !errors.As(err, &items) {
 		n.Add(notify.RunFailedEvent(err))
 	}
 	_ = n.Flush(context.WithoutCancel(ctx))
 }
 
-// notePlan adds the events a plan brings: items that need attention,
+// notePlan adds the events a plan brings: items that could not be planned
+// (a run_failed event for the item) or need attention,
 // pending domain validation (Info marked diff.InfoDCVPending), managed
 // certificates inside their renewal window or close to expiry (from the
 // live "expires" field, as metrics read it) and, for a run that only plans,
@@ -54,6 +56,10 @@ func (a *app) finishRun(ctx context.Context, n *notify.Notifier, err error) {
 func (a *app) notePlan(n *notify.Notifier, plan *diff.Plan, pairs []diff.Pair, drift bool) {
 	if n == nil || plan == nil {
 		return
+	}
+	for _, in := range plan.Errors {
+		addr := in.Address.String()
+		n.Add(notify.Event{Kind: notify.RunFailed, Address: addr, Message: addr + " could not be planned: " + in.Message})
 	}
 	for _, in := range plan.Attention {
 		n.Add(notify.NeedsAttentionEvent(in.Address.String(), in.Message))

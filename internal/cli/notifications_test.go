@@ -37,6 +37,7 @@ func TestNotePlan(t *testing.T) {
 	plan := &diff.Plan{
 		Changes:   []diff.Change{{Address: diff.Address{Vendor: "ccadb", Kind: "intermediate", Name: "x"}, Action: diff.Update}},
 		Attention: []diff.Info{{Address: diff.Address{Vendor: "markmonitor", Kind: "order", Name: "nokey"}, Message: "the key file is missing"}},
+		Errors:    []diff.Info{{Address: diff.Address{Vendor: "ccadb", Kind: "intermediate", Name: "bad"}, Message: "unreadable"}},
 		Info: []diff.Info{
 			{Address: diff.Address{Vendor: "markmonitor", Kind: "order", Name: "www"}, Message: "order 7 is DIGI_PENDING", Kind: diff.InfoDCVPending},
 			{Address: diff.Address{Vendor: "markmonitor", Kind: "order", Name: "other"}, Message: "waiting for DCV in the text only"},
@@ -60,6 +61,7 @@ func TestNotePlan(t *testing.T) {
 			"expiring_soon quantil/certificate/soon",
 			"needs_attention markmonitor/order/nokey",
 			"renewal_due quantil/certificate/window",
+			"run_failed ccadb/intermediate/bad",
 		}
 		if drift {
 			want = append(want, "drift_found ")

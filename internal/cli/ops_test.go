@@ -357,3 +357,25 @@ func TestCIModeWithoutStateDirectory(t *testing.T) {
 		t.Errorf("plan with state: exit %d\n%s", res.code, res.stdout)
 	}
 }
+
+// A run that fails as a whole sends one run_failed event, even when
+// nothing reached a vendor; validate sends none (it is no run).
+func TestRunFailedNotification(t *testing.T) {
+	h := newHook(t)
+	r := newRunner(t)
+	r.env["CERTSYNC_NOTIFY_URL"] = h.URL + "/hook/runfailedtoken"
+	bad := writeFile(t, t.TempDir(), "inventory.yaml", "ccadb:\n  intermediates: 5\n")
+	if res := r.run("validate", bad); res.code != ExitError {
+		t.Fatalf("validate: exit %d", res.code)
+	}
+	if got := h.take(t); len(got) != 0 {
+		t.Errorf("validate sent %d notification(s)", len(got))
+	}
+	if res := r.run("plan", bad); res.code != ExitError {
+		t.Fatalf("plan: exit %d", res.code)
+	}
+	got := h.take(t)
+	if k := kinds(got); len(k) != 1 || k[0] != "run_failed " || !strings.Contains(got[0].Events[0].Message, "1 problem(s) in the inventory") {
+		t.Errorf("events %q: %+v", k, got)
+	}
+}
