@@ -86,10 +86,6 @@ func Main(ctx context.Context, args []string, sys IO) int {
 		args = []string{"version"}
 	}
 	cmd, rest := args[0], args[1:]
-	if _, ok := helps[cmd]; !ok {
-		fmt.Fprintf(a.stderr, "error: unknown command %q\n\n%s", cmd, usage)
-		return ExitError
-	}
 	a.command = cmd
 	if wantsHelp(rest) || cmd == "version" || cmd == "schema" {
 		// Help, the version and the schema work whatever the settings
@@ -132,6 +128,9 @@ func Main(ctx context.Context, args []string, sys IO) int {
 		code, err = a.schema(rest)
 	case "version":
 		code, err = a.version(rest)
+	default:
+		fmt.Fprintf(a.stderr, "error: unknown command %q\n\n%s", cmd, usage)
+		return ExitError
 	}
 	if errors.Is(err, errHelp) {
 		return ExitOK
