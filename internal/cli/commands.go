@@ -50,6 +50,7 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	sandbox := fs.Bool("sandbox", false, "plan against the built-in simulators")
 	var targets multi
 	fs.Var(&targets, "target", "limit to this `ADDRESS`, VENDOR/KIND/NAME (repeatable)")
+	guards := addGuardFlags(fs, false)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return ExitError, err
@@ -76,12 +77,9 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	case *out == "" && !*sandbox && !exists(dir):
 		ciReason = "automatic: no state directory " + dir
 	}
-	plan, pairs, err := a.makePlan(ctx, inv, *sandbox, targets, ciReason != "")
+	plan, pairs, err := a.makePlan(ctx, inv, *sandbox, targets, ciReason, guards)
 	if err != nil {
 		return ExitError, err
-	}
-	if ciReason != "" {
-		plan = plan.ForCI(ciReason)
 	}
 	// A plan-only run reports drift; a CI plan shows a proposed change,
 	// which is not drift.
@@ -124,7 +122,11 @@ func exists(path string) bool {
 // other item was planned or applied.
 func planErrors(p *diff.Plan) error {
 	var parts []string
-	if n := len(p.Errors); n > 0 {
+	failed := engine.FailedVendors(p)
+	if len(failed) > 0 {
+		parts = append(parts, fmt.Sprintf("vendor(s) %s %v", strings.Join(failed, ", "), engine.ErrVendorFailed))
+	}
+	if n := len(p.Errors) - len(failed); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d item(s) could not be planned", n))
 	}
 	if n := len(p.Attention); n > 0 {
@@ -143,27 +145,29 @@ type itemsError string
 
 func (e itemsError) Error() string { return string(e) }
 
-// makePlan reads live state and computes the plan for inv. ci tells the
-// vendors the plan is made in CI mode (diff.WithCI).
-func (a *app) makePlan(ctx context.Context, inv *inventory.Inventory, sandbox bool, targets []string, ci bool) (*diff.Plan, []diff.Pair, error) {
+// makePlan reads live state and computes the plan for inv, showing the
+// guards it trips. ciReason, when set, makes the plan in CI mode: the
+// vendors are told (diff.WithCI) and the plan counts as ForCI does; the
+// guards then count only the changes left.
+func (a *app) makePlan(ctx context.Context, inv *inventory.Inventory, sandbox bool, targets []string, ciReason string, guards guardFlags) (*diff.Plan, []diff.Pair, error) {
 	s, err := a.open(ctx, inv, sandbox, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer s.Close()
-	if ci {
+	if ciReason != "" {
 		ctx = diff.WithCI(ctx)
 	}
-	plan, pairs, err := s.engine.Plan(ctx, inv)
+	plan, pairs, err := planTargets(ctx, s.engine, inv, targets)
 	if err != nil {
 		return nil, nil, err
 	}
 	plan.Sandbox = sandbox
-	t, err := engine.Targets(targets, pairs)
-	if err != nil {
-		return nil, nil, err
+	if ciReason != "" {
+		plan = plan.ForCI(ciReason)
 	}
-	return plan.Targets(t), pairs, nil
+	plan.Guard(*guards.limits(inv))
+	return plan, pairs, nil
 }
 
 func (a *app) render(p *diff.Plan, format string) error {
@@ -200,6 +204,7 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 	sandbox := fs.Bool("sandbox", false, "apply to the built-in simulators")
 	var targets multi
 	fs.Var(&targets, "target", "limit to this `ADDRESS`, VENDOR/KIND/NAME (repeatable)")
+	guards := addGuardFlags(fs, true)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return ExitError, err
@@ -218,7 +223,7 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 		if *file != "" || len(targets) > 0 {
 			return ExitError, errors.New("a saved plan is applied exactly as saved: -i and --target do not go with PLANFILE")
 		}
-		return a.applySaved(ctx, pos[0], *sandbox, *auto)
+		return a.applySaved(ctx, pos[0], *sandbox, *auto, guards)
 	}
 
 	inv, err := a.loadInventory(*file)
@@ -230,24 +235,35 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 		return ExitError, err
 	}
 	defer s.Close()
-	plan, pairs, err := s.engine.Plan(ctx, inv)
+	plan, pairs, err := planTargets(ctx, s.engine, inv, targets)
 	if err != nil {
 		return ExitError, err
 	}
-	t, err := engine.Targets(targets, pairs)
-	if err != nil {
-		return ExitError, err
-	}
-	plan = plan.Targets(t)
 	a.notePlan(a.notes, plan, pairs, false)
-	if err := a.showPlan(plan, *auto); err != nil {
+	return a.confirmAndExecute(ctx, s, plan, inv, *auto, guards)
+}
+
+// confirmAndExecute shows the plan that will run, refuses it (nothing
+// sent) when it trips a guard, asks, and executes it. With -o json a
+// refused or empty plan is still one result document (the plan, with the
+// guards it trips, and no results).
+func (a *app) confirmAndExecute(ctx context.Context, s *session, plan *diff.Plan, inv *inventory.Inventory, auto bool, guards guardFlags) (int, error) {
+	var tripped []diff.Trip
+	if l := guards.limits(inv); l != nil {
+		tripped = plan.Guard(*l)
+	}
+	if err := a.showPlan(plan, auto); err != nil {
 		return ExitError, err
+	}
+	if len(tripped) > 0 {
+		a.printResults(plan, &apply.Report{})
+		return ExitError, errGuard(plan)
 	}
 	if plan.Empty() {
 		a.printResults(plan, &apply.Report{})
 		return ExitOK, planErrors(plan)
 	}
-	if !*auto {
+	if !auto {
 		if ok, err := a.confirm(); !ok {
 			return ExitError, err
 		}
@@ -259,30 +275,34 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 	return code, err
 }
 
-// applySaved applies a plan file after checking that the live state of every
-// change is still what the plan was computed from.
-func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (int, error) {
+// applySaved applies a plan file. The file is never executed itself: the
+// plan is made again from the inventory and the live state, every saved
+// change must equal the change made now (action, fields, what is sent,
+// dependencies), and the changes made now are what runs, so that what the
+// prompt shows is what is sent. Any difference refuses the whole file,
+// nothing sent.
+func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool, guards guardFlags) (int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return ExitError, fmt.Errorf("read plan: %w", err)
 	}
-	plan, err := diff.Decode(data)
+	saved, err := diff.Decode(data)
 	if err != nil {
 		return ExitError, fmt.Errorf("%s: %w", path, err)
 	}
-	vendors.Describe(plan)
-	if plan.Sandbox != sandbox {
-		return ExitError, fmt.Errorf("%s was made %s; apply it %s", path, where(plan.Sandbox), where(plan.Sandbox))
+	vendors.Describe(saved)
+	if saved.Sandbox != sandbox {
+		return ExitError, fmt.Errorf("%s was made %s; apply it %s", path, where(saved.Sandbox), where(saved.Sandbox))
 	}
-	if plan.Empty() {
+	if saved.Empty() {
 		if a.format == "json" {
-			a.printResults(plan, &apply.Report{})
+			a.printResults(saved, &apply.Report{})
 		} else {
 			fmt.Fprintln(a.stdout, "The saved plan has no changes.")
 		}
 		return ExitOK, nil
 	}
-	inv, err := a.loadInventory(plan.Inventory)
+	inv, err := a.loadInventory(saved.Inventory)
 	if err != nil {
 		return ExitError, err
 	}
@@ -291,26 +311,23 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (
 		return ExitError, err
 	}
 	defer s.Close()
-	fresh, pairs, err := s.engine.Plan(ctx, inv)
+	var addrs []diff.Address
+	for _, c := range saved.Changes {
+		addrs = append(addrs, c.Address)
+	}
+	fresh, pairs, err := s.engine.Needed(addrs).Plan(ctx, inv)
 	if err != nil {
 		return ExitError, err
 	}
-	stale := s.engine.CheckSaved(plan, fresh, pairs)
+	plan, stale := s.engine.Rederive(saved, fresh, pairs)
 	if len(stale) > 0 {
 		for _, msg := range stale {
 			fmt.Fprintln(a.stderr, msg)
 		}
-		return ExitError, fmt.Errorf("the saved plan is stale: %d change(s) were computed from live state that has moved since; nothing was applied. Make a new plan", len(stale))
+		return ExitError, fmt.Errorf("the saved plan is stale or was edited: %d difference(s) from a plan made now from the inventory and the live state; nothing was applied. Make a new plan", len(stale))
 	}
-	if err := a.showPlan(plan, auto); err != nil {
-		return ExitError, err
-	}
-	if !auto {
-		if ok, err := a.confirm(); !ok {
-			return ExitError, err
-		}
-	}
-	return a.execute(ctx, s, plan)
+	plan.Sandbox = sandbox
+	return a.confirmAndExecute(ctx, s, plan, inv, auto, guards)
 }
 
 func where(sandbox bool) string {

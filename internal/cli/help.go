@@ -33,7 +33,7 @@ Every problem is printed as FILE:LINE:COL: PATH: MESSAGE. No network, no credent
 		example: "certsync validate inventory.yaml",
 	},
 	"plan": {
-		usage: "plan [-i FILE | FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode] [--ci] [--target ADDRESS ...] [--sandbox]",
+		usage: "plan [-i FILE | FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode] [--ci] [--target ADDRESS ...] [--sandbox] [--max-paid N] [--max-destructive N]",
 		about: `Reads the vendors' live state and shows what apply would change. Changes nothing.
 Exit codes: 0 no changes (or without --detailed-exitcode), 1 error or an item that needs
 attention, 2 changes pending (--detailed-exitcode only).
@@ -41,31 +41,38 @@ attention, 2 changes pending (--detailed-exitcode only).
 write-only fields that cannot be read back and local-only differences (files missing
 on this machine) apart: they are not counted and do not make exit code 2.
 Output: -o defaults to text, or to json when CERTSYNC_LOG_FORMAT=json (then a text plan
-is printed only with -o text); logs always go to stderr.`,
+is printed only with -o text); logs always go to stderr.
+The plan lists the guards it trips (--max-paid, --max-destructive, or the inventory's
+guards:): apply would refuse it.`,
 		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "NO_COLOR", "vendors"},
 		example: "certsync plan -i inventory.yaml --detailed-exitcode\n  certsync plan --ci -o markdown --out plan.json > plan.md",
 	},
 	"apply": {
-		usage: "apply [-i FILE | PLANFILE] [--auto-approve] [-o text|json] [--target ADDRESS ...] [--sandbox]",
+		usage: "apply [-i FILE | PLANFILE] [--auto-approve] [-o text|json] [--target ADDRESS ...] [--sandbox] [--max-paid N] [--max-destructive N] [--force]",
 		about: `Plans and applies: shows the plan, asks for "yes" on a terminal (--auto-approve in
 scripts), then runs the changes. With PLANFILE (from plan --out) it applies exactly that
 plan, after checking that the live state has not moved. -o json prints the plan and one
 result per change (address, action, outcome, error) as one JSON document; it is the
-default when CERTSYNC_LOG_FORMAT=json. Takes the state directory's lock.`,
+default when CERTSYNC_LOG_FORMAT=json. Takes the state directory's lock.
+A plan with more paid or destructive changes than the guards allow is refused, nothing
+sent, unless --max-paid/--max-destructive raise the limit for this run or --force.`,
 		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_CONCURRENCY", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "NO_COLOR", "vendors"},
 		example: "certsync apply -i inventory.yaml\n  certsync apply --auto-approve -o json plan.json",
 	},
 	"run": {
-		usage: "run --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run] [--grace 30s]",
+		usage: "run --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run] [--grace 30s] [--max-paid N] [--max-destructive N] [--force]",
 		about: `Plans (or, with --apply, applies) on a cron schedule, one run at a time, until SIGTERM.
-Serves /metrics and /healthz with --metrics-addr. Each run sends its notifications.`,
+Serves /metrics and /healthz with --metrics-addr. Each run sends its notifications.
+With --apply, a plan over a guard is not applied: the run fails and says which.`,
 		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_CONCURRENCY", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "vendors"},
 		example: `certsync run --schedule "0 */6 * * *" --apply --metrics-addr :9090`,
 	},
 	"sandbox": {
-		usage: "sandbox [--listen ADDR] [--state DIR] [-i FILE]",
+		usage: "sandbox [--listen ADDR] [--state DIR] [-i FILE] [--faults FILE]",
 		about: `Serves every vendor's simulator on one address and prints the export lines that point
-certsync (or curl) at them. Stop with Ctrl-C.`,
+certsync (or curl) at them. Stop with Ctrl-C. --faults injects the failures a YAML file
+lists (5xx, 429, dropped connections, latency) to rehearse outages; GET
+/_sandbox/requests answers how many requests each simulator received.`,
 		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_SANDBOX_LATENCY", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL"},
 		example: "certsync sandbox --listen 127.0.0.1:8780 > sandbox.env &   # then: . ./sandbox.env",
 	},
@@ -93,10 +100,12 @@ const usage = `certsync makes certificate vendors match a YAML inventory.
 Usage:
   certsync validate [-i FILE | FILE]
   certsync plan     [-i FILE | FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode]
-                    [--ci] [--target ADDRESS ...] [--sandbox]
+                    [--ci] [--target ADDRESS ...] [--sandbox] [--max-paid N] [--max-destructive N]
   certsync apply    [-i FILE | PLANFILE] [--auto-approve] [-o text|json] [--target ADDRESS ...] [--sandbox]
+                    [--max-paid N] [--max-destructive N] [--force]
   certsync run      --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run]
-  certsync sandbox  [--listen ADDR] [--state DIR] [-i FILE]
+                    [--max-paid N] [--max-destructive N] [--force]
+  certsync sandbox  [--listen ADDR] [--state DIR] [-i FILE] [--faults FILE]
   certsync ccadb-login
   certsync schema
   certsync version | --version

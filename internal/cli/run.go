@@ -34,6 +34,7 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 	addr := fs.String("metrics-addr", "", "serve /metrics and /healthz on `ADDR`, e.g. :9090")
 	noInitial := fs.Bool("no-initial-run", false, "wait for the first scheduled time instead of running at start")
 	grace := fs.Duration("grace", 30*time.Second, "how long in-flight changes may finish after SIGTERM")
+	guards := addGuardFlags(fs, true)
 	pos, flagErr := a.parse(fs, args)
 	if flagErr != nil {
 		return ExitError, flagErr
@@ -81,7 +82,7 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 		// One Notifier per scheduled run: a condition is reported once
 		// per run, and again by the next run if it persists.
 		a.notes = a.newNotifier()
-		result, runErr := a.runOnce(callCtx, stopCh, *file, *sandbox, *doApply)
+		result, runErr := a.runOnce(callCtx, stopCh, *file, *sandbox, *doApply, guards)
 		a.finishRun(jobCtx, a.notes, runErr)
 		health.record(result, a.now())
 	})
@@ -93,9 +94,10 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 }
 
 // runOnce is one scheduled run; it returns the result label and, when the
-// run failed as a whole (no plan could be made), why. With JSON logs the
-// plan and the results are logged line by line, not printed as text.
-func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sandbox, doApply bool) (string, error) {
+// run failed as a whole (no plan could be made, or a guard refused the
+// apply: nothing was sent), why. With JSON logs the plan and the results
+// are logged line by line, not printed as text.
+func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sandbox, doApply bool, guards guardFlags) (string, error) {
 	start := a.now()
 	result, summary := "ok", ""
 	defer func() {
@@ -125,6 +127,7 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 				fmt.Fprintln(a.stdout)
 			}
 		},
+		Guards: guards.limits(inv),
 	})
 	if err != nil {
 		a.log.Error("run failed", "error", err)
@@ -141,7 +144,7 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		result = "failed"
 	}
 	for _, in := range plan.Attention {
-		a.log.Warn("needs attention", "address", in.Address.String(), "message", in.Message)
+		a.log.Error("needs attention", "address", in.Address.String(), "message", in.Message)
 		result = "failed"
 	}
 	for _, in := range plan.Info {
@@ -151,7 +154,16 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 	// the plan made again); drift only from a run that does not apply.
 	a.notePlan(a.notes, res.Plan, res.Pairs, !doApply)
 	rep := res.Report
+	var refused error
 	switch {
+	case res.Refused != nil:
+		// Nothing was sent: the plan is over a guard.
+		if text {
+			_ = diff.Text(a.stdout, plan, false)
+		}
+		refused = errGuard(plan)
+		a.log.Error("apply refused", "error", refused)
+		result, summary = "failed", res.Refused.Error()
 	case plan.Empty():
 		summary = plan.Summary()
 	case !doApply:
@@ -172,7 +184,8 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		}
 	}
 	a.metrics.ObservePlan(res.Pairs, res.Plan, rep)
-	return result, nil
+	a.metrics.ObserveAttention(plan)
+	return result, refused
 }
 
 // graceful splits shutdown in two: when trigger ends (a signal, the

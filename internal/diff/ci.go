@@ -14,9 +14,9 @@ import "fmt"
 //     writes files on this machine: it moves to LocalOnly.
 //
 // Creates keep every field: nothing is unknown about an object that does
-// not exist. Empty, Count and Summary then count only the changes left, so
-// --detailed-exitcode exits 2 only for changes to a vendor. p is not
-// modified.
+// not exist. Empty, Count, Summary and PriceTotals then count only the
+// changes left, so --detailed-exitcode exits 2 only for changes to a
+// vendor. p is not modified.
 func (p *Plan) ForCI(reason string) *Plan {
 	out := *p
 	out.CI = reason
@@ -53,6 +53,8 @@ func (p *Plan) ForCI(reason string) *Plan {
 		}
 		out.Changes = append(out.Changes, c)
 	}
+	// The cost is that of the changes that count.
+	out.PriceTotals = PriceTotals(out.Changes)
 	return &out
 }
 

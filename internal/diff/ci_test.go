@@ -124,3 +124,61 @@ func TestMarkdownLimit(t *testing.T) {
 		t.Error("the summary line is not last")
 	}
 }
+
+func TestForCICostsOnlyTheChangesThatCount(t *testing.T) {
+	a := diff.Address{Vendor: "markmonitor", Kind: "order", Name: "www"}
+	p := diff.Compute([]diff.Pair{{
+		Address: a, Action: "reissue", Price: &diff.Price{Amount: "100", Currency: "USD"},
+		Desired: &diff.Object{Fields: []diff.Field{{Name: "auto_renew", Value: true}}},
+		Live:    &diff.Object{ID: "1", Fields: []diff.Field{{Name: "auto_renew", Unknown: "write-only"}}},
+	}}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	p.Describe(diff.ActionSpec{Action: "reissue", Vendor: "markmonitor", Kind: "order", Verb: "reissued", Symbol: "~", Paid: true})
+	if len(p.PriceTotals) != 1 || p.CostLine() == "" {
+		t.Fatalf("fixture: the change is not priced: %v", p.PriceTotals)
+	}
+	ci := p.ForCI("--ci")
+	if len(ci.Changes) != 0 || len(ci.Unknown) != 1 {
+		t.Fatalf("the change whose only field is write-only still counts: %+v", ci.Changes)
+	}
+	if len(ci.PriceTotals) != 0 || ci.CostLine() != "" {
+		t.Errorf("CI plan prices a change it does not count: %v %q", ci.PriceTotals, ci.CostLine())
+	}
+}
+
+func TestMarkdownLimitKeepsGuardsAndCost(t *testing.T) {
+	var pairs []diff.Pair
+	for i := range 500 {
+		pairs = append(pairs, diff.Pair{
+			Address: diff.Address{Vendor: "markmonitor", Kind: "order", Name: fmt.Sprintf("www%03d.example.com", i)},
+			Desired: &diff.Object{Fields: []diff.Field{
+				{Name: "sans", Value: []string{fmt.Sprintf("www%03d.example.com", i), fmt.Sprintf("api%03d.example.com", i)}},
+				{Name: "product", Value: "OV-SSL-with-a-long-product-name-to-fill-the-comment"},
+			}},
+			Price: &diff.Price{Amount: "100.25", Currency: "USD"},
+		})
+	}
+	p := diff.Compute(pairs, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	p.Describe(diff.ActionSpec{Action: diff.Create, Vendor: "markmonitor", Kind: "order", Verb: "ordered", Symbol: "+", Paid: true})
+	if len(p.Guard(diff.DefaultGuards)) != 1 {
+		t.Fatalf("fixture: want the paid guard tripped, got %v", p.Tripped)
+	}
+	var b bytes.Buffer
+	if err := diff.Markdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if len(s) >= diff.MarkdownLimit {
+		t.Fatalf("%d characters, want under %d", len(s), diff.MarkdownLimit)
+	}
+	if !strings.Contains(s, "of 500 changes") {
+		t.Fatal("fixture: the plan was not cut")
+	}
+	guards, first := strings.Index(s, "**Guards tripped"), strings.Index(s, "<details>")
+	if guards < 0 || guards > first || !strings.Contains(s, "- "+p.Tripped[0].String()) {
+		t.Errorf("the tripped guard is not listed before the changes (at %d, first change at %d)", guards, first)
+	}
+	cost := "\n" + p.CostLine() + "\n\n" + p.Summary() + "\n"
+	if p.CostLine() != "Price: 50125.00 USD (500 paid change(s))" || !strings.HasSuffix(s, cost) {
+		t.Errorf("the cost line %q does not come right before the closing summary:\n%s", p.CostLine(), s[len(s)-400:])
+	}
+}

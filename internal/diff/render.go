@@ -97,6 +97,9 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		if len(c.DependsOn) > 0 {
 			fmt.Fprintf(&b, "      after: %s\n", joinAddrs(c.DependsOn))
 		}
+		if c.Price != nil {
+			fmt.Fprintf(&b, "      price: %s\n", c.Price)
+		}
 		for _, n := range c.Notes {
 			fmt.Fprintf(&b, "      note: %s\n", n)
 		}
@@ -105,6 +108,9 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		b.WriteString("\nNo change planned:\n")
 		for _, in := range p.Info {
 			fmt.Fprintf(&b, "  i %s: %s\n", in.Address, in.Message)
+			for _, r := range in.Records {
+				fmt.Fprintf(&b, "      publish: %s\n", r)
+			}
 		}
 	}
 	if len(p.Unknown) > 0 {
@@ -131,7 +137,16 @@ func Text(w io.Writer, p *Plan, color bool) error {
 			fmt.Fprintf(&b, "  %s %s: %s\n", paint(ansiRed, "x"), in.Address, in.Message)
 		}
 	}
+	if len(p.Tripped) > 0 {
+		b.WriteString("\n" + paint(ansiRed, "Guards tripped (apply refuses this plan):") + "\n")
+		for _, t := range p.Tripped {
+			fmt.Fprintf(&b, "  %s %s\n", paint(ansiRed, "!"), t)
+		}
+	}
 	b.WriteString("\n")
+	if cost := p.CostLine(); cost != "" {
+		b.WriteString(cost + "\n")
+	}
 	b.WriteString(paint(ansiBold, p.Summary()))
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
@@ -228,6 +243,13 @@ func markdown(w io.Writer, p *Plan, limit int) error {
 	}
 	list("Could not be planned", "errors", p.Errors)
 	list("Needs attention (a person must act; no change planned)", "items that need attention", p.Attention)
+	if len(p.Tripped) > 0 {
+		// Never cut: it is why apply will refuse, and it is short.
+		b.WriteString("\n**Guards tripped (apply refuses this plan):**\n\n")
+		for _, t := range p.Tripped {
+			fmt.Fprintf(&b, "- %s\n", mdCell(t.String()))
+		}
+	}
 	b.WriteString("\n")
 	shown := 0
 	for _, c := range p.Changes {
@@ -259,7 +281,15 @@ func markdown(w io.Writer, p *Plan, limit int) error {
 	}
 	folded("No change planned", "other entries", len(p.Info), func(i int) string {
 		in := p.Info[i]
-		return fmt.Sprintf("- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
+		line := fmt.Sprintf("- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
+		if len(in.Records) > 0 {
+			line += "\n  | type | name | value |\n  |---|---|---|\n"
+			for _, r := range in.Records {
+				line += fmt.Sprintf("  | %s | `%s` | `%s` |\n", mdCell(r.Type), mdCell(r.Name), mdCell(r.Value))
+			}
+			line += "\n"
+		}
+		return line
 	})
 	folded("Not known from here: write-only fields that cannot be read back (not counted)", "objects with unknown fields", len(p.Unknown), func(i int) string {
 		c := p.Unknown[i]
@@ -285,6 +315,9 @@ func markdown(w io.Writer, p *Plan, limit int) error {
 		fmt.Fprintf(&b, "\n**Not shown** (this comment stays under %d characters): %s. The full plan is in the JSON form (`certsync plan -o json`, or the workflow's artifact).\n", limit, strings.Join(parts, ", "))
 	}
 	if !p.Empty() {
+		if cost := p.CostLine(); cost != "" {
+			fmt.Fprintf(&b, "\n%s\n", mdCell(cost))
+		}
 		fmt.Fprintf(&b, "\n%s\n", mdCell(p.Summary()))
 	}
 	_, err := io.WriteString(w, b.String())
@@ -314,6 +347,9 @@ func mdChange(p *Plan, c Change) string {
 	}
 	if len(c.DependsOn) > 0 {
 		fmt.Fprintf(&b, "\nAfter: %s\n", mdCell(joinAddrs(c.DependsOn)))
+	}
+	if c.Price != nil {
+		fmt.Fprintf(&b, "\nPrice: %s\n", mdCell(c.Price.String()))
 	}
 	for _, n := range c.Notes {
 		fmt.Fprintf(&b, "\n> %s\n", mdCell(n))

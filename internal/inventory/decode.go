@@ -20,6 +20,7 @@ import (
 var (
 	stringType  = reflect.TypeOf(String{})
 	boolType    = reflect.TypeOf(Bool{})
+	intType     = reflect.TypeOf(Int{})
 	stringsType = reflect.TypeOf(Strings{})
 	posType     = reflect.TypeOf(Pos{})
 )
@@ -70,6 +71,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	case boolType:
 		d.boolean(n, v, path)
+		return
+	case intType:
+		d.integer(n, v, path)
 		return
 	case stringsType:
 		d.list(n, v, path)
@@ -122,6 +126,19 @@ func (d *decoder) boolean(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	v.Set(reflect.ValueOf(Bool{Value: b, Set: true, Pos: posOf(n)}))
+}
+
+func (d *decoder) integer(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		d.r.Add(posOf(n), path, "must be a whole number, found %s", kindName(n))
+		return
+	}
+	var i int
+	if err := n.Decode(&i); err != nil || i < 0 {
+		d.r.Add(posOf(n), path, "must be a whole number from 0 up, found %s", n.Value)
+		return
+	}
+	v.Set(reflect.ValueOf(Int{Value: i, Set: true, Pos: posOf(n)}))
 }
 
 func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {

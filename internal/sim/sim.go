@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -39,10 +40,18 @@ type Fault struct {
 	// closes the connection instead of sending the answer: the case a client
 	// must never answer by blindly sending the request again.
 	DropAfterCommit bool
+	// Delay, when non-zero, holds the request this long (on top of the
+	// injector's latency) and then handles it normally: a slow vendor rather
+	// than a failing one. It is ignored when Status or a drop is set.
+	Delay time.Duration
 	// Times is how many matching requests the fault hits; 0 means every one.
 	Times int
 	// Skip lets this many matching requests through before the fault starts.
 	Skip int
+	// Probability, when above 0, is the chance that a matching request (past
+	// Skip, within Times) is hit; a request it spares passes untouched and
+	// is not counted against Times. 0 hits every matching request.
+	Probability float64
 
 	hits, seen int
 }
@@ -126,6 +135,9 @@ func (in *Injector) match(r *http.Request) (*Fault, time.Duration) {
 		if f.Times > 0 && f.hits >= f.Times {
 			continue
 		}
+		if f.Probability > 0 && f.Probability < 1 && rand.Float64() >= f.Probability {
+			continue
+		}
 		f.hits++
 		return f, in.latency
 	}
@@ -145,6 +157,13 @@ func (in *Injector) Wrap(h http.Handler) http.Handler {
 		}
 		switch {
 		case f == nil:
+			h.ServeHTTP(w, r)
+		case f.Status == 0 && f.Delay > 0 && !f.Drop && !f.DropAfterCommit:
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				return
+			}
 			h.ServeHTTP(w, r)
 		case f.Drop:
 			drop(w)
