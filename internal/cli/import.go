@@ -210,6 +210,14 @@ func (a *app) importVendors(ctx context.Context, sel importSelection, sandbox bo
 		root.Content = append(root.Content, key, res.Section)
 		files = append(files, res.Files...)
 		notes = append(notes, res.Notes...)
+		// What this vendor's items publish, for the vendors after it (a
+		// CDN certificate that an imported order issued deploys that order).
+		for _, off := range res.Offers {
+			if o.Offers == nil {
+				o.Offers = map[string]engine.ImportOffer{}
+			}
+			o.Offers[engine.NormalSerial(off.Serial)] = off
+		}
 	}
 	if len(root.Content) == 0 {
 		return nil, nil, nil, errors.New("no vendor was imported (see the notes above)" + noteText(notes))

@@ -86,6 +86,14 @@ func TestImportPlansNoChange(t *testing.T) {
 		t.Errorf("tls-sub's partitioned CRLs: %v", got)
 	}
 	text, _ := os.ReadFile(out)
+	// The CDN certificate is the one order www issued: it deploys that
+	// order, and names the key file the order's comment asks for.
+	if got := dig(doc, "quantil", "certificates", 0, "from"); got != "markmonitor/order/www" {
+		t.Errorf("the CDN certificate deploys %v, want markmonitor/order/www", got)
+	}
+	if got := dig(doc, "quantil", "certificates", 0, "private_key"); got != "imported-files/markmonitor/www.key" {
+		t.Errorf("the CDN certificate's key is %v, want the order's key file imported-files/markmonitor/www.key", got)
+	}
 	for _, want := range []string{"Fields the report does not show are left out", "replace csr: with private_key:", "never returns a certificate's or key's content"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the inventory lacks the comment %q", want)
@@ -97,8 +105,8 @@ func TestImportPlansNoChange(t *testing.T) {
 	if res.code != ExitOK || !strings.Contains(res.stdout, "No changes.") {
 		t.Fatalf("plan of the imported inventory exit %d:\n%s%s", res.code, res.stdout, res.stderr)
 	}
-	if !strings.Contains(res.stdout, "quantil/certificate/www.example.com: waiting") {
-		t.Errorf("the QUANTIL item should be observed and waiting for its PEMs:\n%s", res.stdout)
+	if strings.Contains(res.stdout, "waiting") {
+		t.Errorf("the QUANTIL item should match the order's certificate by serial, not wait:\n%s", res.stdout)
 	}
 }
 
@@ -192,6 +200,31 @@ func TestImportCCADBWithoutPEMs(t *testing.T) {
 	text, _ := os.ReadFile(out)
 	if !strings.Contains(string(text), "certsync Test TLS Sub CA (SHA-256 ") {
 		t.Errorf("the left-out records are not listed:\n%s", text)
+	}
+	if res := r.run("plan", "--sandbox", "-i", out, "--detailed-exitcode"); res.code != ExitOK {
+		t.Fatalf("plan exit %d:\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// Imported on its own, the QUANTIL section cannot reproduce the demo's CDN
+// certificate (no order is imported to match its serial): it is only
+// described in a comment, and the inventory still plans no change.
+func TestImportUnmatchedCDNCertificate(t *testing.T) {
+	r, _ := demoed(t)
+	out := filepath.Join(t.TempDir(), "imported.yaml")
+	res := r.run("import", "--sandbox", "--vendor", "quantil", "--out", out)
+	if res.code != ExitOK || !strings.Contains(res.stderr, "certificate www.example.com (") {
+		t.Fatalf("import exit %d, want 0 and a note on www.example.com:\n%s", res.code, res.stderr)
+	}
+	doc := readYAML(t, out)
+	if l, _ := dig(doc, "quantil", "certificates").([]any); len(l) != 0 {
+		t.Errorf("quantil.certificates: %v, want none", l)
+	}
+	text, _ := os.ReadFile(out)
+	for _, want := range []string{"# - name: www.example.com", "#   certificate: imported-files/quantil/www.example.com.crt", "# Used by www.example.com, example.com."} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("the inventory lacks the comment %q:\n%s", want, text)
+		}
 	}
 	if res := r.run("plan", "--sandbox", "-i", out, "--detailed-exitcode"); res.code != ExitOK {
 		t.Fatalf("plan exit %d:\n%s%s", res.code, res.stdout, res.stderr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -27,6 +28,29 @@ type ImportOptions struct {
 	// FilesDir is the folder, relative to the inventory being written, that
 	// ImportResult.Files and the paths in the section go under.
 	FilesDir string
+	// Offers are the certificates that items of vendors imported earlier
+	// in the same run publish, by NormalSerial of their serial: a
+	// downstream importer writes a live certificate with that serial as
+	// deploying the item (from: ADDRESS) instead of as a copy it cannot
+	// reproduce. Vendors are imported in the vendor table's order, so an
+	// upstream vendor comes first.
+	Offers map[string]ImportOffer
+}
+
+// ImportOffer is a certificate an imported item publishes as its bundle
+// (inventory.BundleSource), so that items of other vendors may deploy it
+// with from: Address.
+type ImportOffer struct {
+	// Address is the publishing item's address, e.g. markmonitor/order/www.
+	Address string
+	// Serial is the certificate's serial number, lower-case hex.
+	Serial string
+	// KeyFile is set when the written item does not publish its private key
+	// (it follows a CSR): the path, relative to the inventory, where the
+	// item's comments ask for the key. A downstream item that deploys the
+	// certificate must then name the key itself; the same path keeps both
+	// items on one file.
+	KeyFile string
 }
 
 // ImportResult is one vendor's imported section.
@@ -39,6 +63,22 @@ type ImportResult struct {
 	Files []ImportFile
 	// Notes are told to the person running the import (what was left out).
 	Notes []string
+	// Offers are the certificates the section's items publish to other
+	// vendors' items (see ImportOptions.Offers).
+	Offers []ImportOffer
+}
+
+// NormalSerial writes a certificate serial number the one way offers are
+// keyed by: lower-case hex, without colons or leading zeros ("0" for zero).
+func NormalSerial(s string) string {
+	t := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), ":", ""))
+	if t == "" {
+		return ""
+	}
+	if t = strings.TrimLeft(t, "0"); t == "" {
+		return "0"
+	}
+	return t
 }
 
 // ImportFile is one file an import writes.

@@ -103,13 +103,16 @@ func (v *Vendor) Import(ctx context.Context, o engine.ImportOptions) (*engine.Im
 			}
 			names[name] = true
 		}
-		item, files, note := importOrder(name, g.current, g.newest, byID, o.FilesDir, g.marked, canAdopt)
+		item, files, offer, note := importOrder(name, g.current, g.newest, byID, o.FilesDir, g.marked, canAdopt)
 		res.Files = append(res.Files, files...)
 		if note != "" {
 			res.Notes = append(res.Notes, "markmonitor: "+note)
 		}
 		if item != nil {
 			orderItems = append(orderItems, item)
+		}
+		if offer != nil {
+			res.Offers = append(res.Offers, *offer)
 		}
 	}
 	if len(orderItems) > 0 {
@@ -192,26 +195,26 @@ func importOrg(org *Organization) *yaml.Node {
 // importOrder writes one order item from the item's orders: current is the
 // newest with a certificate, newest the newest of all. A nil item means
 // the order is only described in note (it cannot be written so that it
-// plans no change).
-func importOrder(name string, current, newest *Order, orgs map[string]*Organization, filesDir string, marked, canAdopt bool) (*yaml.Node, []engine.ImportFile, string) {
+// plans no change). offer is the issued certificate the item publishes to
+// other vendors' items (nil when it writes none).
+func importOrder(name string, current, newest *Order, orgs map[string]*Organization, filesDir string, marked, canAdopt bool) (item *yaml.Node, files []engine.ImportFile, offer *engine.ImportOffer, note string) {
 	o := current
 	if o == nil {
 		o = newest
 	}
 	org := orgs[o.OrganizationID]
 	if org == nil {
-		return nil, nil, fmt.Sprintf("order %s (%s) belongs to an organization this account does not list; left out", o.ID, name)
+		return nil, nil, nil, fmt.Sprintf("order %s (%s) belongs to an organization this account does not list; left out", o.ID, name)
 	}
 	if o.Cert == nil || o.Cert.CommonName == "" {
-		return nil, nil, fmt.Sprintf("order %s (%s) shows no certificate request; left out", o.ID, name)
+		return nil, nil, nil, fmt.Sprintf("order %s (%s) shows no certificate request; left out", o.ID, name)
 	}
-	var note string
 	m := engine.NewYAMLMap()
 	nameKey := m.Set("name", name)
 	nameKey.LineComment = fmt.Sprintf("order %s, %s", o.ID, o.Status)
 	if !marked {
 		if !canAdopt {
-			return nil, nil, fmt.Sprintf("order %s for %s was placed outside certsync; this version of certsync cannot adopt an existing order, so it is left out (writing it would plan a new, paid order)", o.ID, o.Cert.CommonName)
+			return nil, nil, nil, fmt.Sprintf("order %s for %s was placed outside certsync; this version of certsync cannot adopt an existing order, so it is left out (writing it would plan a new, paid order)", o.ID, o.Cert.CommonName)
 		}
 		m.Set("adopt", o.ID).LineComment = "placed outside certsync: certsync follows and renews it instead of ordering again"
 		note = fmt.Sprintf("order %s for %s was placed outside certsync and is adopted: the first plan shows one adopt (certsync records the link in its state; nothing is sent or paid)", o.ID, o.Cert.CommonName)
@@ -222,11 +225,12 @@ func importOrder(name string, current, newest *Order, orgs map[string]*Organizat
 	if sans := normNames(o.Cert.DNSNames, o.Cert.CommonName); len(sans) > 0 {
 		m.Set("dns_names", sans)
 	}
-	var files []engine.ImportFile
 	base := path.Join(filepath.ToSlash(filesDir), Name, unsafeFileName.ReplaceAllString(name, "_"))
 	keyHint := fmt.Sprintf("certsync cannot read private keys. To let it make the key of the next reissue or renewal, put this order's key at %s.key (mode 0600) and replace csr: with private_key: %s.key", base, base)
 	csr := pemNL(o.Cert.CSR)
+	usesCSR := false
 	if k := csrKey(csr); k != nil && strings.HasPrefix(csr, "-----BEGIN") && (liveKey(o) == "" || liveKey(o) == keyID(k)) {
+		usesCSR = true
 		files = append(files, engine.ImportFile{Path: base + ".csr", Data: []byte(csr), Mode: 0o644})
 		m.Set("csr", base+".csr")
 		m.Node.Content[len(m.Node.Content)-2].HeadComment = "The order's own CSR: it carries the certificate's public key, so the key is unchanged.\n" + keyHint
@@ -263,11 +267,17 @@ func importOrder(name string, current, newest *Order, orgs map[string]*Organizat
 		if out.Len() > 0 {
 			m.Set("output", out).HeadComment = "Written from the issued certificate (" + certLine(leaf) + ")."
 		}
+		if c, err := pemutil.Certificate([]byte(leaf)); err == nil {
+			offer = &engine.ImportOffer{Address: Name + "/" + KindOrder + "/" + name, Serial: engine.NormalSerial(c.SerialNumber.Text(16))}
+			if usesCSR {
+				offer.KeyFile = base + ".key"
+			}
+		}
 	}
 	if newest != nil && newest != current {
 		m.Node.FootComment = fmt.Sprintf("Newer order %s is %s.", newest.ID, newest.Status)
 	}
-	return m.Node, files, note
+	return m.Node, files, offer, note
 }
 
 func certLine(leaf string) string {

@@ -5,12 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/certsync/certsync/internal/engine"
+	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/testpki"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
@@ -88,7 +90,22 @@ func TestImportOrders(t *testing.T) {
 			t.Errorf("no note names the portal order %s: %v", portal.ID, res.Notes)
 		}
 	}
-	inv := testfixture.Load(t, writeImport(t, t.TempDir(), res), Spec())
+	dir := t.TempDir()
+	inv := testfixture.Load(t, writeImport(t, dir, res), Spec())
+	// Each issued order offers its certificate, by serial, to other
+	// vendors' importers; one that follows a CSR says where its key goes.
+	crt, err := os.ReadFile(filepath.Join(dir, "files", "markmonitor", "o000.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := pemutil.Certificate(crt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := engine.ImportOffer{Address: "markmonitor/order/o000", Serial: engine.NormalSerial(leaf.SerialNumber.Text(16)), KeyFile: "files/markmonitor/o000.key"}
+	if !slices.Contains(res.Offers, want) {
+		t.Errorf("offers %+v lack %+v", res.Offers, want)
+	}
 	// The only change allowed is adopting the portal order: certsync
 	// records the link in its own state (nothing is sent, nothing paid).
 	p := plan(t, v, inv)
