@@ -151,7 +151,10 @@ func (a *app) importCmd(ctx context.Context, args []string) (int, error) {
 // look complete.
 func (a *app) importVendors(ctx context.Context, sel importSelection, sandbox bool, o engine.ImportOptions) (*yaml.Node, []engine.ImportFile, []string, error) {
 	cfg := a.cfg.Vendors
-	stateDir := vendors.StatePath(a.cfg.StateDir, sandbox)
+	// The sandbox to read is the one plan and apply use for the default
+	// inventory ($CERTSYNC_INVENTORY, else inventory.yaml): .certsync
+	// beside it, unless CERTSYNC_STATE_DIR says otherwise.
+	stateDir := vendors.StatePath(a.cfg.stateDir(""), sandbox)
 	if sandbox {
 		l, err := lock.Acquire(stateDir, "certsync import")
 		if err != nil {
