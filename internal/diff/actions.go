@@ -77,18 +77,39 @@ func (p *Plan) SpecOf(addr Address, a Action) ActionSpec {
 // of other vendors that deploy it (a CA order's certificate, deployed on a
 // CDN). The upstream vendor publishes it on its pair; downstream vendors
 // read it through Artifacts and never look at the upstream's actions.
+//
+// It tells a downstream item which certificate it would deploy after this
+// run, as far as the upstream knows it at plan time:
+//
+//   - Fresh: the planned change may produce a new certificate, unknown
+//     until it is applied; deploy whatever it writes, after it;
+//   - Rewrite: the planned change only writes the files again with the
+//     certificate already issued (named by Serial, Expires and Names), so a
+//     downstream item compares that certificate, whether or not the files
+//     are on this machine now, and reads them after that change;
+//   - neither: the files on disk now are the certificate (Serial, Expires
+//     and Names describe them when they are there).
 type Bundle struct {
 	// CertificateFile, ChainFile and KeyFile are where the certificate,
 	// its chain and its private key are (absolute paths; "" when the item
 	// provides none).
 	CertificateFile, ChainFile, KeyFile string
-	// Serial (hex) and Expires describe the certificate on disk now, when
-	// there is one.
+	// Serial (lower-case hex, no leading zeros), Expires (RFC 3339) and
+	// Names (DNS names, lower case, sorted) describe the certificate the
+	// files hold after this run's planned change: the issued one a Rewrite
+	// writes, else the one on disk now. Serial is "" when that is unknown
+	// (Fresh, or no readable certificate).
 	Serial  string
 	Expires string
+	Names   []string
 	// Fresh means the upstream change planned in this run may write a new
 	// certificate: deploy it after that change.
 	Fresh bool
+	// Rewrite means the upstream change planned in this run writes the
+	// files again with the same, already issued certificate (a change that
+	// only writes local files, ActionSpec.Local): no new certificate is
+	// produced, but the files are there only after that change.
+	Rewrite bool
 	// Pending, when set, says why no usable certificate is there yet (an
 	// order waiting for validation).
 	Pending string

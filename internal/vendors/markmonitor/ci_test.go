@@ -1,11 +1,17 @@
 package markmonitor
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
 )
 
 // In CI mode a missing key file is expected: an issued order is neither
@@ -76,5 +82,90 @@ func TestDownloadIsLocal(t *testing.T) {
 	}
 	if p.SpecOf(a, Reissue).Local {
 		t.Error("reissue is declared Local")
+	}
+}
+
+// An order whose only change is a download (an action declared Local)
+// publishes a bundle that says no new certificate comes (Rewrite, not
+// Fresh) and names the issued certificate from the order's JSON, in and
+// out of CI mode, whether the files are missing or stale; a new order
+// publishes a Fresh bundle naming nothing.
+func TestDownloadPublishesIssuedCertificate(t *testing.T) {
+	h := newHarness(t, mmsim.Options{})
+	inv := h.inventory(orderYAML("www", ""))
+	v := h.vendor()
+	first := plan(t, v, inv)
+	pairs, err := v.Observe(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := orderBundle(t, pairs); !b.Fresh || b.Rewrite || b.Serial != "" {
+		t.Fatalf("new order: bundle %+v, want Fresh and no serial", b)
+	}
+	mustOK(t, run(t, v, first))
+	issued := certOf(h.sim.Orders()[0].Cert.EndEntityCert)
+	if issued == nil {
+		t.Fatal("the simulator issued no certificate")
+	}
+	wantSerial, wantExpires := fmt.Sprintf("%x", issued.SerialNumber), issued.NotAfter.UTC().Format(time.RFC3339)
+	for _, tc := range []struct {
+		name  string
+		ci    bool
+		setup func(t *testing.T)
+	}{
+		{"files missing", false, func(t *testing.T) { removeAll(t, h.dir, "out/www.crt", "out/www.chain.pem", "out/www.full.pem") }},
+		{"stale file", false, func(t *testing.T) { writeTo(t, filepath.Join(h.dir, "out/www.crt"), "stale") }},
+		{"CI mode: files and key missing", true, func(t *testing.T) {
+			removeAll(t, h.dir, "out/www.crt", "out/www.chain.pem", "out/www.full.pem", "keys/www.key")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.setup(t)
+			ctx := context.Background()
+			if tc.ci {
+				ctx = diff.WithCI(ctx)
+			}
+			pairs, err := h.vendor().Observe(ctx, reload(t, h))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := orderBundle(t, pairs)
+			if b.Fresh || !b.Rewrite {
+				t.Errorf("bundle Fresh=%v Rewrite=%v, want a rewrite of the issued certificate", b.Fresh, b.Rewrite)
+			}
+			if b.Serial != wantSerial || b.Expires != wantExpires || !slices.Equal(b.Names, []string{"www-alt.example.com", "www.example.com"}) {
+				t.Errorf("bundle names %s %s %v, want %s %s", b.Serial, b.Expires, b.Names, wantSerial, wantExpires)
+			}
+		})
+	}
+}
+
+func orderBundle(t *testing.T, pairs []diff.Pair) *diff.Bundle {
+	t.Helper()
+	for _, p := range pairs {
+		if p.Address == orderAddress("www") {
+			if p.Bundle == nil {
+				t.Fatal("the order published no bundle")
+			}
+			return p.Bundle
+		}
+	}
+	t.Fatal("no pair for the order")
+	return nil
+}
+
+func removeAll(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+func writeTo(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

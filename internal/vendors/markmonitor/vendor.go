@@ -10,6 +10,7 @@ package markmonitor
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -233,18 +234,23 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 }
 
 // publish is the certificate bundle an order offers to items of other
-// vendors that deploy it: its output files and key, what is on disk now,
-// whether this run's change may write a new certificate, and, while there
-// is none, why.
+// vendors that deploy it: its output files and key, which certificate the
+// files hold after this run, and, while there is none, why.
+//
+//   - A change that may produce a new certificate (an order placed,
+//     renewed, reissued or validated) makes the bundle Fresh: what it
+//     writes is unknown until it is applied.
+//   - A change that only writes local files (an action declared Local: a
+//     download) writes the certificate already issued again, so the bundle
+//     is a Rewrite naming that certificate, read from the order's JSON. In
+//     CI mode, and whenever the files are missing, this is what lets the
+//     items deploying it compare it with what they serve.
+//   - Otherwise the files on disk are the certificate.
 func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundle {
 	b := &diff.Bundle{
 		CertificateFile: inv.Resolve(want.Output.Certificate),
 		ChainFile:       inv.Resolve(want.Output.Chain),
 		KeyFile:         want.KeyPath,
-	}
-	switch p.Action {
-	case diff.Create, Renew, Reissue, Download, Validate:
-		b.Fresh = true
 	}
 	if len(p.Info) > 0 {
 		b.Pending = p.Info[0]
@@ -252,14 +258,49 @@ func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundl
 	if len(p.Attention) > 0 {
 		b.Pending = p.Attention[0] // e.g. an order that cannot be adopted
 	}
-	if b.CertificateFile != "" {
+	switch {
+	case p.Action == diff.Create || p.Action == Renew || p.Action == Reissue || p.Action == Validate:
+		b.Fresh = true
+	case localOnly(p.Action):
+		b.Rewrite = true
+		if p.Desired != nil {
+			// The order's JSON may lack the certificate for a moment after
+			// issuance (the download then fetches it): the serial stays
+			// unknown and the items deploying it wait for the download.
+			describeCert(b, certOf(p.Desired.Keys[kLeaf]))
+		}
+	case b.CertificateFile != "":
 		if data, err := pemutil.ReadFile(b.CertificateFile); err == nil {
 			if c, err := pemutil.Certificate(data); err == nil {
-				b.Serial, b.Expires = fmt.Sprintf("%x", c.SerialNumber), c.NotAfter.UTC().Format(time.RFC3339)
+				describeCert(b, c)
 			}
 		}
 	}
 	return b
+}
+
+// localOnly reports whether an order action is declared Local: it changes
+// nothing at Markmonitor, only files on this machine.
+func localOnly(a diff.Action) bool {
+	return slices.ContainsFunc(Actions, func(s diff.ActionSpec) bool { return s.Action == a && s.Local })
+}
+
+// describeCert sets the bundle's Serial, Expires and Names from c (nothing
+// when c is nil).
+func describeCert(b *diff.Bundle, c *x509.Certificate) {
+	if c == nil {
+		return
+	}
+	b.Serial, b.Expires = fmt.Sprintf("%x", c.SerialNumber), c.NotAfter.UTC().Format(time.RFC3339)
+	names := slices.Clone(c.DNSNames)
+	if len(names) == 0 && c.Subject.CommonName != "" {
+		names = []string{c.Subject.CommonName}
+	}
+	for i := range names {
+		names[i] = strings.ToLower(names[i])
+	}
+	sort.Strings(names)
+	b.Names = slices.Compact(names)
 }
 
 func orgAddress(name string) diff.Address {

@@ -297,21 +297,25 @@ func (v *Vendor) pair(ctx context.Context, inv *inventory.Inventory, want *Certi
 	if src.From != "" {
 		art = up[fromAddress(src.From)]
 	}
-	if art != nil && art.Fresh {
+	if art != nil && (art.Fresh || art.Rewrite && art.Serial == "") {
 		// The item is changed in this run and may write a new certificate
-		// (until then its files may even disagree, mid-reissue): deploy
-		// whatever it produces, after it.
+		// (until then its files may even disagree, mid-reissue), or writes
+		// one its vendor did not name: deploy whatever it writes, after it.
 		from := fromAddress(src.From)
 		desired.Fields = []diff.Field{{Name: "serial", Value: fmt.Sprintf("(the certificate %s writes in this run)", from)}}
 		p.DependsOn = []diff.Address{from}
+		what := "may write a new certificate"
+		if !art.Fresh {
+			what = "writes its issued certificate"
+		}
 		if live != nil {
-			p.Action, p.Reason = diff.Update, fmt.Sprintf("%s may write a new certificate in this run", from)
+			p.Action, p.Reason = diff.Update, fmt.Sprintf("%s %s in this run", from, what)
 		} else {
-			p.Action, p.Reason = diff.Create, fmt.Sprintf("not on the CDN; %s may write its certificate in this run", from)
+			p.Action, p.Reason = diff.Create, fmt.Sprintf("not on the CDN; %s %s in this run", from, what)
 		}
 		p.Notes = append(p.Notes, "if the order does not issue a certificate in this run, this change waits for the next run")
 	} else {
-		leaf, err := v.leaf(want, src)
+		dc, err := v.deployed(want, src, art)
 		if err != nil {
 			if msg, ok := waiting(err, want, src, art); ok {
 				p.Info = append(p.Info, msg)
@@ -322,24 +326,30 @@ func (v *Vendor) pair(ctx context.Context, inv *inventory.Inventory, want *Certi
 			p.Error = err.Error()
 			return p
 		}
-		serial := fmt.Sprintf("%x", leaf.SerialNumber)
-		keys[kExpect] = serial
-		desired.Fields = []diff.Field{{Name: "serial", Value: serial}}
+		keys[kExpect] = dc.serial
+		desired.Fields = []diff.Field{{Name: "serial", Value: dc.serial}}
 		// The expiry is shown with a new serial, never compared on its own:
 		// the CDN's date format and precision are undocumented, and a
 		// spurious difference would re-upload the key on every run.
-		if live == nil || live.serial() != serial {
-			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: leaf.NotAfter.UTC().Format(time.RFC3339)})
+		if live == nil || live.serial() != dc.serial {
+			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: dc.notAfter.UTC().Format(time.RFC3339)})
 		}
-		names := certNames(leaf)
 		if live == nil {
-			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: names})
+			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: dc.names})
 		}
-		if uncovered := uncoveredDomains(names, wanted); len(uncovered) > 0 {
-			p.Error = fmt.Sprintf("the certificate (names %s) does not cover the domains %s it is to serve", strings.Join(names, ", "), strings.Join(uncovered, ", "))
+		if uncovered := uncoveredDomains(dc.names, wanted); len(uncovered) > 0 {
+			p.Error = fmt.Sprintf("the certificate (names %s) does not cover the domains %s it is to serve", strings.Join(dc.names, ", "), strings.Join(uncovered, ", "))
 			return p
 		}
-		if src.From != "" && live == nil {
+		switch {
+		case dc.rewritten:
+			// The files are written again in this run (they may be missing
+			// here, as on a CI runner): a change reads them after that.
+			p.DependsOn = []diff.Address{fromAddress(src.From)}
+			if live != nil && live.serial() != dc.serial {
+				p.Notes = append(p.Notes, fmt.Sprintf("the certificate is read from the files %s writes in this run", src.From))
+			}
+		case src.From != "" && live == nil:
 			p.DependsOn = []diff.Address{fromAddress(src.From)}
 		}
 	}
@@ -399,6 +409,44 @@ func uncoveredDomains(names, domains []string) []string {
 		}
 	}
 	return out
+}
+
+// deployedCert is what plans compare of the certificate an item deploys.
+type deployedCert struct {
+	serial   string // lower-case hex
+	notAfter time.Time
+	names    []string // lower case, sorted
+	// rewritten means the certificate was named by a bundle whose item
+	// writes its files in this run (diff.Bundle.Rewrite), not read from
+	// disk.
+	rewritten bool
+}
+
+// fromBundle reports whether the item's certificate is the one its from
+// publishes (not a file or variable of its own).
+func fromBundle(want *CertificateItem) bool {
+	return want.From.Value != "" && !want.Certificate.Set && !want.CertificateEnv.Set
+}
+
+// deployed is the certificate the item deploys after this run: the one its
+// from's bundle names when that item writes its files again in this run
+// (whether or not they are on this machine now), else the one on disk.
+func (v *Vendor) deployed(want *CertificateItem, src Sources, art *diff.Bundle) (deployedCert, error) {
+	if art != nil && art.Rewrite && art.Serial != "" && fromBundle(want) {
+		notAfter, err := time.Parse(time.RFC3339, art.Expires)
+		if err != nil {
+			return deployedCert{}, fmt.Errorf("%s names certificate %s with no readable expiry (%q)", src.From, art.Serial, art.Expires)
+		}
+		if v.now().After(notAfter) {
+			return deployedCert{}, bundleErr("certificate", "the certificate %s of %s expired on %s", art.Serial, src.From, notAfter.UTC().Format("2006-01-02"))
+		}
+		return deployedCert{serial: art.Serial, notAfter: notAfter, names: art.Names, rewritten: true}, nil
+	}
+	leaf, err := v.leaf(want, src)
+	if err != nil {
+		return deployedCert{}, err
+	}
+	return deployedCert{serial: fmt.Sprintf("%x", leaf.SerialNumber), notAfter: leaf.NotAfter, names: certNames(leaf)}, nil
 }
 
 // leaf is the certificate an item deploys now: the one the offline check
