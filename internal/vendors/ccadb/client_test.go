@@ -2,13 +2,13 @@ package ccadb
 
 import (
 	"context"
-	"github.com/certsync/certsync/internal/apply"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/sim"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
