@@ -2,6 +2,7 @@ package quantil
 
 import (
 	"crypto/x509"
+	"fmt"
 
 	"github.com/certsync/certsync/internal/inventory"
 )
@@ -59,6 +60,11 @@ type PEMSource struct {
 	File string
 	// Env is an environment variable name.
 	Env string
+
+	// item, for a source resolved from the inventory, is where the item
+	// names each variable it reads, so that a message about unset ones
+	// names them all with their positions.
+	item *itemEnv
 }
 
 // Sources are the resolved sources of a CDN certificate.
@@ -79,18 +85,33 @@ func SourcesOf(inv *inventory.Inventory, c *CertificateItem) Sources {
 			s.Certificate.File, s.Chain.File, s.Key.File = f.Certificate, f.Chain, f.Key
 		}
 	}
-	set := func(dst *PEMSource, file, env inventory.String) {
+	item := &itemEnv{file: inv.File}
+	path := itemPath(inv, c)
+	set := func(dst *PEMSource, file, env inventory.String, field string) {
 		switch {
 		case file.Value != "":
 			*dst = PEMSource{File: inv.Resolve(file)}
 		case env.Value != "":
-			*dst = PEMSource{Env: env.Value}
+			*dst = PEMSource{Env: env.Value, item: item}
+			item.vars = append(item.vars, EnvVar{Name: env.Value, Path: path + "." + field, Pos: env.Pos})
 		}
 	}
-	set(&s.Certificate, c.Certificate, c.CertificateEnv)
-	set(&s.Chain, c.Chain, c.ChainEnv)
-	set(&s.Key, c.PrivateKey, c.PrivateKeyEnv)
+	set(&s.Certificate, c.Certificate, c.CertificateEnv, "certificate_env")
+	set(&s.Chain, c.Chain, c.ChainEnv, "chain_env")
+	set(&s.Key, c.PrivateKey, c.PrivateKeyEnv, "private_key_env")
 	return s
+}
+
+// itemPath is c's field path in the inventory, quantil.certificates[N].
+func itemPath(inv *inventory.Inventory, c *CertificateItem) string {
+	if sec := SectionOf(inv); sec != nil {
+		for i := range sec.Certificates {
+			if &sec.Certificates[i] == c {
+				return fmt.Sprintf("%s.certificates[%d]", Name, i)
+			}
+		}
+	}
+	return fmt.Sprintf("%s.certificates[name=%s]", Name, c.Name.Value)
 }
 
 // Spec is the section's entry for inventory.Parse.
