@@ -256,6 +256,7 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	for i := range q.Certificates {
 		c := &q.Certificates[i]
 		path := fmt.Sprintf("quantil.certificates[%d]", i)
+		c.path = path
 		if inventory.Required(r, path+".name", c.Name, c.Pos) {
 			if names[c.Name.Value] {
 				r.Add(c.Name.Pos, path+".name", "%q is already the name of another certificate (names are unique per QUANTIL account)", c.Name.Value)

@@ -39,6 +39,10 @@ type CertificateItem struct {
 	// certificate, which is the only way certsync deletes one.
 	State inventory.String `yaml:"state"`
 
+	// path is the item's field path, quantil.certificates[N], set by the
+	// check, for messages about its sources at plan and apply time.
+	path string
+
 	// checked is the leaf the offline check read and verified with its
 	// key and chain, for an item whose sources are all its own (no from):
 	// observe compares it without reading or verifying anything again,
@@ -86,7 +90,7 @@ func SourcesOf(inv *inventory.Inventory, c *CertificateItem) Sources {
 		}
 	}
 	item := &itemEnv{file: inv.File}
-	path := itemPath(inv, c)
+	path := itemPath(c)
 	set := func(dst *PEMSource, file, env inventory.String, field string) {
 		switch {
 		case file.Value != "":
@@ -102,14 +106,11 @@ func SourcesOf(inv *inventory.Inventory, c *CertificateItem) Sources {
 	return s
 }
 
-// itemPath is c's field path in the inventory, quantil.certificates[N].
-func itemPath(inv *inventory.Inventory, c *CertificateItem) string {
-	if sec := SectionOf(inv); sec != nil {
-		for i := range sec.Certificates {
-			if &sec.Certificates[i] == c {
-				return fmt.Sprintf("%s.certificates[%d]", Name, i)
-			}
-		}
+// itemPath is c's field path in the inventory, quantil.certificates[N], as
+// the check noted it.
+func itemPath(c *CertificateItem) string {
+	if c.path != "" {
+		return c.path
 	}
 	return fmt.Sprintf("%s.certificates[name=%s]", Name, c.Name.Value)
 }
