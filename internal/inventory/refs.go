@@ -92,3 +92,42 @@ func (inv *Inventory) Withdrawn(addr string) (why string, ok bool) {
 	}
 	return w.Withdrawn(kind, name)
 }
+
+// CertificateNamer is implemented by a BundleSource whose items declare,
+// in the inventory, the DNS names of the certificate they publish (an
+// order's common name and subject alternative names). Items of other
+// sections that deploy it check offline that those names cover what they
+// serve, so that a mismatch is refused before anything is paid for or sent.
+type CertificateNamer interface {
+	// CertificateNames returns the DNS names the certificate of the item
+	// kind/name will carry once the inventory is applied, as the inventory
+	// declares them. ok is false when the section has no such item or the
+	// inventory does not say (a required name missing: the section's own
+	// check reports that).
+	CertificateNames(kind, name string) (names []string, ok bool)
+}
+
+// CertificateNames returns the DNS names the certificate published by the
+// item at addr will carry, lower case, as the inventory declares them. ok
+// is false for an address that names nothing, or whose section cannot
+// tell: Bundle reports the former; the latter is checked when the
+// certificate can be read.
+func (inv *Inventory) CertificateNames(addr string) (names []string, ok bool) {
+	vendor, kind, name, valid := splitAddress(addr)
+	if !valid {
+		return nil, false
+	}
+	n, isN := inv.Section(vendor).(CertificateNamer)
+	if !isN {
+		return nil, false
+	}
+	names, ok = n.CertificateNames(kind, name)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, len(names))
+	for i, s := range names {
+		out[i] = strings.ToLower(s)
+	}
+	return out, true
+}

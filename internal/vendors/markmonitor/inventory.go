@@ -160,6 +160,18 @@ func (m *Section) Withdrawn(kind, name string) (string, bool) {
 	return "", false
 }
 
+// CertificateNames returns the names the order NAME's certificate will
+// carry: its common name and dns_names, which every request (new order,
+// renewal, reissue) sends whatever the CSR says. ok is false without a
+// common name (the order's own check reports it).
+func (m *Section) CertificateNames(kind, name string) ([]string, bool) {
+	o := m.Order(name)
+	if kind != KindOrder || o == nil || o.CommonName.Value == "" {
+		return nil, false
+	}
+	return append([]string{o.CommonName.Value}, o.DNSNames.Values...), true
+}
+
 func schemaHints() inventory.SchemaHints {
 	return inventory.SchemaHints{
 		Required: map[string][]string{

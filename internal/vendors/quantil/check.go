@@ -46,11 +46,106 @@ func (s PEMSource) Read() ([]byte, error) {
 	case s.Env != "":
 		v, ok := os.LookupEnv(s.Env)
 		if !ok || strings.TrimSpace(v) == "" {
-			return nil, fmt.Errorf("environment variable %s: %w", s.Env, ErrSourceMissing)
+			return nil, s.unsetEnv()
 		}
 		return []byte(v), nil
 	}
 	return nil, ErrSourceMissing
+}
+
+// EnvVar is an environment variable an item reads a PEM from, and where
+// the inventory names it.
+type EnvVar struct {
+	Name string
+	// Path is the field, e.g. quantil.certificates[0].certificate_env; ""
+	// when unknown.
+	Path string
+	Pos  inventory.Pos
+	// Empty, in an EnvUnsetError, says the variable is set but holds
+	// nothing (or only white space).
+	Empty bool
+}
+
+// itemEnv is every environment variable one item reads its PEMs from.
+type itemEnv struct {
+	// file is the inventory's path, as the user gave it.
+	file string
+	vars []EnvVar
+}
+
+// EnvUnsetError means environment variables an item reads its PEMs from
+// are not set, or are empty. It names every such variable of the item,
+// each at its inventory position and field when the source came from the
+// inventory, and wraps ErrSourceMissing.
+type EnvUnsetError struct {
+	// File is the inventory's path; "" when positions are unknown.
+	File string
+	Vars []EnvVar
+}
+
+func (e *EnvUnsetError) Error() string {
+	msgs := make([]string, len(e.Vars))
+	for i, v := range e.Vars {
+		what := "is not set"
+		if v.Empty {
+			what = "is set but empty"
+		}
+		msg := fmt.Sprintf("environment variable %s %s", v.Name, what)
+		switch {
+		case e.File != "" && v.Path != "":
+			msg = inventory.Problem{File: e.File, Pos: v.Pos, Path: v.Path, Msg: msg}.Error()
+		case v.Path != "":
+			msg = v.Path + ": " + msg
+		}
+		msgs[i] = msg
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns ErrSourceMissing.
+func (e *EnvUnsetError) Unwrap() error { return ErrSourceMissing }
+
+// withEnvFields returns s with its environment sources grouped by field
+// name (certificate_env, ...), when they were not resolved from the
+// inventory (as when a saved change is applied): a missing one is then
+// reported with the others, by field.
+func (s Sources) withEnvFields() Sources {
+	parts := []struct {
+		src   *PEMSource
+		field string
+	}{{&s.Certificate, "certificate_env"}, {&s.Chain, "chain_env"}, {&s.Key, "private_key_env"}}
+	item := &itemEnv{}
+	for _, p := range parts {
+		if p.src.Env == "" {
+			continue
+		}
+		if p.src.item != nil {
+			return s // resolved from the inventory: positions known
+		}
+		item.vars = append(item.vars, EnvVar{Name: p.src.Env, Path: p.field})
+		p.src.item = item
+	}
+	return s
+}
+
+// unsetEnv is the error for s's unset variable: with every unset variable
+// of its item, when the inventory named it.
+func (s PEMSource) unsetEnv() error {
+	vars, file := []EnvVar{{Name: s.Env}}, ""
+	if s.item != nil {
+		vars, file = s.item.vars, s.item.file
+	}
+	e := &EnvUnsetError{File: file}
+	for _, v := range vars {
+		if val, ok := os.LookupEnv(v.Name); !ok || strings.TrimSpace(val) == "" {
+			v.Empty = ok
+			e.Vars = append(e.Vars, v)
+		}
+	}
+	if len(e.Vars) == 0 { // set again since: still report the read that failed
+		e.File, e.Vars = "", []EnvVar{{Name: s.Env}}
+	}
+	return e
 }
 
 // inventory.String names the source for messages; never its content.
@@ -68,7 +163,14 @@ type BundleError struct {
 	Err   error
 }
 
-func (e *BundleError) Error() string { return e.Err.Error() }
+func (e *BundleError) Error() string {
+	// Unset variables named with their fields say which field each is;
+	// "certificate: " before them would name the wrong one.
+	if ue := (*EnvUnsetError)(nil); errors.As(e.Err, &ue) && len(ue.Vars) > 0 && ue.Vars[0].Path != "" {
+		return ue.Error()
+	}
+	return e.Err.Error()
+}
 
 // Unwrap returns the cause (ErrSourceMissing, for one).
 func (e *BundleError) Unwrap() error { return e.Err }
@@ -89,8 +191,10 @@ type Bundle struct {
 // LoadBundle reads and checks the sources: the PEMs parse, the key matches
 // the certificate, an RSA key has at least 2048 bits, the chain signs the
 // leaf link by link, and the leaf is valid at now. A missing source wraps
-// ErrSourceMissing.
+// ErrSourceMissing; unset environment variables are all named at once
+// (EnvUnsetError).
 func LoadBundle(s Sources, now time.Time) (*Bundle, error) {
+	s = s.withEnvFields()
 	var b Bundle
 	var err error
 	if b.CertPEM, err = s.Certificate.Read(); err != nil {
@@ -152,6 +256,7 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	for i := range q.Certificates {
 		c := &q.Certificates[i]
 		path := fmt.Sprintf("quantil.certificates[%d]", i)
+		c.path = path
 		if inventory.Required(r, path+".name", c.Name, c.Pos) {
 			if names[c.Name.Value] {
 				r.Add(c.Name.Pos, path+".name", "%q is already the name of another certificate (names are unique per QUANTIL account)", c.Name.Value)
@@ -168,6 +273,7 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			continue // only the name matters for a delete
 		}
 		checkDomains(r, path, c, domainOwner)
+		ownCert := c.Certificate.Value != "" || c.CertificateEnv.Value != ""
 		var from *inventory.BundleFiles
 		if c.From.Value != "" {
 			f, err := inv.Bundle(c.From.Value)
@@ -180,6 +286,12 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 					// Deploying it would leave a revoked or cancelled
 					// certificate on the CDN while every plan looks clean.
 					r.Add(c.From.Pos, path+".from", "%s publishes no certificate (%s): deploy another source here, or set state: absent to delete this certificate from the CDN", c.From.Value, why)
+				} else if names, known := inv.CertificateNames(c.From.Value); known && !ownCert {
+					// What the item declares is what it will issue: its
+					// files on disk may still be the certificate it is
+					// about to replace (a paid reissue), so judge these.
+					checkCovered(r, path, c, names, fmt.Sprintf("the certificate %s will carry", c.From.Value),
+						fmt.Sprintf("add it to the names of %s, or bind it to another certificate", c.From.Value))
 				}
 			}
 		}
@@ -235,6 +347,20 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		if err == nil && c.From.Value == "" && stamp != "" {
 			c.checked = &checkedLeaf{leaf: b.Leaf, stamp: stamp}
 		}
+		if ownCert {
+			// Its own certificate, when it can be read now (the key may
+			// only be where certsync runs): the CDN refuses to bind a
+			// domain it does not cover.
+			leaf := (*x509.Certificate)(nil)
+			if err == nil {
+				leaf = b.Leaf
+			} else if pem, rerr := src.Certificate.Read(); rerr == nil {
+				leaf, _ = pemutil.Certificate(pem)
+			}
+			if leaf != nil {
+				checkCovered(r, path, c, certNames(leaf), "the certificate "+src.Certificate.String(), "use a certificate that covers it, or bind it to another certificate")
+			}
+		}
 		var be *BundleError
 		if err != nil && !errors.Is(err, ErrSourceMissing) && errors.As(err, &be) {
 			field, env := c.Certificate, c.CertificateEnv
@@ -275,7 +401,7 @@ func checkDomains(r *inventory.Report, path string, c *CertificateItem, owner ma
 		at := fmt.Sprintf("%s.domains[%d]", path, i)
 		name := normalDomain(d)
 		switch {
-		case name == "" || strings.ContainsAny(name, " /:*") || !strings.Contains(name, "."):
+		case !validDomain(name):
 			r.Add(pos, at, "%q is not a CDN domain name", d)
 		case owner[name] == c.Name.Value:
 			r.Add(pos, at, "%s is listed twice", name)
@@ -285,6 +411,28 @@ func checkDomains(r *inventory.Report, path string, c *CertificateItem, owner ma
 			owner[name] = c.Name.Value
 		}
 	}
+}
+
+// checkCovered reports each valid domain of c that names (those of the
+// certificate whose is, e.g. "the certificate cdn.crt") do not cover, at
+// its domains entry; fix says what to do.
+func checkCovered(r *inventory.Report, path string, c *CertificateItem, names []string, whose, fix string) {
+	for i, d := range c.Domains.Values {
+		name := normalDomain(d)
+		if !validDomain(name) || len(uncoveredDomains(names, []string{name})) == 0 {
+			continue
+		}
+		pos := c.Domains.Pos
+		if i < len(c.Domains.Items) {
+			pos = c.Domains.Items[i]
+		}
+		r.Add(pos, fmt.Sprintf("%s.domains[%d]", path, i), "%s is not covered by %s (names %s): QUANTIL refuses to bind it; %s", name, whose, strings.Join(names, ", "), fix)
+	}
+}
+
+// validDomain says whether a normalised name can be a CDN domain.
+func validDomain(name string) bool {
+	return name != "" && !strings.ContainsAny(name, " /:*") && strings.Contains(name, ".")
 }
 
 // normalDomain is a domain name as compared: lower case, no final dot.

@@ -275,14 +275,23 @@ func TestBindOnly(t *testing.T) {
 	}
 }
 
-// A certificate that does not cover a domain it is to serve is an error
-// for that item at plan time; nothing is sent.
+// A certificate that does not cover a domain it is to serve is refused
+// offline when it can be read then (TestCoverageCheckedOffline), and is an
+// error for that item at plan time when its file changed since; nothing is
+// sent.
 func TestUncoveredDomainIsError(t *testing.T) {
 	h := newHarness(t)
 	h.issue("www.example.com", time.Now().Add(90*24*time.Hour))
-	inv := h.inventory("quantil:\n  certificates:\n" + item("www.example.com") + "      domains: [static.example.com]\n")
+	inv := h.inventory("quantil:\n  certificates:\n" + item("www.example.com") + "      domains: [www.example.com]\n")
+	// Replaced after the check by a certificate (same key) for another name.
+	h.issue("static.example.com", time.Now().Add(90*24*time.Hour))
+	data, err := os.ReadFile(filepath.Join(h.dir, "static.example.com.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.write("www.example.com.crt", data)
 	p := plan(t, h.vendor(), inv)
-	if len(p.Changes) != 0 || len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Message, "does not cover the domains static.example.com") {
+	if len(p.Changes) != 0 || len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Message, "does not cover the domains www.example.com") {
 		t.Fatalf("want an error: %s %+v", p.Summary(), p.Errors)
 	}
 }

@@ -2,6 +2,7 @@ package quantil
 
 import (
 	"crypto/x509"
+	"fmt"
 
 	"github.com/certsync/certsync/internal/inventory"
 )
@@ -38,6 +39,10 @@ type CertificateItem struct {
 	// certificate, which is the only way certsync deletes one.
 	State inventory.String `yaml:"state"`
 
+	// path is the item's field path, quantil.certificates[N], set by the
+	// check, for messages about its sources at plan and apply time.
+	path string
+
 	// checked is the leaf the offline check read and verified with its
 	// key and chain, for an item whose sources are all its own (no from):
 	// observe compares it without reading or verifying anything again,
@@ -59,6 +64,11 @@ type PEMSource struct {
 	File string
 	// Env is an environment variable name.
 	Env string
+
+	// item, for a source resolved from the inventory, is where the item
+	// names each variable it reads, so that a message about unset ones
+	// names them all with their positions.
+	item *itemEnv
 }
 
 // Sources are the resolved sources of a CDN certificate.
@@ -79,18 +89,30 @@ func SourcesOf(inv *inventory.Inventory, c *CertificateItem) Sources {
 			s.Certificate.File, s.Chain.File, s.Key.File = f.Certificate, f.Chain, f.Key
 		}
 	}
-	set := func(dst *PEMSource, file, env inventory.String) {
+	item := &itemEnv{file: inv.File}
+	path := itemPath(c)
+	set := func(dst *PEMSource, file, env inventory.String, field string) {
 		switch {
 		case file.Value != "":
 			*dst = PEMSource{File: inv.Resolve(file)}
 		case env.Value != "":
-			*dst = PEMSource{Env: env.Value}
+			*dst = PEMSource{Env: env.Value, item: item}
+			item.vars = append(item.vars, EnvVar{Name: env.Value, Path: path + "." + field, Pos: env.Pos})
 		}
 	}
-	set(&s.Certificate, c.Certificate, c.CertificateEnv)
-	set(&s.Chain, c.Chain, c.ChainEnv)
-	set(&s.Key, c.PrivateKey, c.PrivateKeyEnv)
+	set(&s.Certificate, c.Certificate, c.CertificateEnv, "certificate_env")
+	set(&s.Chain, c.Chain, c.ChainEnv, "chain_env")
+	set(&s.Key, c.PrivateKey, c.PrivateKeyEnv, "private_key_env")
 	return s
+}
+
+// itemPath is c's field path in the inventory, quantil.certificates[N], as
+// the check noted it.
+func itemPath(c *CertificateItem) string {
+	if c.path != "" {
+		return c.path
+	}
+	return fmt.Sprintf("%s.certificates[name=%s]", Name, c.Name.Value)
 }
 
 // Spec is the section's entry for inventory.Parse.

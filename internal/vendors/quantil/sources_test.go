@@ -2,6 +2,7 @@ package quantil
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,18 @@ type upSection struct {
 		Certificate inventory.String `yaml:"certificate"`
 		Key         inventory.String `yaml:"key"`
 		State       inventory.String `yaml:"state"`
+		// Names, when set, are the names its certificate will carry.
+		Names inventory.Strings `yaml:"names"`
 	} `yaml:"orders"`
+}
+
+func (u *upSection) CertificateNames(kind, name string) ([]string, bool) {
+	for _, o := range u.Orders {
+		if kind == "order" && o.Name.Value == name && o.Names.Set {
+			return o.Names.Values, true
+		}
+	}
+	return nil, false
 }
 
 func (u *upSection) Check(*inventory.Report, *inventory.Inventory) {}
@@ -143,5 +155,109 @@ func TestObserveReadsNoKey(t *testing.T) {
 	}
 	if len(h.sim.Certificates()) != 0 {
 		t.Error("something was uploaded without a key")
+	}
+}
+
+// A from whose item declares the names its certificate will carry is
+// checked offline against the domains to serve: a domain it will not
+// cover is refused at its domains entry, before the order is paid for and
+// the CDN refuses the binding. An own certificate source overrides the
+// from's names; an item that declares none is judged at plan time.
+func TestFromCoverageCheckedOffline(t *testing.T) {
+	h := newHarness(t)
+	h.issue("www.example.com", time.Now().Add(90*24*time.Hour))
+	const cdn = "quantil:\n  certificates:\n    - name: www.example.com\n      from: up/order/www\n"
+	tests := []struct {
+		name, names, item, want string
+	}{
+		{"name dropped from the order", "      names: [www.example.com]\n", cdn + "      domains: [www.example.com, example.com]\n",
+			"inventory.yaml:11:34: quantil.certificates[0].domains[1]: example.com is not covered by the certificate up/order/www will carry (names www.example.com)"},
+		{"no names at all", "      names: []\n", cdn + "      domains: [www.example.com]\n",
+			"inventory.yaml:11:17: quantil.certificates[0].domains[0]: www.example.com is not covered by the certificate up/order/www will carry (names )"},
+		{"covered", "      names: [WWW.example.com, example.com]\n", cdn + "      domains: [www.example.com, Example.com.]\n", ""},
+		{"wildcard", "      names: [\"*.example.com\"]\n", cdn + "      domains: [www.example.com, cdn.example.com]\n", ""},
+		{"names not declared", "", cdn + "      domains: [example.com]\n", ""},
+		{"own certificate wins", "      names: [other.example.com]\n", cdn + "      certificate: www.example.com.crt\n      private_key: www.example.com.key\n      domains: [www.example.com]\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := h.load(upOrder + tt.names + tt.item)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("want %q, got %v", tt.want, err)
+			}
+		})
+	}
+}
+
+// A certificate the check can read is checked against the domains to
+// serve, whether from a file or an environment variable, and even while
+// its key is only where certsync runs.
+func TestCoverageCheckedOffline(t *testing.T) {
+	h := newHarness(t)
+	h.issue("www.example.com", time.Now().Add(90*24*time.Hour))
+	pem, err := os.ReadFile(filepath.Join(h.dir, "www.example.com.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CERTSYNC_TEST_COVER_CERT", string(pem))
+	t.Setenv("CERTSYNC_TEST_COVER_KEY", "")
+	os.Unsetenv("CERTSYNC_TEST_COVER_KEY")
+	const want = "inventory.yaml:8:34: quantil.certificates[0].domains[1]: static.example.com is not covered by the certificate "
+	for _, it := range []string{
+		item("www.example.com"),
+		"    - name: www.example.com\n      certificate_env: CERTSYNC_TEST_COVER_CERT\n      private_key_env: CERTSYNC_TEST_COVER_KEY\n      comment: x\n      chain: www.example.com.chain.pem\n",
+		"    - name: www.example.com\n      certificate: www.example.com.crt\n      private_key_env: CERTSYNC_TEST_COVER_KEY\n      comment: x\n      chain: www.example.com.chain.pem\n",
+	} {
+		_, err := h.load("quantil:\n  certificates:\n" + it + "      domains: [www.example.com, static.example.com]\n")
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "(names www.example.com)") {
+			t.Errorf("want %q..., got %v", want, err)
+		}
+	}
+}
+
+// Unset environment variables are an error for the item at plan time that
+// names every one of them, each at its inventory position and field; a
+// saved change applied later names them by field.
+func TestUnsetEnvNamedWithPositions(t *testing.T) {
+	h := newHarness(t)
+	h.issue("www.example.com", time.Now().Add(90*24*time.Hour))
+	chain, err := os.ReadFile(filepath.Join(h.dir, "www.example.com.chain.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"CERTSYNC_TEST_UNSET_CERT", "CERTSYNC_TEST_UNSET_CHAIN", "CERTSYNC_TEST_UNSET_KEY"} {
+		t.Setenv(v, "") // restored afterwards
+		os.Unsetenv(v)
+	}
+	const it = "quantil:\n  certificates:\n    - name: legacy.example.com\n      certificate_env: CERTSYNC_TEST_UNSET_CERT\n      chain_env: CERTSYNC_TEST_UNSET_CHAIN\n      private_key_env: CERTSYNC_TEST_UNSET_KEY\n"
+	inv, err := h.load(it)
+	if err != nil {
+		t.Fatalf("unset variables are fine offline: %v", err)
+	}
+	f := filepath.Join(h.dir, "inventory.yaml")
+	all := f + ":4:24: quantil.certificates[0].certificate_env: environment variable CERTSYNC_TEST_UNSET_CERT is not set; " +
+		f + ":5:18: quantil.certificates[0].chain_env: environment variable CERTSYNC_TEST_UNSET_CHAIN is not set; " +
+		f + ":6:24: quantil.certificates[0].private_key_env: environment variable CERTSYNC_TEST_UNSET_KEY is not set"
+	p := plan(t, h.vendor(), inv)
+	if len(p.Errors) != 1 || p.Errors[0].Message != all {
+		t.Fatalf("want one error:\n%s\ngot %+v", all, p.Errors)
+	}
+
+	t.Setenv("CERTSYNC_TEST_UNSET_CHAIN", string(chain))
+	t.Setenv("CERTSYNC_TEST_UNSET_KEY", " \n")
+	p = plan(t, h.vendor(), inv)
+	want := f + ":4:24: quantil.certificates[0].certificate_env: environment variable CERTSYNC_TEST_UNSET_CERT is not set; " +
+		f + ":6:24: quantil.certificates[0].private_key_env: environment variable CERTSYNC_TEST_UNSET_KEY is set but empty"
+	if len(p.Errors) != 1 || p.Errors[0].Message != want {
+		t.Fatalf("want one error:\n%s\ngot %+v", want, p.Errors)
+	}
+
+	_, err = LoadBundle(Sources{Certificate: PEMSource{Env: "CERTSYNC_TEST_UNSET_CERT"}, Key: PEMSource{Env: "CERTSYNC_TEST_UNSET_KEY"}}, time.Now())
+	want = "certificate_env: environment variable CERTSYNC_TEST_UNSET_CERT is not set; private_key_env: environment variable CERTSYNC_TEST_UNSET_KEY is set but empty"
+	if !errors.Is(err, ErrSourceMissing) || err.Error() != want {
+		t.Errorf("apply-time load: want %q (ErrSourceMissing), got %v", want, err)
 	}
 }
