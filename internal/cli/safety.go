@@ -22,7 +22,7 @@ type guardFlags struct {
 // the command applies).
 func addGuardFlags(fs *flag.FlagSet, applies bool) guardFlags {
 	g := guardFlags{
-		maxPaid:        fs.Int("max-paid", -1, fmt.Sprintf("most paid changes (orders, renewals) one apply may make (default: the inventory's guards.max_paid, else %d)", diff.DefaultGuards.MaxPaid)),
+		maxPaid:        fs.Int("max-paid", -1, fmt.Sprintf("most paid changes (create, renew, reissue) one apply may make (default: the inventory's guards.max_paid, else %d)", diff.DefaultGuards.MaxPaid)),
 		maxDestructive: fs.Int("max-destructive", -1, fmt.Sprintf("most destructive changes (delete, cancel, revoke) one apply may make (default: the inventory's guards.max_destructive, else %d)", diff.DefaultGuards.MaxDestructive)),
 	}
 	if applies {
