@@ -41,7 +41,17 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			t.Errorf("plan -h lacks %q:\n%s", want, res.stdout)
 		}
 	}
+	// A guard flag's default is the inventory's: no "(default -1)".
+	for _, cmd := range []string{"plan", "apply", "run"} {
+		res := r.run(cmd, "-h")
+		if strings.Contains(res.stdout, "(default -1)") || !strings.Contains(res.stdout, "--max-paid N\n      at most N paid changes (create, renew, reissue) in one apply (default: the inventory's guards.max_paid, else 10)\n") {
+			t.Errorf("%s -h, guard flags:\n%s", cmd, res.stdout)
+		}
+	}
 	delete(r.env, "CERTSYNC_CONCURRENCY")
+	if res := r.run("plan", "--max-paid", "-1"); res.code != ExitError || !strings.Contains(res.stderr, "must be a whole number, 0 or more") {
+		t.Errorf("--max-paid -1: exit %d, stderr %q", res.code, res.stderr)
+	}
 	if res := r.run("plan", "--bogus"); res.code != ExitError || !strings.Contains(res.stderr, "certsync plan -h") {
 		t.Errorf("a bad flag: exit %d, stderr %q", res.code, res.stderr)
 	}

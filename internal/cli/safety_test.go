@@ -208,7 +208,7 @@ func TestGuardLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := guardFlags{maxPaid: &tt.paid, maxDestructive: &tt.dest, force: &tt.force}
+			g := guardFlags{maxPaid: &limitFlag{n: tt.paid, set: tt.paid >= 0}, maxDestructive: &limitFlag{n: tt.dest, set: tt.dest >= 0}, force: &tt.force}
 			got := g.limits(&inventory.Inventory{Guards: tt.inv})
 			if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
 				t.Fatalf("limits = %+v, want %+v", got, tt.want)
