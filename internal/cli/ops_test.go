@@ -3,10 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"maps"
 	"path/filepath"
 	"reflect"
 	"regexp"
