@@ -69,7 +69,9 @@ func fixturePlan() *diff.Plan {
 			Reason:    "expires in 10 days | before 2025-03-24",
 			Desired:   &diff.Object{Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
 			Live:      &diff.Object{ID: "Q-7", Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
-			DependsOn: []diff.Address{orderAddr, caAddr},
+			// waitAddr has no change in the plan: rendered plans leave
+			// it out of "after".
+			DependsOn: []diff.Address{orderAddr, caAddr, waitAddr},
 		},
 		{
 			Address: oldAddr,
@@ -196,6 +198,7 @@ func TestTextGolden(t *testing.T) {
 		`~ contact_password = (sensitive) -> (sensitive)`,
 		`+ policy_urls = ["https://example.com/cp", "https://example.com/cps"]`,
 		"after: " + caAddr.String() + "\n",
+		"after: " + orderAddr.String() + ", " + caAddr.String() + "\n",
 		"note: a reissue of this order is paid | per SAN",
 		"      price: 149.50 USD (1-year term)\n",
 		"\nPrice: 149.50 USD (1 paid change(s))\n",
@@ -209,6 +212,9 @@ func TestTextGolden(t *testing.T) {
 	}
 	if strings.Contains(s, "status") {
 		t.Error("text plan shows an unmanaged live field")
+	}
+	if strings.Contains(s, ", "+waitAddr.String()) {
+		t.Error("text plan shows a dependency that has no change in the plan")
 	}
 	if got := string(empty); !strings.Contains(got, "No changes.") || strings.Contains(got, "certsync will perform") {
 		t.Errorf("empty text plan:\n%s", got)
@@ -285,6 +291,7 @@ func TestMarkdownGolden(t *testing.T) {
 		"> a reissue of this order is paid \\| per SAN",
 		"\nPrice: 149.50 USD (1-year term)\n",
 		"\nPrice: 149.50 USD (1 paid change(s))\n",
+		"\nAfter: " + orderAddr.String() + ", " + caAddr.String() + "\n",
 		"waiting for domain validation \\| DNS",
 		"  | TXT | `pending.example.com` | `0123abcd\\|x` |\n",
 		"- auto_renew = (unknown: the API does not report it)\n+ auto_renew = true\n",
