@@ -238,9 +238,12 @@ func markdown(w io.Writer, p *Plan, limit int) error {
 	if p.CI != "" {
 		fmt.Fprintf(&b, "_CI mode (%s): write-only fields that cannot be read back and local-only differences are listed apart and do not count as changes._\n\n", mdCell(p.CI))
 	}
-	if p.Empty() {
+	switch {
+	case p.Empty() && p.unresolved() != "":
+		fmt.Fprintf(&b, "**No changes planned;** %s.\n", p.unresolved())
+	case p.Empty():
 		b.WriteString("**No changes.** The vendors match the inventory.\n")
-	} else {
+	default:
 		fmt.Fprintf(&b, "**%s**\n\n", mdCell(p.Summary()))
 		counts := p.Count()
 		actions := make([]string, 0, len(counts))

@@ -321,3 +321,28 @@ func TestMarkdownGolden(t *testing.T) {
 		t.Errorf("empty markdown plan has a table or details:\n%s", empty)
 	}
 }
+
+// A plan without changes but with items that need attention or could not
+// be planned says so at the head and at the end, and never that the
+// vendors match the inventory.
+func TestNoChangesButOpenItems(t *testing.T) {
+	p := diff.Compute([]diff.Pair{
+		{Address: orderAddr, Desired: &diff.Object{}, Live: &diff.Object{ID: "1"}, Attention: []string{"the key file is missing"}},
+		{Address: caAddr, Error: "vendor ccadb could not be observed"},
+		{Address: cdnAddr, Error: "vendor quantil could not be observed"},
+	}, time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
+	const want = "No changes planned; 1 item needs attention, 2 could not be planned."
+	text := string(render(t, func(b *bytes.Buffer) error { return diff.Text(b, p, false) }))
+	md := string(render(t, func(b *bytes.Buffer) error { return diff.Markdown(b, p) }))
+	if !strings.HasSuffix(text, "\n"+want+"\n") {
+		t.Errorf("text plan does not end with %q:\n%s", want, text)
+	}
+	if !strings.HasPrefix(md, "### certsync plan\n\n**No changes planned;** 1 item needs attention, 2 could not be planned.\n") {
+		t.Errorf("markdown head:\n%s", md)
+	}
+	for name, out := range map[string]string{"text": text, "markdown": md} {
+		if strings.Contains(out, "match the inventory") || strings.Contains(out, "No changes.") {
+			t.Errorf("%s claims the vendors match:\n%s", name, out)
+		}
+	}
+}
