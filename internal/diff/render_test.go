@@ -63,12 +63,12 @@ func fixturePlan() *diff.Plan {
 			Notes:     []string{"a reissue of this order is paid | per SAN"},
 		},
 		{
-			Address:   cdnAddr,
-			Action:    renew,
-			Price:     &diff.Price{Amount: "149.50", Currency: "USD", Note: "1-year term"},
-			Reason:    "expires in 10 days | before 2025-03-24",
-			Desired:   &diff.Object{Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
-			Live:      &diff.Object{ID: "Q-7", Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
+			Address: cdnAddr,
+			Action:  renew,
+			Price:   &diff.Price{Amount: "149.50", Currency: "USD", Note: "1-year term"},
+			Reason:  "expires in 10 days | before 2025-03-24",
+			Desired: &diff.Object{Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
+			Live:    &diff.Object{ID: "Q-7", Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
 			// waitAddr has no change in the plan: rendered plans leave
 			// it out of "after".
 			DependsOn: []diff.Address{orderAddr, caAddr, waitAddr},
