@@ -321,6 +321,43 @@ func TestSavedPlanAndStaleRefusal(t *testing.T) {
 	}
 }
 
+// plan --out prints the command that applies the saved plan, with the flags
+// it needs (--sandbox, the guard limits it was planned under), and that
+// command works as printed.
+func TestSavedPlanApplyCommand(t *testing.T) {
+	example := exampleCopy(t)
+	r := newRunner(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		file, flags string
+		want        func(out string) string
+	}{
+		{"sandbox.json", "--sandbox", func(out string) string { return "certsync apply --sandbox " + out }},
+		{"guards.json", "--sandbox --max-paid 20 --max-destructive 0", func(out string) string {
+			return "certsync apply --sandbox --max-paid 20 --max-destructive 0 " + out
+		}},
+		{"it's here.json", "--sandbox", func(out string) string {
+			return "certsync apply --sandbox '" + strings.ReplaceAll(out, "'", `'\''`) + "'"
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			out := filepath.Join(dir, tc.file)
+			res := r.run(append([]string{"plan", "-i", example, "--out", out}, strings.Fields(tc.flags)...)...)
+			if want := tc.want(out); res.code != ExitOK || !strings.Contains(res.stderr, "apply it with: "+want+"\n") {
+				t.Fatalf("plan --out: exit %d, want %q in:\n%s", res.code, want, res.stderr)
+			}
+		})
+	}
+	// The printed command applies the plan (paths without quotes split on
+	// spaces as a shell would).
+	res := r.run("plan", "-i", example, "--sandbox", "--max-paid", "20", "--out", filepath.Join(dir, "run.json"))
+	_, cmd, _ := strings.Cut(res.stderr, "apply it with: certsync ")
+	cmd, _, _ = strings.Cut(cmd, "\n")
+	if res := r.run(append(strings.Fields(cmd), "--auto-approve")...); res.code != ExitOK || !strings.Contains(res.stdout, "Apply complete: 7 ok") {
+		t.Fatalf("%s: exit %d\n%s%s", cmd, res.code, res.stdout, res.stderr)
+	}
+}
+
 // No secret (client secret, refresh token, access tokens) appears in any
 // output, even at debug level, on success, on a token expired mid-run and on
 // a refused refresh token.

@@ -91,7 +91,7 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 		if err := savePlan(*out, plan); err != nil {
 			return ExitError, err
 		}
-		fmt.Fprintf(a.stderr, "Saved the plan to %s; apply it with: certsync apply %s\n", *out, *out)
+		fmt.Fprintf(a.stderr, "Saved the plan to %s; apply it with: %s\n", *out, applyCommand(*out, plan, guards))
 	}
 	if err := planErrors(plan); err != nil {
 		return ExitError, err
@@ -328,6 +328,34 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool, g
 	}
 	plan.Sandbox = sandbox
 	return a.confirmAndExecute(ctx, s, plan, inv, auto, guards)
+}
+
+// applyCommand is the command line that applies the plan saved to path:
+// a saved plan is applied as it was made (with --sandbox or without) and
+// under the guard limits it was planned with; -i and --target do not go
+// with a PLANFILE (the file names its inventory and holds only its
+// targets' changes). A plan that trips a guard says what would lift it.
+func applyCommand(path string, plan *diff.Plan, g guardFlags) string {
+	args := []string{"certsync", "apply"}
+	if plan.Sandbox {
+		args = append(args, "--sandbox")
+	}
+	args = append(args, g.args()...)
+	args = append(args, shellQuote(path))
+	cmd := strings.Join(args, " ")
+	if len(plan.Tripped) > 0 {
+		cmd += " (it trips a guard: apply refuses it unless --max-paid/--max-destructive raise the limit or --force is given)"
+	}
+	return cmd
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// letters, digits and ./_-+=:,@%.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./_-+=:,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func where(sandbox bool) string {

@@ -18,7 +18,7 @@ var errHelp = errors.New("help printed")
 type commandHelp struct {
 	usage   string   // the synopsis after "certsync "
 	about   string   // what the command does, a few lines
-	reads   []string // the settings it reads; "vendors" expands to every vendor's prefix
+	reads   []string // the settings it reads, a name and maybe a remark; "vendors" expands to every vendor's prefix
 	example string
 }
 
@@ -44,7 +44,7 @@ Output: -o defaults to text, or to json when CERTSYNC_LOG_FORMAT=json (then a te
 is printed only with -o text); logs always go to stderr.
 The plan lists the guards it trips (--max-paid, --max-destructive, or the inventory's
 guards:): apply would refuse it.`,
-		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "NO_COLOR", "vendors"},
+		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "CERTSYNC_SANDBOX_LATENCY (with --sandbox)", "NO_COLOR", "vendors"},
 		example: "certsync plan -i inventory.yaml --detailed-exitcode\n  certsync plan --ci -o markdown --out plan.json > plan.md",
 	},
 	"apply": {
@@ -56,7 +56,7 @@ result per change (address, action, outcome, error) as one JSON document; it is 
 default when CERTSYNC_LOG_FORMAT=json. Takes the state directory's lock.
 A plan with more paid or destructive changes than the guards allow is refused, nothing
 sent, unless --max-paid/--max-destructive raise the limit for this run or --force.`,
-		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_CONCURRENCY", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "NO_COLOR", "vendors"},
+		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_CONCURRENCY", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "CERTSYNC_SANDBOX_LATENCY (with --sandbox)", "NO_COLOR", "vendors"},
 		example: "certsync apply -i inventory.yaml\n  certsync apply --auto-approve -o json plan.json",
 	},
 	"run": {
@@ -64,7 +64,7 @@ sent, unless --max-paid/--max-destructive raise the limit for this run or --forc
 		about: `Plans (or, with --apply, applies) on a cron schedule, one run at a time, until SIGTERM.
 Serves /metrics and /healthz with --metrics-addr. Each run sends its notifications.
 With --apply, a plan over a guard is not applied: the run fails and says which.`,
-		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_CONCURRENCY", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "vendors"},
+		reads:   []string{"CERTSYNC_INVENTORY", "CERTSYNC_STATE_DIR", "CERTSYNC_CONCURRENCY", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_NOTIFY_URL", "CERTSYNC_SANDBOX_LATENCY (with --sandbox)", "vendors"},
 		example: `certsync run --schedule "0 */6 * * *" --apply --metrics-addr :9090`,
 	},
 	"sandbox": {
@@ -84,14 +84,14 @@ by SHA-256, since the CCADB report carries none), Markmonitor organizations, con
 the newest order of each certificate, QUANTIL certificates. What cannot be read back
 (write-only CCADB fields, private keys) is left out with a comment saying so. Existing
 files are not overwritten unless --force.`,
-		reads:   []string{"CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "vendors"},
+		reads:   []string{"CERTSYNC_STATE_DIR", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_SANDBOX_LATENCY (with --sandbox)", "vendors"},
 		example: `certsync import --ca-owner "Example CA" --pem-dir pems/ --out inventory.yaml`,
 	},
 	"ccadb-login": {
 		usage: "ccadb-login",
 		about: `Runs the CCADB's one-time authorization-code login and prints the refresh token to
 store as CERTSYNC_CCADB_REFRESH_TOKEN.`,
-		reads:   []string{"CERTSYNC_CCADB_URL", "CERTSYNC_CCADB_CLIENT_ID", "CERTSYNC_CCADB_CLIENT_SECRET"},
+		reads:   []string{"CERTSYNC_CCADB_URL", "CERTSYNC_CCADB_CLIENT_ID", "CERTSYNC_CCADB_CLIENT_SECRET", "CERTSYNC_CCADB_REDIRECT_URI"},
 		example: "certsync ccadb-login",
 	},
 	"schema": {
@@ -115,7 +115,7 @@ Usage:
   certsync apply    [-i FILE | PLANFILE] [--auto-approve] [-o text|json] [--target ADDRESS ...] [--sandbox]
                     [--max-paid N] [--max-destructive N] [--force]
   certsync run      --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run]
-                    [--max-paid N] [--max-destructive N] [--force]
+                    [--grace 30s] [--max-paid N] [--max-destructive N] [--force]
   certsync sandbox  [--listen ADDR] [--state DIR] [-i FILE] [--faults FILE]
   certsync import   [--sandbox] [--vendor NAME ...] [--ca-owner NAME] [--pem-dir DIR] [--out FILE]
                     [--files DIR] [--force]

@@ -3,16 +3,20 @@ package cli
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/certsync/certsync/internal/notify"
 	"github.com/certsync/certsync/internal/sim"
+	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
 	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
@@ -41,7 +45,17 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			t.Errorf("plan -h lacks %q:\n%s", want, res.stdout)
 		}
 	}
+	// A guard flag's default is the inventory's: no "(default -1)".
+	for _, cmd := range []string{"plan", "apply", "run"} {
+		res := r.run(cmd, "-h")
+		if strings.Contains(res.stdout, "(default -1)") || !strings.Contains(res.stdout, "--max-paid N\n      at most N paid changes (create, renew, reissue) in one apply (default: the inventory's guards.max_paid, else 10)\n") {
+			t.Errorf("%s -h, guard flags:\n%s", cmd, res.stdout)
+		}
+	}
 	delete(r.env, "CERTSYNC_CONCURRENCY")
+	if res := r.run("plan", "--max-paid", "-1"); res.code != ExitError || !strings.Contains(res.stderr, "must be a whole number, 0 or more") {
+		t.Errorf("--max-paid -1: exit %d, stderr %q", res.code, res.stderr)
+	}
 	if res := r.run("plan", "--bogus"); res.code != ExitError || !strings.Contains(res.stderr, "certsync plan -h") {
 		t.Errorf("a bad flag: exit %d, stderr %q", res.code, res.stderr)
 	}
@@ -54,6 +68,69 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	if res := r.run("version", "extra"); res.code != ExitError {
 		t.Error("version accepted an argument")
 	}
+}
+
+// Every setting a help page lists exists, every one of certsync's own
+// settings is listed by some command, and the usage shows every flag each
+// command's help shows.
+func TestHelpListsRealSettingsAndFlags(t *testing.T) {
+	real := map[string]bool{"NO_COLOR": true}
+	envNames := func(prefix string, typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		for i := range typ.NumField() {
+			if name, _, _ := strings.Cut(typ.Field(i).Tag.Get("env"), ","); name != "" {
+				real[prefix+strings.TrimSpace(name)] = true
+			}
+		}
+	}
+	envNames("CERTSYNC_", reflect.TypeOf(Config{}))
+	own := maps.Clone(real)
+	for _, e := range vendors.All() {
+		envNames(vendors.EnvPrefix(e.Name), reflect.TypeOf(e.NewConfig()))
+	}
+	listed := map[string]bool{}
+	for cmd, h := range helps {
+		for _, r := range h.reads {
+			name, _, _ := strings.Cut(r, " ")
+			if name != "vendors" && !real[name] {
+				t.Errorf("%s -h lists %q, which certsync does not read", cmd, name)
+			}
+			listed[name] = true
+		}
+		block := usageBlock(cmd)
+		if block == "" {
+			t.Errorf("the usage has no line for %s", cmd)
+		}
+		for _, f := range regexp.MustCompile(`--?[a-z][a-z-]*`).FindAllString(h.usage, -1) {
+			if !strings.Contains(block, f) {
+				t.Errorf("the usage of %s lacks %s:\n%s", cmd, f, block)
+			}
+		}
+	}
+	for name := range own {
+		if !listed[name] && name != "NO_COLOR" {
+			t.Errorf("no command's help lists %s", name)
+		}
+	}
+}
+
+// usageBlock is the top-level usage's lines for cmd.
+func usageBlock(cmd string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(usage, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  certsync "); ok {
+			in = strings.HasPrefix(rest, cmd+" ") || rest == cmd
+		} else if !strings.HasPrefix(line, "     ") {
+			in = false
+		}
+		if in {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 func TestSettingsErrorsNameTheVariable(t *testing.T) {

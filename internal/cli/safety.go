@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/certsync/certsync/internal/apply"
@@ -14,17 +16,45 @@ import (
 
 // guardFlags are the flags that raise or lift the guards for one run.
 type guardFlags struct {
-	maxPaid, maxDestructive *int
+	maxPaid, maxDestructive *limitFlag
 	force                   *bool
+}
+
+// limitFlag is a guard limit given on the command line. Unset, it prints
+// as "" so that help shows no "(default -1)": the default is the
+// inventory's, which the usage text names.
+type limitFlag struct {
+	n   int
+	set bool
+}
+
+// errNegativeLimit is returned for a guard limit below zero.
+var errNegativeLimit = errors.New("must be a whole number, 0 or more")
+
+// String is the limit, or "" when it was not given.
+func (l *limitFlag) String() string {
+	if l == nil || !l.set {
+		return ""
+	}
+	return strconv.Itoa(l.n)
+}
+
+// Set parses a whole number, 0 or more.
+func (l *limitFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return errNegativeLimit
+	}
+	l.n, l.set = n, true
+	return nil
 }
 
 // addGuardFlags declares --max-paid and --max-destructive (and --force when
 // the command applies).
 func addGuardFlags(fs *flag.FlagSet, applies bool) guardFlags {
-	g := guardFlags{
-		maxPaid:        fs.Int("max-paid", -1, fmt.Sprintf("most paid changes (orders, renewals) one apply may make (default: the inventory's guards.max_paid, else %d)", diff.DefaultGuards.MaxPaid)),
-		maxDestructive: fs.Int("max-destructive", -1, fmt.Sprintf("most destructive changes (delete, cancel, revoke) one apply may make (default: the inventory's guards.max_destructive, else %d)", diff.DefaultGuards.MaxDestructive)),
-	}
+	g := guardFlags{maxPaid: &limitFlag{}, maxDestructive: &limitFlag{}}
+	fs.Var(g.maxPaid, "max-paid", fmt.Sprintf("at most `N` paid changes (create, renew, reissue) in one apply (default: the inventory's guards.max_paid, else %d)", diff.DefaultGuards.MaxPaid))
+	fs.Var(g.maxDestructive, "max-destructive", fmt.Sprintf("at most `N` destructive changes (delete, cancel, revoke) in one apply (default: the inventory's guards.max_destructive, else %d)", diff.DefaultGuards.MaxDestructive))
 	if applies {
 		g.force = fs.Bool("force", false, "apply even a plan that trips a guard")
 	}
@@ -44,13 +74,26 @@ func (g guardFlags) limits(inv *inventory.Inventory) *diff.Guards {
 	if inv.Guards.MaxDestructive.Set {
 		l.MaxDestructive = inv.Guards.MaxDestructive.Value
 	}
-	if *g.maxPaid >= 0 {
-		l.MaxPaid = *g.maxPaid
+	if g.maxPaid != nil && g.maxPaid.set {
+		l.MaxPaid = g.maxPaid.n
 	}
-	if *g.maxDestructive >= 0 {
-		l.MaxDestructive = *g.maxDestructive
+	if g.maxDestructive != nil && g.maxDestructive.set {
+		l.MaxDestructive = g.maxDestructive.n
 	}
 	return &l
+}
+
+// args are the guard flags given, as command-line arguments (for the
+// apply command a saved plan needs).
+func (g guardFlags) args() []string {
+	var out []string
+	if g.maxPaid != nil && g.maxPaid.set {
+		out = append(out, "--max-paid", g.maxPaid.String())
+	}
+	if g.maxDestructive != nil && g.maxDestructive.set {
+		out = append(out, "--max-destructive", g.maxDestructive.String())
+	}
+	return out
 }
 
 // errGuard is returned when apply refuses a plan for its guards.

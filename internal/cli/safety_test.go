@@ -98,13 +98,13 @@ func TestEditedSavedPlanRefused(t *testing.T) {
 					f.(map[string]any)["new"] = "SSL_EV_BASIC"
 				}
 			}
-		}, "markmonitor/order/www: fields.cert_type:"},
+		}, `markmonitor/order/www: fields.cert_type.new: the saved plan has "SSL_EV_BASIC", a plan made now has "SSL_OV_BASIC"`},
 		{"a desired value", "markmonitor/organization/Example Inc.", func(c map[string]any) {
 			c["desired"].(map[string]any)["zipcode"] = "10001"
 		}, `markmonitor/organization/Example Inc.: desired.zipcode: the saved plan has "10001", a plan made now has "83702"`},
 		{"a dependency dropped", "ccadb/intermediate/tls-sub", func(c map[string]any) {
 			delete(c, "depends_on")
-		}, "ccadb/intermediate/tls-sub: depends_on:"},
+		}, `ccadb/intermediate/tls-sub: depends_on[0]: the saved plan has absent, a plan made now has "ccadb/intermediate/certsync Test TLS Issuing CA 1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,7 +208,7 @@ func TestGuardLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := guardFlags{maxPaid: &tt.paid, maxDestructive: &tt.dest, force: &tt.force}
+			g := guardFlags{maxPaid: &limitFlag{n: tt.paid, set: tt.paid >= 0}, maxDestructive: &limitFlag{n: tt.dest, set: tt.dest >= 0}, force: &tt.force}
 			got := g.limits(&inventory.Inventory{Guards: tt.inv})
 			if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
 				t.Fatalf("limits = %+v, want %+v", got, tt.want)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -673,6 +674,15 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
+	with := func(p *diff.Plan, attention, errs int) *diff.Plan {
+		for i := range attention {
+			p.Attention = append(p.Attention, diff.Info{Address: addr("k", fmt.Sprint("att", i)), Message: "restore the key"})
+		}
+		for i := range errs {
+			p.Errors = append(p.Errors, diff.Info{Address: addr("k", fmt.Sprint("err", i)), Message: "unreachable"})
+		}
+		return p
+	}
 	mk := func(actions ...diff.Action) *diff.Plan {
 		p := &diff.Plan{Changes: []diff.Change{}}
 		for i, a := range actions {
@@ -691,6 +701,12 @@ func TestSummary(t *testing.T) {
 		{"mixed", mk(diff.Create, diff.Update, diff.Create, diff.Delete), "Plan: 2 to create, 1 to update, 1 to delete."},
 		{"lifecycle actions", mk(diff.Update, renew, download, revoke, download),
 			"Plan: 0 to create, 1 to update, 0 to delete, 2 to download, 1 to renew, 1 to revoke."},
+		// A plan with open items never says that the vendors match.
+		{"attention only", with(mk(), 1, 0), "No changes planned; 1 item needs attention."},
+		{"errors only", with(mk(), 0, 1), "No changes planned; 1 item could not be planned."},
+		{"attention and errors", with(mk(), 1, 2), "No changes planned; 1 item needs attention, 2 could not be planned."},
+		{"many of both", with(mk(), 3, 2), "No changes planned; 3 items need attention, 2 could not be planned."},
+		{"changes and errors", with(mk(diff.Create), 0, 2), "Plan: 1 to create, 0 to update, 0 to delete; 2 items could not be planned."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,8 +8,9 @@ import "fmt"
 // forced. Whether a change is paid or destructive comes from its
 // ActionSpec, so guards know no vendor by name.
 type Guards struct {
-	// MaxPaid is the most changes the vendors charge for (orders,
-	// renewals) one apply may make.
+	// MaxPaid is the most changes the vendors may charge for (actions
+	// declared Paid, e.g. Markmonitor's create, renew and reissue) one
+	// apply may make.
 	MaxPaid int
 	// MaxDestructive is the most changes that remove or end something
 	// (delete, cancel, revoke) one apply may make.

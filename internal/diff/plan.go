@@ -209,11 +209,51 @@ func (p *Plan) Count() map[Action]int {
 }
 
 // Summary is the closing line of a text plan, e.g.
-// "Plan: 2 to create, 1 to update, 0 to delete."
+// "Plan: 2 to create, 1 to update, 0 to delete.", "No changes. The vendors
+// match the inventory.", or, when items need attention or could not be
+// planned, "No changes planned; 1 item needs attention, 2 could not be
+// planned." (never claiming that the vendors match).
 func (p *Plan) Summary() string {
 	if p.Empty() {
+		if open := p.unresolved(); open != "" {
+			return "No changes planned; " + open + "." + p.notCounted()
+		}
 		return "No changes. The vendors match the inventory." + p.notCounted()
 	}
+	return p.changeSummary()
+}
+
+// unresolved says how many items need attention and how many could not
+// be planned, e.g. "1 item needs attention, 2 could not be planned", or ""
+// when there are none.
+func (p *Plan) unresolved() string {
+	var parts []string
+	switch n := len(p.Attention); {
+	case n == 1:
+		parts = append(parts, "1 item needs attention")
+	case n > 1:
+		parts = append(parts, fmt.Sprintf("%d items need attention", n))
+	}
+	if n := len(p.Errors); n > 0 {
+		if len(parts) == 0 {
+			parts = append(parts, fmt.Sprintf("%d %s not be planned", n, plural(n, "item could", "items could")))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d could not be planned", n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// changeSummary is the Summary of a plan with changes, e.g. "Plan: 1 to
+// create, 0 to update, 0 to delete; 1 item needs attention."
+func (p *Plan) changeSummary() string {
 	n := p.Count()
 	parts := []string{
 		fmt.Sprintf("%d to create", n[Create]),
@@ -232,7 +272,11 @@ func (p *Plan) Summary() string {
 	for _, a := range others {
 		parts = append(parts, fmt.Sprintf("%d to %s", n[a], a))
 	}
-	return "Plan: " + strings.Join(parts, ", ") + "." + p.notCounted()
+	s := "Plan: " + strings.Join(parts, ", ")
+	if open := p.unresolved(); open != "" {
+		s += "; " + open
+	}
+	return s + "." + p.notCounted()
 }
 
 // notCounted is the Summary's note of what CI mode left out, or "".

@@ -83,6 +83,7 @@ func Text(w io.Writer, p *Plan, color bool) error {
 	if !p.Empty() {
 		b.WriteString("certsync will perform the following actions:\n")
 	}
+	planned := p.plannedSet()
 	for _, c := range p.Changes {
 		sym, col := p.symbol(c)
 		fmt.Fprintf(&b, "\n  %s\n", paint(ansiBold, fmt.Sprintf("# %s will be %s", c.Address, p.verb(c))+reasonSuffix(c.Reason)))
@@ -94,8 +95,8 @@ func Text(w io.Writer, p *Plan, color bool) error {
 			}
 			fmt.Fprintf(&b, "      %s %s = %s -> %s\n", paint(ansiYellow, "~"), f.Field, formatOld(f), FormatValue(f.New))
 		}
-		if len(c.DependsOn) > 0 {
-			fmt.Fprintf(&b, "      after: %s\n", joinAddrs(c.DependsOn))
+		if deps := plannedDeps(planned, c); len(deps) > 0 {
+			fmt.Fprintf(&b, "      after: %s\n", joinAddrs(deps))
 		}
 		if c.Price != nil {
 			fmt.Fprintf(&b, "      price: %s\n", c.Price)
@@ -160,6 +161,33 @@ func reasonSuffix(r string) string {
 	return " (" + r + ")"
 }
 
+// plannedSet holds the addresses of the plan's changes and local-only
+// changes.
+func (p *Plan) plannedSet() map[Address]bool {
+	planned := map[Address]bool{}
+	for _, o := range p.Changes {
+		planned[o.Address] = true
+	}
+	for _, o := range p.LocalOnly {
+		planned[o.Address] = true
+	}
+	return planned
+}
+
+// plannedDeps are the dependencies of c that are in planned (see
+// plannedSet), the ones whose order a reader cares about: a dependency
+// with nothing to do in this run is left out of the rendering (the JSON
+// keeps them all).
+func plannedDeps(planned map[Address]bool, c Change) []Address {
+	var out []Address
+	for _, a := range c.DependsOn {
+		if planned[a] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func joinAddrs(as []Address) string {
 	s := make([]string, len(as))
 	for i, a := range as {
@@ -210,9 +238,12 @@ func markdown(w io.Writer, p *Plan, limit int) error {
 	if p.CI != "" {
 		fmt.Fprintf(&b, "_CI mode (%s): write-only fields that cannot be read back and local-only differences are listed apart and do not count as changes._\n\n", mdCell(p.CI))
 	}
-	if p.Empty() {
+	switch {
+	case p.Empty() && p.unresolved() != "":
+		fmt.Fprintf(&b, "**No changes planned;** %s.\n", p.unresolved())
+	case p.Empty():
 		b.WriteString("**No changes.** The vendors match the inventory.\n")
-	} else {
+	default:
 		fmt.Fprintf(&b, "**%s**\n\n", mdCell(p.Summary()))
 		counts := p.Count()
 		actions := make([]string, 0, len(counts))
@@ -252,8 +283,9 @@ func markdown(w io.Writer, p *Plan, limit int) error {
 	}
 	b.WriteString("\n")
 	shown := 0
+	planned := p.plannedSet()
 	for _, c := range p.Changes {
-		if !fits(mdChange(p, c)) {
+		if !fits(mdChange(p, planned, c)) {
 			break
 		}
 		shown++
@@ -325,7 +357,7 @@ func markdown(w io.Writer, p *Plan, limit int) error {
 }
 
 // mdChange is one change as a folded block.
-func mdChange(p *Plan, c Change) string {
+func mdChange(p *Plan, planned map[Address]bool, c Change) string {
 	var b strings.Builder
 	sym, _ := p.symbol(c)
 	fmt.Fprintf(&b, "<details><summary><code>%s</code> <code>%s</code> will be %s (%d field(s))</summary>\n\n", htmlEscape(sym), htmlEscape(c.Address.String()), p.verb(c), len(c.Fields))
@@ -345,8 +377,8 @@ func mdChange(p *Plan, c Change) string {
 	if len(c.Fields) > 0 {
 		b.WriteString("```\n")
 	}
-	if len(c.DependsOn) > 0 {
-		fmt.Fprintf(&b, "\nAfter: %s\n", mdCell(joinAddrs(c.DependsOn)))
+	if deps := plannedDeps(planned, c); len(deps) > 0 {
+		fmt.Fprintf(&b, "\nAfter: %s\n", mdCell(joinAddrs(deps)))
 	}
 	if c.Price != nil {
 		fmt.Fprintf(&b, "\nPrice: %s\n", mdCell(c.Price.String()))

@@ -63,13 +63,15 @@ func fixturePlan() *diff.Plan {
 			Notes:     []string{"a reissue of this order is paid | per SAN"},
 		},
 		{
-			Address:   cdnAddr,
-			Action:    renew,
-			Price:     &diff.Price{Amount: "149.50", Currency: "USD", Note: "1-year term"},
-			Reason:    "expires in 10 days | before 2025-03-24",
-			Desired:   &diff.Object{Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
-			Live:      &diff.Object{ID: "Q-7", Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
-			DependsOn: []diff.Address{orderAddr, caAddr},
+			Address: cdnAddr,
+			Action:  renew,
+			Price:   &diff.Price{Amount: "149.50", Currency: "USD", Note: "1-year term"},
+			Reason:  "expires in 10 days | before 2025-03-24",
+			Desired: &diff.Object{Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
+			Live:    &diff.Object{ID: "Q-7", Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
+			// waitAddr has no change in the plan: rendered plans leave
+			// it out of "after".
+			DependsOn: []diff.Address{orderAddr, caAddr, waitAddr},
 		},
 		{
 			Address: oldAddr,
@@ -196,6 +198,7 @@ func TestTextGolden(t *testing.T) {
 		`~ contact_password = (sensitive) -> (sensitive)`,
 		`+ policy_urls = ["https://example.com/cp", "https://example.com/cps"]`,
 		"after: " + caAddr.String() + "\n",
+		"after: " + orderAddr.String() + ", " + caAddr.String() + "\n",
 		"note: a reissue of this order is paid | per SAN",
 		"      price: 149.50 USD (1-year term)\n",
 		"\nPrice: 149.50 USD (1 paid change(s))\n",
@@ -209,6 +212,9 @@ func TestTextGolden(t *testing.T) {
 	}
 	if strings.Contains(s, "status") {
 		t.Error("text plan shows an unmanaged live field")
+	}
+	if strings.Contains(s, ", "+waitAddr.String()) {
+		t.Error("text plan shows a dependency that has no change in the plan")
 	}
 	if got := string(empty); !strings.Contains(got, "No changes.") || strings.Contains(got, "certsync will perform") {
 		t.Errorf("empty text plan:\n%s", got)
@@ -285,6 +291,7 @@ func TestMarkdownGolden(t *testing.T) {
 		"> a reissue of this order is paid \\| per SAN",
 		"\nPrice: 149.50 USD (1-year term)\n",
 		"\nPrice: 149.50 USD (1 paid change(s))\n",
+		"\nAfter: " + orderAddr.String() + ", " + caAddr.String() + "\n",
 		"waiting for domain validation \\| DNS",
 		"  | TXT | `pending.example.com` | `0123abcd\\|x` |\n",
 		"- auto_renew = (unknown: the API does not report it)\n+ auto_renew = true\n",
@@ -312,5 +319,30 @@ func TestMarkdownGolden(t *testing.T) {
 	}
 	if strings.Contains(string(empty), "<details>") || strings.Contains(string(empty), "| action |") {
 		t.Errorf("empty markdown plan has a table or details:\n%s", empty)
+	}
+}
+
+// A plan without changes but with items that need attention or could not
+// be planned says so at the head and at the end, and never that the
+// vendors match the inventory.
+func TestNoChangesButOpenItems(t *testing.T) {
+	p := diff.Compute([]diff.Pair{
+		{Address: orderAddr, Desired: &diff.Object{}, Live: &diff.Object{ID: "1"}, Attention: []string{"the key file is missing"}},
+		{Address: caAddr, Error: "vendor ccadb could not be observed"},
+		{Address: cdnAddr, Error: "vendor quantil could not be observed"},
+	}, time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
+	const want = "No changes planned; 1 item needs attention, 2 could not be planned."
+	text := string(render(t, func(b *bytes.Buffer) error { return diff.Text(b, p, false) }))
+	md := string(render(t, func(b *bytes.Buffer) error { return diff.Markdown(b, p) }))
+	if !strings.HasSuffix(text, "\n"+want+"\n") {
+		t.Errorf("text plan does not end with %q:\n%s", want, text)
+	}
+	if !strings.HasPrefix(md, "### certsync plan\n\n**No changes planned;** 1 item needs attention, 2 could not be planned.\n") {
+		t.Errorf("markdown head:\n%s", md)
+	}
+	for name, out := range map[string]string{"text": text, "markdown": md} {
+		if strings.Contains(out, "match the inventory") || strings.Contains(out, "No changes.") {
+			t.Errorf("%s claims the vendors match:\n%s", name, out)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
@@ -349,8 +350,9 @@ func ChangeDiff(saved, fresh diff.Change) []string {
 	out = append(out, mapDiff("desired", saved.Desired, fresh.Desired)...)
 	out = append(out, mapDiff("keys", saved.Keys, fresh.Keys)...)
 	out = append(out, mapDiff("fields", fieldMap(saved.Fields), fieldMap(fresh.Fields))...)
-	if jsonText(addrs(saved.DependsOn)) != jsonText(addrs(fresh.DependsOn)) {
-		out = append(out, fmt.Sprintf("depends_on: saved %s, now %s", jsonText(addrs(saved.DependsOn)), jsonText(addrs(fresh.DependsOn))))
+	if path, sa, sb, differ := leafDiff("depends_on", generic(addrs(saved.DependsOn)), generic(addrs(fresh.DependsOn))); differ {
+		sa, sb = shortenPair(sa, sb)
+		out = append(out, fmt.Sprintf("%s: the saved plan has %s, a plan made now has %s", path, sa, sb))
 	}
 	return out
 }
@@ -371,7 +373,8 @@ func fieldMap(fs []diff.FieldChange) map[string]diff.FieldChange {
 	return out
 }
 
-// mapDiff names every key of two maps whose JSON values differ, sorted.
+// mapDiff names every key of two maps whose JSON values differ, sorted,
+// with the first leaf where they differ (see leafDiff).
 func mapDiff[V any](what string, saved, fresh map[string]V) []string {
 	names := map[string]bool{}
 	for k := range saved {
@@ -389,18 +392,99 @@ func mapDiff[V any](what string, saved, fresh map[string]V) []string {
 	for _, k := range sorted {
 		a, inA := saved[k]
 		b, inB := fresh[k]
-		sa, sb := "absent", "absent"
+		var va, vb any = absent{}, absent{}
 		if inA {
-			sa = jsonText(a)
+			va = generic(a)
 		}
 		if inB {
-			sb = jsonText(b)
+			vb = generic(b)
 		}
-		if sa != sb {
-			out = append(out, fmt.Sprintf("%s.%s: the saved plan has %s, a plan made now has %s", what, k, shorten(sa), shorten(sb)))
+		if path, sa, sb, differ := leafDiff(what+"."+k, va, vb); differ {
+			sa, sb = shortenPair(sa, sb)
+			out = append(out, fmt.Sprintf("%s: the saved plan has %s, a plan made now has %s", path, sa, sb))
 		}
 	}
 	return out
+}
+
+// absent stands for a key or list element one side does not have.
+type absent struct{}
+
+// generic is v's JSON form decoded into maps, slices and scalars, so that
+// a value from a saved file and one made now compare alike.
+func generic(v any) any {
+	var out any
+	if err := json.Unmarshal([]byte(jsonText(v)), &out); err != nil {
+		return jsonText(v)
+	}
+	return out
+}
+
+// leafDiff finds the first place, in key order and then list order, where
+// two generic values differ, and returns its path (e.g.
+// fields.dns_names.new[1]) and both sides' JSON text there. A saved plan
+// edited by hand is refused; naming the one value that differs, instead of
+// two long objects, lets a person see why.
+func leafDiff(path string, a, b any) (string, string, string, bool) {
+	switch x := a.(type) {
+	case map[string]any:
+		if y, ok := b.(map[string]any); ok {
+			keys := map[string]bool{}
+			for k := range x {
+				keys[k] = true
+			}
+			for k := range y {
+				keys[k] = true
+			}
+			sorted := make([]string, 0, len(keys))
+			for k := range keys {
+				sorted = append(sorted, k)
+			}
+			sort.Strings(sorted)
+			for _, k := range sorted {
+				va, ok := x[k]
+				if !ok {
+					va = absent{}
+				}
+				vb, ok := y[k]
+				if !ok {
+					vb = absent{}
+				}
+				if p, sa, sb, d := leafDiff(path+"."+k, va, vb); d {
+					return p, sa, sb, true
+				}
+			}
+			return "", "", "", false
+		}
+	case []any:
+		if y, ok := b.([]any); ok {
+			for i := 0; i < len(x) || i < len(y); i++ {
+				var va, vb any = absent{}, absent{}
+				if i < len(x) {
+					va = x[i]
+				}
+				if i < len(y) {
+					vb = y[i]
+				}
+				if p, sa, sb, d := leafDiff(fmt.Sprintf("%s[%d]", path, i), va, vb); d {
+					return p, sa, sb, true
+				}
+			}
+			return "", "", "", false
+		}
+	}
+	sa, sb := leafText(a), leafText(b)
+	if sa == sb {
+		return "", "", "", false
+	}
+	return path, sa, sb, true
+}
+
+func leafText(v any) string {
+	if _, ok := v.(absent); ok {
+		return "absent"
+	}
+	return jsonText(v)
 }
 
 // jsonText is v's JSON form: a saved plan's values went through JSON, so
@@ -413,13 +497,44 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// shorten keeps a long value (a PEM) readable in a message.
-func shorten(s string) string {
-	const max = 120
-	if len(s) <= max {
+// shortenMax is how long a value may be in a message before it is cut
+// around where the two sides differ.
+const shortenMax = 120
+
+// shortenPair keeps two long values readable in a message: a value longer
+// than shortenMax shows the part around the first byte where the two
+// differ ("...", the window, "...", then its length), so that the
+// difference itself is always visible.
+func shortenPair(a, b string) (string, string) {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return window(a, i), window(b, i)
+}
+
+// window cuts s to about shortenMax bytes around byte at, on rune
+// boundaries.
+func window(s string, at int) string {
+	if len(s) <= shortenMax {
 		return s
 	}
-	return s[:max] + fmt.Sprintf("... (%d bytes)", len(s))
+	start := max(0, at-shortenMax/3)
+	for start > 0 && !utf8.RuneStart(s[start]) {
+		start--
+	}
+	end := min(len(s), start+shortenMax)
+	for end < len(s) && !utf8.RuneStart(s[end]) {
+		end++
+	}
+	out := s[start:end]
+	if start > 0 {
+		out = "..." + out
+	}
+	if end < len(s) {
+		out += "..."
+	}
+	return out + fmt.Sprintf(" (%d bytes)", len(s))
 }
 
 func staleChanges(plan *diff.Plan, pairs []diff.Pair) []string {

@@ -204,6 +204,13 @@ func TestPlanRefusesUndeclaredAction(t *testing.T) {
 	}
 }
 
+// longOld gives c's first field a long old value that differs from the
+// edited long field case's in one byte in the middle.
+func longOld(c diff.Change) diff.Change {
+	c.Fields[0].Old = strings.Repeat("A", 150) + "y" + strings.Repeat("B", 150)
+	return c
+}
+
 func TestRederive(t *testing.T) {
 	live := &diff.Object{ID: "1", Fields: []diff.Field{{Name: "serial", Value: "01"}}}
 	moved := &diff.Object{ID: "1", Fields: []diff.Field{{Name: "serial", Value: "02"}}}
@@ -228,10 +235,15 @@ func TestRederive(t *testing.T) {
 		{"identical", nil, pairs, []diff.Change{base(), other}, ""},
 		{"edited key", func(c *diff.Change) { c.Keys["cert_type"] = "EV" }, pairs, []diff.Change{base()}, `keys.cert_type: the saved plan has "EV", a plan made now has "OV"`},
 		{"added key", func(c *diff.Change) { c.Keys["extra"] = "x" }, pairs, []diff.Change{base()}, `keys.extra: the saved plan has "x", a plan made now has absent`},
-		{"edited desired", func(c *diff.Change) { c.Desired["names"] = []string{"a"} }, pairs, []diff.Change{base()}, `desired.names: the saved plan has ["a"]`},
-		{"edited field", func(c *diff.Change) { c.Fields[0].New = "EV" }, pairs, []diff.Change{base()}, "fields.type:"},
+		{"edited desired", func(c *diff.Change) { c.Desired["names"] = []string{"a"} }, pairs, []diff.Change{base()}, `desired.names[1]: the saved plan has absent, a plan made now has "b"`},
+		{"edited desired element", func(c *diff.Change) { c.Desired["names"] = []string{"a", "c"} }, pairs, []diff.Change{base()}, `desired.names[1]: the saved plan has "c", a plan made now has "b"`},
+		{"edited field", func(c *diff.Change) { c.Fields[0].New = "EV" }, pairs, []diff.Change{base()}, `fields.type.new: the saved plan has "EV", a plan made now has "OV"`},
+		// A long value shows the part around the difference, not its
+		// first 120 bytes on both sides.
+		{"edited long field", func(c *diff.Change) { c.Fields[0].Old = strings.Repeat("A", 150) + "x" + strings.Repeat("B", 150) }, pairs,
+			[]diff.Change{longOld(base())}, "fields.type.old: the saved plan has ..." + strings.Repeat("A", 40) + "x" + strings.Repeat("B", 79) + "... (303 bytes), a plan made now has ..." + strings.Repeat("A", 40) + "y" + strings.Repeat("B", 79) + "... (303 bytes)"},
 		{"edited action", func(c *diff.Change) { c.Action = diff.Create }, pairs, []diff.Change{base()}, "action: the saved plan says create, a plan made now says renew"},
-		{"dropped dependency", func(c *diff.Change) { c.DependsOn = nil }, pairs, []diff.Change{base()}, "depends_on:"},
+		{"dropped dependency", func(c *diff.Change) { c.DependsOn = nil }, pairs, []diff.Change{base()}, `depends_on[0]: the saved plan has absent, a plan made now has "cdn/cert/www"`},
 		{"edited live id", func(c *diff.Change) { c.LiveID = "9" }, pairs, []diff.Change{base()}, "live_id:"},
 		{"live moved", nil, []diff.Pair{{Address: caAddr, Live: moved}}, []diff.Change{base()}, "live state moved"},
 		{"gone from the inventory", nil, nil, []diff.Change{base()}, "no longer in the inventory"},

@@ -3,6 +3,7 @@ package markmonitor
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,6 +69,84 @@ func TestPriceListFailure(t *testing.T) {
 	p.Describe(Actions...)
 	if line := p.CostLine(); line != "Price: unknown (1 paid change(s), 1 without a price)" {
 		t.Errorf("cost line %q", line)
+	}
+}
+
+// A reissue is billed at most for the names it adds: one that only removes
+// names carries no price (and reads no price list), one that adds names is
+// priced per added name when the price list states a per-name price, and
+// is otherwise unpriced with a note. It stays paid for the guards.
+func TestReissuePrice(t *testing.T) {
+	const alt = "dns_names: [www-alt.example.com]"
+	for _, tc := range []struct {
+		name, certType, names string
+		want                  *diff.Price
+		note, costLine        string
+		readsPrices           int
+	}{
+		{name: "removes a name", certType: "SSL_OV_BASIC", names: "dns_names: []",
+			note: "no price: a reissue is billed only for names it adds and this one adds none", costLine: "Price: unknown (1 paid change(s), 1 without a price)"},
+		{name: "adds two names", certType: "SSL_OV_BASIC", names: "dns_names: [www-alt.example.com, a.example.com, b.example.com]",
+			want: &diff.Price{Amount: "158", Currency: "USD", Note: "2 added name(s) at 79 each, price-list term 1"}, costLine: "Price: 158 USD (1 paid change(s))", readsPrices: 1},
+		{name: "swaps a name", certType: "SSL_OV_BASIC", names: "dns_names: [a.example.com]",
+			want: &diff.Price{Amount: "79", Currency: "USD", Note: "1 added name(s) at 79 each, price-list term 1"}, costLine: "Price: 79 USD (1 paid change(s))", readsPrices: 1},
+		{name: "adds a name, no per-name price", certType: "SSL_DV_THAWTE", names: "dns_names: [www-alt.example.com, a.example.com]",
+			note: "price unknown: a reissue is billed only for names it adds; the price list states no per-name price for SSL_DV_THAWTE", costLine: "Price: unknown (1 paid change(s), 1 without a price)", readsPrices: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, mmsim.Options{})
+			item := strings.Replace(orderYAML("www", ""), "SSL_OV_BASIC", tc.certType, 1)
+			mustOK(t, run(t, h.vendorWith(nil), plan(t, h.vendorWith(nil), h.inventory(item))))
+			h.sim.Faults().ResetCounts()
+			p := plan(t, h.vendorWith(nil), h.inventory(strings.Replace(item, alt, tc.names, 1)))
+			if n := h.sim.Faults().Count("GET /certs/v1/order/prices"); n != tc.readsPrices {
+				t.Errorf("price list read %d times, want %d", n, tc.readsPrices)
+			}
+			if len(p.Changes) != 1 || p.Changes[0].Action != Reissue {
+				t.Fatalf("want one reissue:\n%s", textOf(p))
+			}
+			c := p.Changes[0]
+			if d := cmp.Diff(tc.want, c.Price); d != "" {
+				t.Errorf("price (-want +got):\n%s", d)
+			}
+			if tc.note != "" && !slices.Contains(c.Notes, tc.note) {
+				t.Errorf("notes %q, want %q", c.Notes, tc.note)
+			}
+			p.Describe(Actions...)
+			if !p.SpecOf(c.Address, c.Action).Paid {
+				t.Error("a reissue must stay paid for the guards")
+			}
+			if line := p.CostLine(); line != tc.costLine {
+				t.Errorf("cost line %q, want %q", line, tc.costLine)
+			}
+		})
+	}
+}
+
+// A per-name price is recognised by its product's words; the certificate's
+// own price is not one.
+func TestPerNameProduct(t *testing.T) {
+	for _, tc := range []struct {
+		product, item string
+		want          bool
+	}{
+		{"ssl_basic", "certificate, 1 year", false},
+		{"ssl_basic", "additional name (SAN), 1 year", true},
+		{"ssl_basic_san", "1 year", true},
+		{"ssl_basic", "Additional FQDNs", true},
+		{"ssl_basic", "extra domain", true},
+		{"ssl_basic", "additional year", false},
+		{"business", "domain validation", false},
+	} {
+		e := &PriceEntry{Products: []PriceProduct{{Product: tc.product, Item: tc.item, Price: "10"}}}
+		if got := perNameProduct(e) != nil; got != tc.want {
+			t.Errorf("%s / %s: per-name %v, want %v", tc.product, tc.item, got, tc.want)
+		}
+	}
+	list := []PriceEntry{{CertType: "SSL_OV_BASIC", Term: 1, TotalPrice: "295", Products: []PriceProduct{{Item: "additional SAN", Price: "12.50"}}}}
+	got, why := reissuePriceOf(list, "SSL_OV_BASIC", "", 3)
+	if d := cmp.Diff(&diff.Price{Amount: "37.50", Note: "3 added name(s) at 12.50 each, price-list term 1"}, got); d != "" || why != "" {
+		t.Errorf("reissue price %s, why %q", d, why)
 	}
 }
 

@@ -124,31 +124,36 @@ func (s *Server) orderViewLocked(o *orderRec, now time.Time, withHistory bool) O
 // ---- prices ----
 
 // The price list: invented figures (USD, one-year term) in DigiCert's
-// product naming; the API guide documents the shape only.
+// product naming; the API guide documents the shape only. OV and EV types
+// also price one additional DNS name (what a reissue that adds names may
+// be billed); the DV types state no such price.
 func priceList() []Price {
 	type row struct {
 		certType, product string
-		price             float64
+		price, perName    float64
 	}
 	rows := []row{
-		{CertTypeEVBasic, "ssl_ev_basic", 595},
-		{CertTypeOVBasic, "ssl_basic", 295},
-		{CertTypeEVSecureSite, "ssl_ev_securesite", 995},
-		{CertTypeOVSecureSite, "ssl_securesite", 399},
-		{CertTypeEVSecureSitePro, "ssl_ev_securesite_pro", 1499},
-		{CertTypeOVSecureSitePro, "ssl_securesite_pro", 995},
-		{CertTypeDVGeoTrust, "ssl_dv_geotrust", 149},
-		{CertTypeOVGeoTrustTrueBizID, "ssl_geotrust_truebizid", 249},
-		{CertTypeEVGeoTrustTrueBizID, "ssl_ev_geotrust_truebizid", 449},
-		{CertTypeDVThawte, "ssl_dv_thawte", 159},
-		{CertTypeEVThawteWebServer, "ssl_ev_thawte_webserver", 499},
-		{CertTypeOVThawteWebServer, "ssl_thawte_webserver", 269},
+		{CertTypeEVBasic, "ssl_ev_basic", 595, 149},
+		{CertTypeOVBasic, "ssl_basic", 295, 79},
+		{CertTypeEVSecureSite, "ssl_ev_securesite", 995, 249},
+		{CertTypeOVSecureSite, "ssl_securesite", 399, 99},
+		{CertTypeEVSecureSitePro, "ssl_ev_securesite_pro", 1499, 349},
+		{CertTypeOVSecureSitePro, "ssl_securesite_pro", 995, 199},
+		{CertTypeDVGeoTrust, "ssl_dv_geotrust", 149, 0},
+		{CertTypeOVGeoTrustTrueBizID, "ssl_geotrust_truebizid", 249, 69},
+		{CertTypeEVGeoTrustTrueBizID, "ssl_ev_geotrust_truebizid", 449, 119},
+		{CertTypeDVThawte, "ssl_dv_thawte", 159, 0},
+		{CertTypeEVThawteWebServer, "ssl_ev_thawte_webserver", 499, 129},
+		{CertTypeOVThawteWebServer, "ssl_thawte_webserver", 269, 69},
 	}
 	out := make([]Price, len(rows))
 	for i, r := range rows {
 		out[i] = Price{
 			CertType: r.certType, Provider: ProviderDigiCert, Term: 1, TotalPrice: r.price,
 			Products: []PriceProduct{{Product: r.product, Item: "certificate, 1 year", Price: r.price}},
+		}
+		if r.perName > 0 {
+			out[i].Products = append(out[i].Products, PriceProduct{Product: r.product, Item: "additional name (SAN), 1 year", Price: r.perName})
 		}
 	}
 	return out
