@@ -181,6 +181,17 @@ func liveObject(c *Certificate, comment bool, bound []string) *diff.Object {
 	return obj
 }
 
+// leafFacts is what a plan compares of the certificate an item deploys.
+type leafFacts struct {
+	serial   string // lower-case hex, as the CDN reports it
+	notAfter time.Time
+	names    []string // certNames
+}
+
+func factsOf(leaf *x509.Certificate) leafFacts {
+	return leafFacts{serial: fmt.Sprintf("%x", leaf.SerialNumber), notAfter: leaf.NotAfter, names: certNames(leaf)}
+}
+
 func certNames(leaf *x509.Certificate) []string {
 	names := slices.Clone(leaf.DNSNames)
 	if len(names) == 0 && leaf.Subject.CommonName != "" {
@@ -322,16 +333,16 @@ func (v *Vendor) pair(ctx context.Context, inv *inventory.Inventory, want *Certi
 			p.Error = err.Error()
 			return p
 		}
-		serial := fmt.Sprintf("%x", leaf.SerialNumber)
+		serial := leaf.serial
 		keys[kExpect] = serial
 		desired.Fields = []diff.Field{{Name: "serial", Value: serial}}
 		// The expiry is shown with a new serial, never compared on its own:
 		// the CDN's date format and precision are undocumented, and a
 		// spurious difference would re-upload the key on every run.
 		if live == nil || live.serial() != serial {
-			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: leaf.NotAfter.UTC().Format(time.RFC3339)})
+			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: leaf.notAfter.UTC().Format(time.RFC3339)})
 		}
-		names := certNames(leaf)
+		names := slices.Clone(leaf.names) // the checked leaf's may be shared
 		if live == nil {
 			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: names})
 		}
@@ -405,22 +416,22 @@ func uncoveredDomains(names, domains []string) []string {
 // verified, or (for a from, whose files change as its order is reissued)
 // its certificate read from disk. Neither key nor chain is read here:
 // apply reads and verifies the whole bundle before sending it.
-func (v *Vendor) leaf(want *CertificateItem, src Sources) (*x509.Certificate, error) {
+func (v *Vendor) leaf(want *CertificateItem, src Sources) (leafFacts, error) {
 	if ch := want.checked; ch != nil && src.From == "" && ch.stamp == src.Certificate.stamp() {
 		return ch.leaf, nil
 	}
 	data, err := src.Certificate.Read()
 	if err != nil {
-		return nil, bundleErr("certificate", "certificate: %w", err)
+		return leafFacts{}, bundleErr("certificate", "certificate: %w", err)
 	}
 	leaf, err := pemutil.Certificate(data)
 	if err != nil {
-		return nil, bundleErr("certificate", "certificate %s: %w", src.Certificate, err)
+		return leafFacts{}, bundleErr("certificate", "certificate %s: %w", src.Certificate, err)
 	}
 	if v.now().After(leaf.NotAfter) {
-		return nil, bundleErr("certificate", "the certificate %s expired on %s", src.Certificate, leaf.NotAfter.UTC().Format("2006-01-02"))
+		return leafFacts{}, bundleErr("certificate", "the certificate %s expired on %s", src.Certificate, leaf.NotAfter.UTC().Format("2006-01-02"))
 	}
-	return leaf, nil
+	return factsOf(leaf), nil
 }
 
 // waiting says whether err only means that the item the certificate comes
