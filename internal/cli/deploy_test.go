@@ -65,7 +65,9 @@ var knownCommands = []string{"validate", "plan", "apply", "run", "sandbox", "cca
 // the Kubernetes API types and the Pod Security checks are in
 // deploy/manifesttest (its own module, for the k8s.io dependency).
 func TestKubernetesManifests(t *testing.T) {
-	known := EnvNames()
+	// GOMEMLIMIT is read by the Go runtime in the binary (the soft memory
+	// limit under the container's limit).
+	known := append(EnvNames(), "GOMEMLIMIT")
 	files, _ := filepath.Glob("../../deploy/kubernetes/*.yaml")
 	kinds := map[string]map[string]any{}
 	for _, f := range files {

@@ -619,10 +619,14 @@ func TestLoadExample(t *testing.T) {
 		t.Fatalf("names (-want +got):\n%s", diff)
 	}
 	for i, it := range its {
-		if it.Cert == nil || it.ParentCert == nil {
+		if it.CertDER == nil || it.ParentCert == nil {
 			t.Fatalf("intermediates[%d]: certificates not parsed", i)
 		}
-		if err := it.Cert.CheckSignatureFrom(it.ParentCert); err != nil {
+		cert, err := x509.ParseCertificate(it.CertDER)
+		if err != nil {
+			t.Fatalf("intermediates[%d]: the kept DER does not parse: %v", i, err)
+		}
+		if err := cert.CheckSignatureFrom(it.ParentCert); err != nil {
 			t.Errorf("intermediates[%d]: parent did not sign: %v", i, err)
 		}
 		// ca_owner comes from the defaults, with the defaults' position.
@@ -809,7 +813,7 @@ func TestPEMForms(t *testing.T) {
 				t.Fatalf("Load:\n%v", err)
 			}
 			it := ccadb.SectionOf(inv).Intermediates[0]
-			if it.Cert == nil || !cmp.Equal(it.Cert.Raw, wantDER) {
+			if it.CertDER == nil || !cmp.Equal(it.CertDER, wantDER) {
 				t.Errorf("certificate does not match tls-issuing.pem")
 			}
 			if it.Name.Value != "certsync Test TLS Issuing CA 1" {

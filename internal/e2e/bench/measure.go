@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,10 +27,13 @@ var vendorNames = []string{"ccadb", "markmonitor", "quantil"}
 
 // sample is one certsync process's measurements.
 type sample struct {
-	wall     time.Duration
-	cpu      time.Duration // user + system
-	maxRSS   int64         // bytes
-	requests map[string]int
+	wall   time.Duration
+	cpu    time.Duration // user + system
+	maxRSS int64         // bytes
+	// runnerRSS is the peak RSS of the runner that started certsync: the
+	// floor of maxRSS, since Linux carries it across the exec.
+	runnerRSS int64
+	requests  map[string]int
 }
 
 func (s sample) total() int {
@@ -174,7 +176,8 @@ func measureSize(o options, n int, changes []int, out io.Writer) (planRow, []app
 	}
 	slices.SortFunc(runs, func(a, b sample) int { return int(a.wall - b.wall) })
 	row.s = runs[len(runs)/2]
-	fmt.Fprintf(out, "  steady-state plan: %s wall, %s CPU, %s peak RSS, %d requests\n", round(row.s.wall), round(row.s.cpu), mib(row.s.maxRSS), row.s.total())
+	fmt.Fprintf(out, "  steady-state plan: %s wall, %s CPU, %s peak RSS (the runner that started it: %s), %d requests\n",
+		round(row.s.wall), round(row.s.cpu), mib(row.s.maxRSS), mib(row.s.runnerRSS), row.s.total())
 
 	var applies []applyRow
 	for _, c := range changes {
@@ -357,29 +360,37 @@ func (sb *sandbox) certsync(bin string, args ...string) (sample, int, error) {
 		return sample{}, 0, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, args...)
+	self, err := os.Executable()
+	if err != nil {
+		return sample{}, 0, err
+	}
+	resFile := sb.lastOutput + ".json"
+	cmd := exec.Command(self, append([]string{runnerArg, resFile, bin}, args...)...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = sb.dir, logf, logf
 	cmd.Env = append(baseEnv(), sb.env...)
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		return sample{}, 0, fmt.Errorf("certsync %s: %w", args[0], err)
+	if err := cmd.Run(); err != nil {
+		return sample{}, 0, fmt.Errorf("certsync %s (runner): %w; see %s", args[0], err, sb.lastOutput)
+	}
+	data, err := os.ReadFile(resFile)
+	if err != nil {
+		return sample{}, 0, err
+	}
+	var res runResult
+	if err := json.Unmarshal(data, &res); err != nil {
+		return sample{}, 0, fmt.Errorf("runner result %s: %w", resFile, err)
+	}
+	if res.Err != "" {
+		return sample{}, 0, fmt.Errorf("certsync %s: %s", args[0], res.Err)
 	}
 	after, err := sb.requestCounts()
 	if err != nil {
 		return sample{}, 0, err
 	}
-	st := cmd.ProcessState
-	s := sample{wall: wall, cpu: st.UserTime() + st.SystemTime(), requests: map[string]int{}}
-	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-		s.maxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-	}
+	s := sample{wall: res.Wall, cpu: res.CPU, maxRSS: res.MaxRSS, runnerRSS: res.RunnerRSS, requests: map[string]int{}}
 	for _, v := range vendorNames {
 		s.requests[v] = after[v] - before[v]
 	}
-	return s, st.ExitCode(), nil
+	return s, res.Exit, nil
 }
 
 // machine describes where the numbers come from.

@@ -1,6 +1,7 @@
 package ccadb
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -33,13 +34,13 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			def := inheritable(&it.Record, c.Defaults)
 			inventory.MergeDefaults(reflect.ValueOf(&it.Record).Elem(), reflect.ValueOf(&def).Elem())
 		}
-		it.Cert = loadCert(r, dir, path+".certificate", it.Certificate, it.Pos, nil)
+		cert := loadCert(r, dir, path+".certificate", it.Certificate, it.Pos, nil)
 		it.ParentCert = loadCert(r, dir, path+".parent", it.Parent, it.Pos, parents)
-		if it.Cert != nil {
-			if !it.Cert.IsCA {
+		if cert != nil {
+			if !cert.IsCA {
 				r.Add(it.Certificate.Pos, path+".certificate", "is not a CA certificate (basicConstraints CA:FALSE); CCADB intermediate records are for CA certificates")
 			}
-			cn := it.Cert.Subject.CommonName
+			cn := cert.Subject.CommonName
 			if !it.Name.Set {
 				if cn == "" {
 					r.Add(it.Certificate.Pos, path+".name", "the certificate has no subject CN to name the record after; set name")
@@ -50,17 +51,20 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			if !it.CertificateName.Set {
 				it.CertificateName = inventory.String{Value: cn, Set: cn != "", Pos: it.Certificate.Pos}
 			}
-			sha := pemutil.SHA256(it.Cert.Raw)
+			sha := pemutil.SHA256(cert.Raw)
 			if prev, dup := shas[sha]; dup {
 				r.Add(it.Certificate.Pos, path+".certificate", "is the same certificate as %s (SHA-256 %s)", prev, sha)
 			}
 			shas[sha] = path
 		}
-		if it.Cert != nil && it.ParentCert != nil {
-			if err := it.Cert.CheckSignatureFrom(it.ParentCert); err != nil {
+		if cert != nil && it.ParentCert != nil {
+			if err := cert.CheckSignatureFrom(it.ParentCert); err != nil {
 				r.Add(it.Parent.Pos, path+".parent", "did not sign the certificate (%q is not signed by %q): %v",
-					it.Cert.Subject.String(), it.ParentCert.Subject.String(), err)
+					cert.Subject.String(), it.ParentCert.Subject.String(), err)
 			}
+		}
+		if cert != nil {
+			it.CertDER = bytes.Clone(cert.Raw) // not the buffer of the whole file
 		}
 		if it.Name.Set {
 			if strings.TrimSpace(it.Name.Value) == "" || strings.Contains(it.Name.Value, "/") {

@@ -189,5 +189,5 @@ func requestBody(c diff.Change, id, certPEM, parentPEM string) map[string]any {
 
 // flatPEMs flattens an intermediate's certificate and parent for a request.
 func flatPEMs(it *Intermediate) (cert, parent string) {
-	return pemutil.Flatten(it.Cert.Raw), pemutil.Flatten(it.ParentCert.Raw)
+	return pemutil.Flatten(it.CertDER), pemutil.Flatten(it.ParentCert.Raw)
 }

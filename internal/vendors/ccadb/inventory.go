@@ -32,8 +32,12 @@ type Intermediate struct {
 
 	Record `yaml:",inline"`
 
-	// Cert and ParentCert are the parsed certificates, set by Load.
-	Cert       *x509.Certificate `yaml:"-"`
+	// CertDER is the certificate's DER, set by Load once it checked the
+	// certificate; only the DER is kept because a parsed certificate holds
+	// about 4 KB, the largest share of a plan's memory at thousands of
+	// items. ParentCert is the parsed parent, set by Load; intermediates
+	// with the same parent share it.
+	CertDER    []byte            `yaml:"-"`
 	ParentCert *x509.Certificate `yaml:"-"`
 }
 

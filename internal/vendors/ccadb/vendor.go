@@ -138,7 +138,7 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 	items := make(map[string]*Intermediate, len(its))
 	addrBySHA := make(map[string]diff.Address, len(its))
 	for i := range its {
-		shas[i], parentSHAs[i] = hash(its[i].Cert), hash(its[i].ParentCert)
+		shas[i], parentSHAs[i] = pemutil.SHA256(its[i].CertDER), hash(its[i].ParentCert)
 		want[shas[i]], want[parentSHAs[i]] = true, true
 		items[shas[i]] = &its[i]
 		addrBySHA[shas[i]] = address(its[i].Name.Value)
@@ -199,7 +199,7 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	v.mu.Lock()
 	it := v.items[sha]
 	v.mu.Unlock()
-	if it == nil || it.Cert == nil || it.ParentCert == nil {
+	if it == nil || it.CertDER == nil || it.ParentCert == nil {
 		return out, fmt.Errorf("the change's certificate (SHA-256 %q) is not in the inventory this run read; plan again", sha)
 	}
 	certPEM, parentPEM := flatPEMs(it)

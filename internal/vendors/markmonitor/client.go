@@ -350,7 +350,33 @@ func (c *Client) Organizations(ctx context.Context) ([]Organization, error) {
 
 // Orders lists every order of the account, each with its cert and chain.
 func (c *Client) Orders(ctx context.Context, query url.Values) ([]Order, error) {
-	return listAll[Order](ctx, c, "/order", query)
+	orders, err := listAll[Order](ctx, c, "/order", query)
+	shareChains(orders)
+	return orders, err
+}
+
+// shareChains makes orders whose intermediate or root certificate is the
+// same PEM share one string. Every order of an account is usually issued
+// under the same one or two CAs, but each decoded answer is a copy of its
+// own: at 3,000 orders that is about 7 MB held for the whole plan.
+func shareChains(orders []Order) {
+	seen := map[string]string{}
+	share := func(s *string) {
+		if *s == "" {
+			return
+		}
+		if v, ok := seen[*s]; ok {
+			*s = v
+			return
+		}
+		seen[*s] = *s
+	}
+	for i := range orders {
+		if c := orders[i].Cert; c != nil {
+			share(&c.IntermediateCert)
+			share(&c.RootCert)
+		}
+	}
 }
 
 // Order reads one order.

@@ -345,7 +345,7 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		stamp := src.Certificate.stamp()
 		b, err := LoadBundle(src, time.Now())
 		if err == nil && c.From.Value == "" && stamp != "" {
-			c.checked = &checkedLeaf{leaf: b.Leaf, stamp: stamp}
+			c.checked = &checkedLeaf{leaf: factsOf(b.Leaf), stamp: stamp}
 		}
 		if ownCert {
 			// Its own certificate, when it can be read now (the key may

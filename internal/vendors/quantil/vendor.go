@@ -181,6 +181,17 @@ func liveObject(c *Certificate, comment bool, bound []string) *diff.Object {
 	return obj
 }
 
+// leafFacts is what a plan compares of the certificate an item deploys.
+type leafFacts struct {
+	serial   string // lower-case hex, as the CDN reports it
+	notAfter time.Time
+	names    []string // certNames
+}
+
+func factsOf(leaf *x509.Certificate) leafFacts {
+	return leafFacts{serial: fmt.Sprintf("%x", leaf.SerialNumber), notAfter: leaf.NotAfter, names: certNames(leaf)}
+}
+
 func certNames(leaf *x509.Certificate) []string {
 	names := slices.Clone(leaf.DNSNames)
 	if len(names) == 0 && leaf.Subject.CommonName != "" {
@@ -446,29 +457,30 @@ func (v *Vendor) deployed(want *CertificateItem, src Sources, art *diff.Bundle) 
 	if err != nil {
 		return deployedCert{}, err
 	}
-	return deployedCert{serial: fmt.Sprintf("%x", leaf.SerialNumber), notAfter: leaf.NotAfter, names: certNames(leaf)}, nil
+	// leaf's names may be shared with the checked item: copy them.
+	return deployedCert{serial: leaf.serial, notAfter: leaf.notAfter, names: slices.Clone(leaf.names)}, nil
 }
 
 // leaf is the certificate an item deploys now: the one the offline check
 // verified, or (for a from, whose files change as its order is reissued)
 // its certificate read from disk. Neither key nor chain is read here:
 // apply reads and verifies the whole bundle before sending it.
-func (v *Vendor) leaf(want *CertificateItem, src Sources) (*x509.Certificate, error) {
+func (v *Vendor) leaf(want *CertificateItem, src Sources) (leafFacts, error) {
 	if ch := want.checked; ch != nil && src.From == "" && ch.stamp == src.Certificate.stamp() {
 		return ch.leaf, nil
 	}
 	data, err := src.Certificate.Read()
 	if err != nil {
-		return nil, bundleErr("certificate", "certificate: %w", err)
+		return leafFacts{}, bundleErr("certificate", "certificate: %w", err)
 	}
 	leaf, err := pemutil.Certificate(data)
 	if err != nil {
-		return nil, bundleErr("certificate", "certificate %s: %w", src.Certificate, err)
+		return leafFacts{}, bundleErr("certificate", "certificate %s: %w", src.Certificate, err)
 	}
 	if v.now().After(leaf.NotAfter) {
-		return nil, bundleErr("certificate", "the certificate %s expired on %s", src.Certificate, leaf.NotAfter.UTC().Format("2006-01-02"))
+		return leafFacts{}, bundleErr("certificate", "the certificate %s expired on %s", src.Certificate, leaf.NotAfter.UTC().Format("2006-01-02"))
 	}
-	return leaf, nil
+	return factsOf(leaf), nil
 }
 
 // waiting says whether err only means that the item the certificate comes
