@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,6 +44,11 @@ type Fault struct {
 	Times int
 	// Skip lets this many matching requests through before the fault starts.
 	Skip int
+	// Chance, when above 0 and below 1, makes the fault hit each matching
+	// request (after Skip, within Times) with that probability, drawn from the
+	// injector's random source (see Seed): a fault mix such as "10 % of writes
+	// answer 503". 0 (or 1 and above) hits every matching request.
+	Chance float64
 
 	hits, seen int
 }
@@ -56,6 +62,16 @@ type Injector struct {
 	latency time.Duration
 	counts  map[string]int
 	total   int
+	rng     *rand.Rand // for Fault.Chance; nil until first needed
+}
+
+// Seed sets the random source Fault.Chance draws from, so that a fault mix
+// is reproducible from its seed (as far as the order of concurrent requests
+// allows). Without Seed, the source is seeded with 0.
+func (in *Injector) Seed(seed uint64) {
+	in.mu.Lock()
+	in.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	in.mu.Unlock()
 }
 
 // SetLatency delays every request by d before it is handled.
@@ -125,6 +141,14 @@ func (in *Injector) match(r *http.Request) (*Fault, time.Duration) {
 		}
 		if f.Times > 0 && f.hits >= f.Times {
 			continue
+		}
+		if f.Chance > 0 && f.Chance < 1 {
+			if in.rng == nil {
+				in.rng = rand.New(rand.NewPCG(0, 0x9e3779b97f4a7c15))
+			}
+			if in.rng.Float64() >= f.Chance {
+				continue
+			}
 		}
 		f.hits++
 		return f, in.latency
