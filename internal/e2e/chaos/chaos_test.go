@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -74,13 +75,24 @@ func buildBinaries(t *testing.T) binaries {
 	dir := t.TempDir()
 	b := binaries{certsync: filepath.Join(dir, "certsync"), chaossim: filepath.Join(dir, "chaossim")}
 	for out, pkg := range map[string]string{b.certsync: "../../../cmd/certsync", b.chaossim: "./chaossim"} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd := exec.Command(goTool(), "build", "-o", out, pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
 		}
 	}
 	return b
+}
+
+// goTool is the go command of the toolchain running the test, else the one
+// on PATH.
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "go"
 }
 
 // stats are the figures a seed reports.
@@ -205,8 +217,14 @@ func (s *suite) addFaults(seed uint64) {
 		}
 		return out
 	}
-	s.control("faults", map[string]any{"vendor": "ccadb", "seed": seed, "faults": mix([]string{"POST"}, ccadbsim.AddUpdatePath,
-		`[{"message":"Service Unavailable","errorCode":"SERVER_UNAVAILABLE"}]`, `[{"message":"Too many requests.","errorCode":"TOO_MANY_REQUESTS"}]`)})
+	const ccadb429 = `[{"message":"Too many requests.","errorCode":"TOO_MANY_REQUESTS"}]`
+	ccadbFaults := mix([]string{"POST"}, ccadbsim.AddUpdatePath, `[{"message":"Service Unavailable","errorCode":"SERVER_UNAVAILABLE"}]`, ccadb429)
+	// The CCADB also throttles the reads a plan makes: the report and
+	// GetCertificateId.
+	for _, path := range []string{ccadbsim.ReportPath, ccadbsim.GetIDPath} {
+		ccadbFaults = append(ccadbFaults, sim.Fault{Path: path, Status: http.StatusTooManyRequests, Header: retry, Body: ccadb429, Skip: s.rng.IntN(5), Times: 1 + s.rng.IntN(2)})
+	}
+	s.control("faults", map[string]any{"vendor": "ccadb", "seed": seed, "faults": ccadbFaults})
 	s.control("faults", map[string]any{"vendor": "markmonitor", "seed": seed + 1, "faults": mix([]string{"POST", "PATCH", "DELETE"}, "/certs/v1/",
 		`{"errors":[{"code":"request.genericError","message":"An unexpected error occurred."}]}`, `{"errors":[{"code":"request.tooManyRequests","message":"slow down"}]}`)})
 	s.control("faults", map[string]any{"vendor": "quantil", "seed": seed + 2, "faults": mix([]string{"POST", "PUT", "DELETE"}, "/api/ssl/certificate",

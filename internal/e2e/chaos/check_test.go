@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	certstate "github.com/certsync/certsync/internal/state"
 	"github.com/certsync/certsync/internal/vendors/ccadb"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 	"github.com/certsync/certsync/internal/vendors/markmonitor"
@@ -221,6 +222,13 @@ func checkFiles(t *testing.T, w *world, state string) {
 			t.Errorf("%s: the key file does not match the issued certificate", n)
 		}
 	}
+	// certsync's own records load after every kill: nothing half written.
+	st, err := certstate.Open(state, ccadb.Name)
+	if err != nil {
+		t.Errorf("certsync's CCADB state does not load: %v", err)
+	} else {
+		_ = st.Close()
+	}
 	for _, dir := range []string{w.dir, state} {
 		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -242,6 +250,26 @@ func checkFiles(t *testing.T, w *world, state string) {
 // every output certsync produced and in its state directory.
 func checkSecrets(t *testing.T, secrets []string, w *world, dirs ...string) {
 	t.Helper()
+	keys, _ := filepath.Glob(filepath.Join(w.dir, "keys", "*.key"))
+	leafKeys, _ := filepath.Glob(filepath.Join(w.dir, "leaf", "*.key"))
+	hits, scanned, debug := findSecrets(secrets, append(keys, leafKeys...), dirs...)
+	for _, h := range hits {
+		t.Errorf("SECRET LEAKED: %s", h)
+	}
+	if scanned < 10 {
+		t.Errorf("only %d files scanned for secrets", scanned)
+	}
+	if debug == 0 {
+		t.Error("no debug-level log line in any output: the scan did not see debug logs")
+	}
+	t.Logf("scanned %d files (%d debug log lines) for %d secrets and %d keys", scanned, debug, len(secrets), len(keys)+len(leafKeys))
+}
+
+// findSecrets scans every file under dirs for the secrets (8 characters or
+// more), for a fragment of each key file's material and for any PEM private
+// key. It returns one line per hit, the files scanned and the debug-level
+// log lines seen.
+func findSecrets(secrets, keyFiles []string, dirs ...string) (hits []string, scanned, debug int) {
 	type needle struct{ what, text string }
 	var needles []needle
 	for i, s := range secrets {
@@ -249,18 +277,13 @@ func checkSecrets(t *testing.T, secrets []string, w *world, dirs ...string) {
 			needles = append(needles, needle{fmt.Sprintf("sandbox secret #%d (%d chars)", i, len(s)), s})
 		}
 	}
-	for _, pattern := range []string{filepath.Join(w.dir, "keys", "*.key"), filepath.Join(w.dir, "leaf", "*.key")} {
-		files, _ := filepath.Glob(pattern)
-		for _, f := range files {
-			data, _ := os.ReadFile(f)
-			if b, _ := pem.Decode(data); b != nil {
-				lines := strings.Split(string(data), "\n")
-				needles = append(needles, needle{"private key " + filepath.Base(f), lines[1][:40]})
-			}
+	for _, f := range keyFiles {
+		data, _ := os.ReadFile(f)
+		if lines := strings.Split(string(data), "\n"); len(lines) > 2 && len(lines[1]) >= 40 {
+			needles = append(needles, needle{"material of private key " + filepath.Base(f), lines[1][:40]})
 		}
 	}
 	needles = append(needles, needle{"a PEM private key", "PRIVATE KEY-----"})
-	scanned := 0
 	for _, dir := range dirs {
 		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
@@ -268,22 +291,20 @@ func checkSecrets(t *testing.T, secrets []string, w *world, dirs ...string) {
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
-				t.Error(err)
+				hits = append(hits, fmt.Sprintf("cannot read %s: %v", path, err))
 				return nil
 			}
 			scanned++
+			debug += bytes.Count(data, []byte("level=DEBUG")) + bytes.Count(data, []byte(`"level":"DEBUG"`))
 			for _, n := range needles {
 				if bytes.Contains(data, []byte(n.text)) {
-					t.Errorf("SECRET LEAKED: %s in %s", n.what, path)
+					hits = append(hits, fmt.Sprintf("%s in %s", n.what, path))
 				}
 			}
 			return nil
 		})
 	}
-	if scanned < 10 {
-		t.Errorf("only %d files scanned for secrets", scanned)
-	}
-	t.Logf("scanned %d files for %d secrets and key fragments", scanned, len(needles))
+	return hits, scanned, debug
 }
 
 func readCerts(t *testing.T, path string) []*x509.Certificate {
