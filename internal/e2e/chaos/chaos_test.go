@@ -37,11 +37,16 @@ type shape struct {
 	rounds2        int // the same with version 2, after the saved plan
 	maxConvergence int // apply runs allowed once the faults stop
 	killWithin     time.Duration
+	// finishLast lets the last apply under faults run to its end instead of
+	// killing it, so recovery inside one process (adopting an order whose
+	// answer was lost, repeating a CCADB write after its one-minute window)
+	// is exercised end to end. It can take minutes: CCADB repeats wait.
+	finishLast bool
 }
 
 func shapeOf(long bool) shape {
 	if long {
-		return shape{orders: 12, rounds1: 6, rounds2: 5, maxConvergence: 3, killWithin: 8 * time.Second}
+		return shape{orders: 12, rounds1: 6, rounds2: 5, maxConvergence: 3, killWithin: 8 * time.Second, finishLast: true}
 	}
 	return shape{orders: 6, rounds1: 3, rounds2: 2, maxConvergence: 3, killWithin: 4 * time.Second}
 }
@@ -136,7 +141,7 @@ func runSeed(t *testing.T, bins binaries, seed uint64, sh shape) stats {
 	// Version 1 under faults, apply killed at random moments.
 	s.addFaults(seed)
 	for i := 0; i < sh.rounds1; i++ {
-		s.faultyApply()
+		s.faultyApply(false)
 	}
 	// Version 2: a saved plan applied under faults, then more runs.
 	w.inventory(t, 2)
@@ -144,7 +149,7 @@ func runSeed(t *testing.T, bins binaries, seed uint64, sh shape) stats {
 	s.certsync(s.killDelay(), "apply", "--auto-approve", filepath.Join(s.outDir, "saved-plan.json"))
 	s.stats.faultRuns++
 	for i := 0; i < sh.rounds2; i++ {
-		s.faultyApply()
+		s.faultyApply(sh.finishLast && i == sh.rounds2-1)
 	}
 
 	// The faults stop: apply until a plan has nothing to do.
@@ -182,9 +187,9 @@ func (s *suite) killDelay() time.Duration {
 	return 50*time.Millisecond + time.Duration(s.rng.Int64N(int64(s.shape.killWithin)))
 }
 
-// faultyApply runs apply under faults, maybe killed, maybe with the
-// sessions expiring before or while it runs.
-func (s *suite) faultyApply() {
+// faultyApply runs apply under faults, killed unless finish is set, maybe
+// with the sessions expiring before or while it runs.
+func (s *suite) faultyApply(finish bool) {
 	if s.rng.IntN(2) == 0 {
 		s.control("expire", nil)
 	}
@@ -192,7 +197,11 @@ func (s *suite) faultyApply() {
 	if s.rng.IntN(2) == 0 {
 		timer = time.AfterFunc(time.Duration(200+s.rng.IntN(2000))*time.Millisecond, func() { s.control("expire", nil) })
 	}
-	s.certsync(s.killDelay(), "apply", "--auto-approve")
+	kill := s.killDelay()
+	if finish {
+		kill = 0
+	}
+	s.certsync(kill, "apply", "--auto-approve")
 	if timer != nil {
 		timer.Stop()
 	}
