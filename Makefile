@@ -4,7 +4,7 @@ BIN     ?= bin/certsync
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/certsync/certsync/internal/cli.Version=$(VERSION)
 
-.PHONY: build test race lint demo bench fuzz testpki docker clean chaos
+.PHONY: build test race lint demo bench bench-e2e fuzz testpki docker clean chaos
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/certsync
@@ -37,6 +37,17 @@ demo: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+
+# End to end: the real binary against `certsync sandbox` (a separate process,
+# 20 ms per request) over generated items already in their steady state,
+# plus applies of 100 and 1,000 changes; prints one table (README,
+# "Performance"). N sets the item counts (N=10000), REPORT_ROWS adds other
+# CAs' records to the CCADB report (11000 is about the real report's size).
+N           ?= 300,3000
+REPORT_ROWS ?= 0
+LATENCY     ?= 20ms
+bench-e2e: build
+	$(GO) run ./internal/e2e/bench -bin $(BIN) -sizes $(N) -report-rows $(REPORT_ROWS) -latency $(LATENCY)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/inventory/

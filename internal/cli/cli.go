@@ -68,6 +68,8 @@ Usage:
   certsync apply    [-i FILE | PLANFILE] [--auto-approve] [--target KIND/NAME ...] [--sandbox]
   certsync run      --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run]
   certsync sandbox  [--listen ADDR] [--state DIR] [-i FILE]
+  certsync import   [--sandbox] [--vendor NAME ...] [--ca-owner NAME] [--pem-dir DIR] [--out FILE]
+                    [--files DIR] [--force]
   certsync ccadb-login
   certsync schema
   certsync version
@@ -119,6 +121,8 @@ func Main(ctx context.Context, args []string, sys IO) int {
 		code, err = a.sandbox(ctx, rest)
 	case "ccadb-login":
 		code, err = a.ccadbLogin(ctx, rest)
+	case "import":
+		code, err = a.importCmd(ctx, rest)
 	case "schema":
 		_, err = a.io.Stdout.Write(inventory.SchemaJSON(vendors.Sections()))
 		if err != nil {

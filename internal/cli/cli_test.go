@@ -17,6 +17,7 @@ import (
 
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
+	"github.com/certsync/certsync/internal/vendors/quantil"
 	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
 )
 
@@ -348,6 +349,11 @@ func TestNoSecretsInOutput(t *testing.T) {
 	cdn, err := quantilsim.New(quantilsim.Options{User: "cdn-user", APIKey: cdnKey})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, d := range quantil.SandboxDomains { // the example binds some of them
+		if _, err := cdn.SeedDomain(d, ""); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cdnSrv := httptest.NewServer(cdn)
 	defer cdnSrv.Close()

@@ -16,6 +16,7 @@ import (
 	"github.com/certsync/certsync/internal/atomicfile"
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/engine"
+	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/vendors"
 )
 
@@ -47,6 +48,7 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	sandbox := fs.Bool("sandbox", false, "plan against the built-in simulators")
 	var targets multi
 	fs.Var(&targets, "target", "limit to this address (repeatable)")
+	guards := addGuardFlags(fs, false)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return ExitError, errReported
@@ -59,7 +61,7 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	default:
 		return ExitError, fmt.Errorf("-o %q: want text, json or markdown", *format)
 	}
-	plan, err := a.makePlan(ctx, *file, *sandbox, targets)
+	plan, err := a.makePlan(ctx, *file, *sandbox, targets, guards)
 	if err != nil {
 		return ExitError, err
 	}
@@ -86,7 +88,10 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 // other item was planned or applied.
 func planErrors(p *diff.Plan) error {
 	var parts []string
-	if n := len(p.Errors); n > 0 {
+	if failed := engine.FailedVendors(p); len(failed) > 0 {
+		parts = append(parts, fmt.Sprintf("vendor(s) %s %v", strings.Join(failed, ", "), engine.ErrVendorFailed))
+	}
+	if n := len(p.Errors) - len(engine.FailedVendors(p)); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d item(s) could not be planned", n))
 	}
 	if n := len(p.Attention); n > 0 {
@@ -98,8 +103,9 @@ func planErrors(p *diff.Plan) error {
 	return fmt.Errorf("%s (see above)", strings.Join(parts, ", "))
 }
 
-// makePlan loads the inventory, reads live state and computes the plan.
-func (a *app) makePlan(ctx context.Context, file string, sandbox bool, targets []string) (*diff.Plan, error) {
+// makePlan loads the inventory, reads live state and computes the plan,
+// showing the guards it trips.
+func (a *app) makePlan(ctx context.Context, file string, sandbox bool, targets []string, guards guardFlags) (*diff.Plan, error) {
 	inv, err := a.loadInventory(file)
 	if err != nil {
 		return nil, err
@@ -109,16 +115,13 @@ func (a *app) makePlan(ctx context.Context, file string, sandbox bool, targets [
 		return nil, err
 	}
 	defer s.Close()
-	plan, pairs, err := s.engine.Plan(ctx, inv)
+	plan, _, err := planTargets(ctx, s.engine, inv, targets)
 	if err != nil {
 		return nil, err
 	}
 	plan.Sandbox = sandbox
-	t, err := engine.Targets(targets, pairs)
-	if err != nil {
-		return nil, err
-	}
-	return plan.Targets(t), nil
+	plan.Guard(*guards.limits(inv))
+	return plan, nil
 }
 
 func (a *app) render(p *diff.Plan, format string) error {
@@ -154,6 +157,7 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 	sandbox := fs.Bool("sandbox", false, "apply to the built-in simulators")
 	var targets multi
 	fs.Var(&targets, "target", "limit to this address (repeatable)")
+	guards := addGuardFlags(fs, true)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return ExitError, errReported
@@ -165,7 +169,7 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 		if *file != "" || len(targets) > 0 {
 			return ExitError, errors.New("a saved plan is applied exactly as saved: -i and --target do not go with PLANFILE")
 		}
-		return a.applySaved(ctx, pos[0], *sandbox, *auto)
+		return a.applySaved(ctx, pos[0], *sandbox, *auto, guards)
 	}
 
 	inv, err := a.loadInventory(*file)
@@ -177,22 +181,30 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 		return ExitError, err
 	}
 	defer s.Close()
-	plan, pairs, err := s.engine.Plan(ctx, inv)
+	plan, _, err := planTargets(ctx, s.engine, inv, targets)
 	if err != nil {
 		return ExitError, err
 	}
-	t, err := engine.Targets(targets, pairs)
-	if err != nil {
-		return ExitError, err
+	return a.confirmAndExecute(ctx, s, plan, inv, *auto, guards)
+}
+
+// confirmAndExecute shows the plan that will run, refuses it (nothing
+// sent) when it trips a guard, asks, and executes it.
+func (a *app) confirmAndExecute(ctx context.Context, s *session, plan *diff.Plan, inv *inventory.Inventory, auto bool, guards guardFlags) (int, error) {
+	var tripped []diff.Trip
+	if l := guards.limits(inv); l != nil {
+		tripped = plan.Guard(*l)
 	}
-	plan = plan.Targets(t)
 	if err := diff.Text(a.stdout, plan, a.color()); err != nil {
 		return ExitError, err
+	}
+	if len(tripped) > 0 {
+		return ExitError, errGuard(plan)
 	}
 	if plan.Empty() {
 		return ExitOK, planErrors(plan)
 	}
-	if !*auto {
+	if !auto {
 		if ok, err := a.confirm(); !ok {
 			return ExitError, err
 		}
@@ -204,26 +216,30 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 	return code, err
 }
 
-// applySaved applies a plan file after checking that the live state of every
-// change is still what the plan was computed from.
-func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (int, error) {
+// applySaved applies a plan file. The file is never executed itself: the
+// plan is made again from the inventory and the live state, every saved
+// change must equal the change made now (action, fields, what is sent,
+// dependencies), and the changes made now are what runs, so that what the
+// prompt shows is what is sent. Any difference refuses the whole file,
+// nothing sent.
+func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool, guards guardFlags) (int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return ExitError, fmt.Errorf("read plan: %w", err)
 	}
-	plan, err := diff.Decode(data)
+	saved, err := diff.Decode(data)
 	if err != nil {
 		return ExitError, fmt.Errorf("%s: %w", path, err)
 	}
-	vendors.Describe(plan)
-	if plan.Sandbox != sandbox {
-		return ExitError, fmt.Errorf("%s was made %s; apply it %s", path, where(plan.Sandbox), where(plan.Sandbox))
+	vendors.Describe(saved)
+	if saved.Sandbox != sandbox {
+		return ExitError, fmt.Errorf("%s was made %s; apply it %s", path, where(saved.Sandbox), where(saved.Sandbox))
 	}
-	if plan.Empty() {
+	if saved.Empty() {
 		fmt.Fprintln(a.stdout, "The saved plan has no changes.")
 		return ExitOK, nil
 	}
-	inv, err := a.loadInventory(plan.Inventory)
+	inv, err := a.loadInventory(saved.Inventory)
 	if err != nil {
 		return ExitError, err
 	}
@@ -232,26 +248,23 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool) (
 		return ExitError, err
 	}
 	defer s.Close()
-	fresh, pairs, err := s.engine.Plan(ctx, inv)
+	var addrs []diff.Address
+	for _, c := range saved.Changes {
+		addrs = append(addrs, c.Address)
+	}
+	fresh, pairs, err := s.engine.Needed(addrs).Plan(ctx, inv)
 	if err != nil {
 		return ExitError, err
 	}
-	stale := s.engine.CheckSaved(plan, fresh, pairs)
+	plan, stale := s.engine.Rederive(saved, fresh, pairs)
 	if len(stale) > 0 {
 		for _, msg := range stale {
 			fmt.Fprintln(a.stderr, msg)
 		}
-		return ExitError, fmt.Errorf("the saved plan is stale: %d change(s) were computed from live state that has moved since; nothing was applied. Make a new plan", len(stale))
+		return ExitError, fmt.Errorf("the saved plan is stale or was edited: %d difference(s) from a plan made now from the inventory and the live state; nothing was applied. Make a new plan", len(stale))
 	}
-	if err := diff.Text(a.stdout, plan, a.color()); err != nil {
-		return ExitError, err
-	}
-	if !auto {
-		if ok, err := a.confirm(); !ok {
-			return ExitError, err
-		}
-	}
-	return a.execute(ctx, s, plan)
+	plan.Sandbox = sandbox
+	return a.confirmAndExecute(ctx, s, plan, inv, auto, guards)
 }
 
 func where(sandbox bool) string {

@@ -49,7 +49,9 @@ func (a *app) ccadbLogin(ctx context.Context, args []string) (int, error) {
 	_, _ = rand.Read(nonce)
 	authURL := conf.AuthCodeURL(hex.EncodeToString(nonce))
 	fmt.Fprintf(a.stderr, "1. Log in to the CCADB as your CA's API Community User.\n2. Open this address in that browser and click Allow:\n\n   %s\n\n", authURL)
-	fmt.Fprintf(a.stderr, "3. The browser is sent to %s?code=...; paste that whole address (or just the code) here and press Enter.\n   The code works once and expires within minutes.\n> ", conf.RedirectURL)
+	// The redirect URI is the connected app's callback, a setting of its
+	// own (CERTSYNC_CCADB_REDIRECT_URI) that defaults to the host plus "/".
+	fmt.Fprintf(a.stderr, "3. The browser is sent to %s?code=... (the connected app's callback; set CERTSYNC_CCADB_REDIRECT_URI if yours differs); paste that whole address (or just the code) here and press Enter.\n   The code works once and expires within minutes.\n> ", conf.RedirectURL)
 	line, err := bufio.NewReader(a.io.Stdin).ReadString('\n')
 	if err != nil && strings.TrimSpace(line) == "" {
 		return ExitError, errors.New("no redirect URL or code was given")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -94,6 +95,15 @@ func TestCCADBLogin(t *testing.T) {
 	})
 	if code != ExitOK {
 		t.Fatalf("pasting only the code: exit %d\n%s", code, errs)
+	}
+	// The redirect URI is a setting of its own; by default the host plus /.
+	if !strings.Contains(errs, "redirect_uri="+url.QueryEscape(srv.URL+"/")) {
+		t.Errorf("the default redirect_uri is not the host plus /:\n%s", errs)
+	}
+	env["CERTSYNC_CCADB_REDIRECT_URI"] = "https://callback.example.com/ccadb"
+	_, _, errs = login(func(string) string { return "not-a-code" })
+	if !strings.Contains(errs, "redirect_uri="+url.QueryEscape("https://callback.example.com/ccadb")) || !strings.Contains(errs, "sent to https://callback.example.com/ccadb?code=") {
+		t.Errorf("CERTSYNC_CCADB_REDIRECT_URI is not used:\n%s", errs)
 	}
 }
 

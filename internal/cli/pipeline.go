@@ -29,6 +29,9 @@ func (a *app) loadInventory(path string) (*inventory.Inventory, error) {
 		}
 		return nil, err
 	}
+	for _, w := range inv.Warnings() { // printed, never fatal
+		fmt.Fprintln(a.stderr, w.Error())
+	}
 	return inv, nil
 }
 
@@ -47,8 +50,10 @@ func (s *session) Close() {
 	s.closers = nil
 }
 
-// open builds the vendors the inventory needs. Missing credentials are an
-// error here, before any request.
+// open builds the vendors the inventory needs. A vendor with missing or
+// bad settings takes part as one that cannot be observed (its items fail,
+// the others go on); when no vendor can be built, that is an error here,
+// before any request.
 //
 // write says whether the run may change anything: then it takes the state
 // directory's lock first, so that two applies (a cron line and a person)
@@ -86,12 +91,14 @@ func (a *app) open(ctx context.Context, inv *inventory.Inventory, sandbox, write
 		}
 		v, err := e.New(cfg, deps)
 		if err != nil {
+			// An unconfigured vendor fails its own items; the others
+			// are planned and applied.
 			errs = append(errs, fmt.Sprintf("%s: %v", e.Name, err))
-			continue
+			v = unconfigured{err: err}
 		}
 		members = append(members, e.Member(v))
 	}
-	if len(errs) > 0 {
+	if len(errs) > 0 && len(errs) == len(members) {
 		s.Close()
 		return nil, fmt.Errorf("%s (nothing was sent)", strings.Join(errs, "\n"))
 	}

@@ -34,6 +34,7 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 	addr := fs.String("metrics-addr", "", "serve /metrics and /healthz on this address, e.g. :9090")
 	noInitial := fs.Bool("no-initial-run", false, "wait for the first scheduled time instead of running at start")
 	grace := fs.Duration("grace", 30*time.Second, "how long in-flight changes may finish after SIGTERM")
+	guards := addGuardFlags(fs, true)
 	pos, flagErr := parseFlags(fs, args)
 	if flagErr != nil {
 		return ExitError, errReported
@@ -78,7 +79,7 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 	err := schedule.Run(ctx, *spec, schedule.Options{Immediately: !*noInitial, StopTimeout: *grace + 5*time.Second}, func(jobCtx context.Context) {
 		callCtx, stopCh, cancel := a.graceful(jobCtx, *grace)
 		defer cancel()
-		result := a.runOnce(callCtx, stopCh, *file, *sandbox, *doApply)
+		result := a.runOnce(callCtx, stopCh, *file, *sandbox, *doApply, guards)
 		health.record(result, a.now())
 	})
 	if errors.Is(err, schedule.ErrSchedule) {
@@ -89,7 +90,7 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 }
 
 // runOnce is one scheduled run; it returns the result label.
-func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sandbox, doApply bool) string {
+func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sandbox, doApply bool, guards guardFlags) string {
 	start := a.now()
 	result, summary := "ok", ""
 	defer func() {
@@ -113,6 +114,7 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		Apply:       doApply,
 		Options:     a.applyOptions(stop),
 		BeforeApply: func(p *diff.Plan) { _ = diff.Text(a.stdout, p, false); fmt.Fprintln(a.stdout) },
+		Guards:      guards.limits(inv),
 	})
 	if err != nil {
 		a.log.Error("run failed", "error", err)
@@ -128,11 +130,20 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		a.log.Error("could not be planned", "address", e.Address.String(), "error", e.Message)
 		result = "failed"
 	}
+	for _, in := range plan.Attention {
+		a.log.Error("needs attention", "address", in.Address.String(), "message", in.Message)
+		result = "failed"
+	}
 	for _, in := range plan.Info {
-		a.log.Info("needs attention", "address", in.Address.String(), "message", in.Message)
+		a.log.Info("no change planned", "address", in.Address.String(), "message", in.Message)
 	}
 	rep := res.Report
 	switch {
+	case res.Refused != nil:
+		// Nothing was sent: the plan is over a guard.
+		_ = diff.Text(a.stdout, plan, false)
+		a.log.Error("apply refused", "error", errGuard(plan))
+		result, summary = "failed", res.Refused.Error()
 	case plan.Empty():
 		summary = plan.Summary()
 	case !doApply:
@@ -148,6 +159,7 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		}
 	}
 	a.metrics.ObservePlan(res.Pairs, res.Plan, rep)
+	a.metrics.ObserveAttention(plan)
 	return result
 }
 

@@ -94,6 +94,7 @@ func TestRunServesMetrics(t *testing.T) {
 		`certsync_changes_total\{action="create",status="ok",vendor="markmonitor"\} 2`,
 		`certsync_changes_total\{action="create",status="ok",vendor="quantil"\} 1`,
 		`certsync_pending_changes\{vendor="ccadb"\} 0`,
+		`certsync_attention_items\{vendor="markmonitor"\} 0`,
 		`certsync_api_requests_total\{code="200",vendor="markmonitor"\} [1-9]`,
 		`certsync_api_requests_total\{code="202",vendor="quantil"\} 1`,
 		`certsync_run_duration_seconds_count 1`,
@@ -117,6 +118,46 @@ func TestRunServesMetrics(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not stop after its context ended")
+	}
+}
+
+// run --apply honours the guards: a plan over one is not applied, the run
+// fails and says why at ERROR level.
+func TestRunHonoursGuards(t *testing.T) {
+	example := exampleCopy(t)
+	addr := freeAddr(t)
+	state := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"run", "--schedule", "0 0 1 1 *", "--apply", "--sandbox", "--max-paid", "0", "--metrics-addr", addr, "-i", example},
+			IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Lookup: envconfig.MapLookuper(map[string]string{"CERTSYNC_STATE_DIR": state}),
+				Terminal: func(any) bool { return false }})
+	}()
+	var health map[string]any
+	deadline := time.Now().Add(30 * time.Second)
+	for health["last_result"] == nil || health["last_result"] == "" {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&health)
+			resp.Body.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no run finished; stderr:\n%s", errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if health["last_result"] != "failed" || !strings.Contains(errb.String(), "apply refused") || !strings.Contains(errb.String(), "ERROR") ||
+		!strings.Contains(errb.String(), "max-paid") || strings.Contains(out.String(), "Apply complete") {
+		t.Fatalf("health %v\nstdout:\n%s\nstderr:\n%s", health, out.String(), errb.String())
+	}
+	r := newRunner(t)
+	r.env["CERTSYNC_STATE_DIR"] = state
+	if res := r.run("plan", "--sandbox", "-i", example, "--detailed-exitcode"); res.code != ExitChanges || !strings.Contains(res.stdout, "Plan: 7 to create") {
+		t.Fatalf("something was applied despite the guard: %d\n%s", res.code, res.stdout)
 	}
 }
 

@@ -23,6 +23,7 @@ type sandboxOptions struct {
 	listen   string
 	inv      *inventory.Inventory // roots its intermediates name are pre-registered
 	log      *slog.Logger
+	faults   []sim.VendorFault // installed in the named vendor's simulator
 }
 
 // sandboxServer runs every vendor's simulator (from the vendor table)
@@ -41,17 +42,25 @@ func startSandbox(_ context.Context, o sandboxOptions) (*sandboxServer, error) {
 	}
 	mux := http.NewServeMux()
 	sb := &sandboxServer{}
+	counters := map[string]*sim.Injector{}
 	for _, e := range vendors.All() {
 		sim, err := e.Sandbox(o.stateDir, o.inv)
 		if err != nil {
 			return nil, err
 		}
 		sim.Faults.SetLatency(o.latency)
+		for _, f := range o.faults {
+			if f.Vendor == e.Name {
+				sim.Faults.Add(f.Fault)
+			}
+		}
+		counters[e.Name] = sim.Faults
 		for _, p := range sim.Prefixes {
 			mux.Handle(p, sim.Handler)
 		}
 		sb.sims = append(sb.sims, sim)
 	}
+	mux.Handle(sim.RequestsPath, sim.CountsHandler(counters))
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -111,6 +120,7 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 	listen := fs.String("listen", "127.0.0.1:8780", "address to serve the simulators on")
 	dir := fs.String("state", "", "directory for the simulators' state (default $CERTSYNC_STATE_DIR/sandbox)")
 	file := fs.String("i", "", "inventory whose root certificates to pre-register (optional)")
+	faultFile := fs.String("faults", "", "YAML list of faults to inject (errors, 429s, dropped connections, latency); see README")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return ExitError, errReported
@@ -132,7 +142,17 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 			return ExitError, err
 		}
 	}
-	sb, err := startSandbox(ctx, sandboxOptions{stateDir: *dir, listen: *listen, inv: inv, log: a.log, latency: a.cfg.SandboxLatency})
+	var faults []sim.VendorFault
+	if *faultFile != "" {
+		var names []string
+		for _, e := range vendors.All() {
+			names = append(names, e.Name)
+		}
+		if faults, err = sim.LoadFaults(*faultFile, names); err != nil {
+			return ExitError, err
+		}
+	}
+	sb, err := startSandbox(ctx, sandboxOptions{stateDir: *dir, listen: *listen, inv: inv, log: a.log, latency: a.cfg.SandboxLatency, faults: faults})
 	if err != nil {
 		return ExitError, err
 	}
@@ -142,7 +162,7 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 	for _, kv := range sb.env() {
 		fmt.Fprintf(a.io.Stdout, "export %s\n", kv)
 	}
-	a.log.Info("sandbox serving; stop with Ctrl-C", "url", sb.base, "state", *dir)
+	a.log.Info("sandbox serving; stop with Ctrl-C", "url", sb.base, "state", *dir, "faults", len(faults), "request_counts", sb.base+sim.RequestsPath)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -67,12 +67,25 @@ type Pair struct {
 	Bundle *Bundle
 	// Reason explains a vendor-decided Action.
 	Reason string
+	// Price is what the change costs, if the vendor priced it; its Amount
+	// must be a decimal number (CheckAmount), else the change carries no
+	// price and a note says why.
+	Price *Price
 	// DependsOn lists objects whose changes must be applied first.
 	DependsOn []Address
+	// Uses lists the other vendors' items this pair's desired state comes
+	// from (a CDN certificate's source order), whether or not they change
+	// in this run: when their vendor cannot be observed, the engine makes
+	// this pair an error instead of planning from stale inputs.
+	Uses []Address
 	// Notes go with the change, if there is one.
 	Notes []string
 	// Info is shown even when no change is needed.
 	Info []string
+	// Records are what must be published for the object to progress (see
+	// Info.Records). They go with the pair's first Info message; a pair
+	// with records and no Info gets one saying so.
+	Records []Record
 	// Attention, when set, means a person must act before this item can
 	// converge (a key file that is gone, a change the vendor is known to
 	// refuse): no change is planned for it, the plan lists it under "needs
@@ -97,8 +110,15 @@ func Equal(a, b any) bool { return cmp.Equal(a, b, valueEqual) }
 func Compute(pairs []Pair, now time.Time) *Plan {
 	p := &Plan{FormatVersion: FormatVersion, CreatedAt: now.UTC(), Changes: []Change{}}
 	for _, pr := range pairs {
-		for _, msg := range pr.Info {
-			p.Info = append(p.Info, Info{Address: pr.Address, Message: msg})
+		for i, msg := range pr.Info {
+			in := Info{Address: pr.Address, Message: msg}
+			if i == 0 {
+				in.Records = pr.Records
+			}
+			p.Info = append(p.Info, in)
+		}
+		if len(pr.Info) == 0 && len(pr.Records) > 0 {
+			p.Info = append(p.Info, Info{Address: pr.Address, Message: "publish these records", Records: pr.Records})
 		}
 		if pr.Error != "" {
 			p.Errors = append(p.Errors, Info{Address: pr.Address, Message: pr.Error})
@@ -115,6 +135,7 @@ func Compute(pairs []Pair, now time.Time) *Plan {
 			p.Changes = append(p.Changes, c)
 		}
 	}
+	p.PriceTotals = PriceTotals(p.Changes)
 	return p
 }
 
@@ -126,6 +147,13 @@ func change(pr Pair) (Change, bool) {
 		Fingerprint: Fingerprint(pr.Live),
 		DependsOn:   pr.DependsOn,
 		Notes:       pr.Notes,
+		Price:       pr.Price,
+	}
+	if c.Price != nil {
+		if err := CheckAmount(c.Price.Amount); err != nil {
+			c.Notes = append(append([]string(nil), c.Notes...), "no price: the vendor's price is "+err.Error())
+			c.Price = nil
+		}
 	}
 	if pr.Live != nil {
 		c.LiveID = pr.Live.ID
@@ -262,15 +290,22 @@ func (p *Plan) Targets(targets []Address) *Plan {
 			out.Changes = append(out.Changes, c)
 		}
 	}
+	vendors := map[string]bool{}
+	for a := range want {
+		vendors[a.Vendor] = true
+	}
 	keep := func(in []Info) []Info {
 		var out []Info
 		for _, x := range in {
-			if want[x.Address] {
+			// A vendor-wide message (VENDOR/*/*: the vendor could not be
+			// observed) concerns every targeted item of that vendor.
+			if want[x.Address] || (x.Address.Kind == AnyKind && vendors[x.Address.Vendor]) {
 				out = append(out, x)
 			}
 		}
 		return out
 	}
 	out.Info, out.Attention, out.Errors = keep(p.Info), keep(p.Attention), keep(p.Errors)
+	out.PriceTotals = PriceTotals(out.Changes)
 	return &out
 }

@@ -763,3 +763,24 @@ const (
 	revoke   diff.Action = "revoke"
 	download diff.Action = "download"
 )
+
+func TestRecordsGoWithTheFirstInfo(t *testing.T) {
+	a := diff.Address{Vendor: "v", Kind: "k", Name: "n"}
+	recs := []diff.Record{{Type: "TXT", Name: "example.com", Value: "tok"}}
+	p := diff.Compute([]diff.Pair{
+		{Address: a, NoChange: true, Info: []string{"first", "second"}, Records: recs},
+		{Address: diff.Address{Vendor: "v", Kind: "k", Name: "bare"}, NoChange: true, Records: recs},
+	}, time.Time{})
+	if len(p.Info) != 3 {
+		t.Fatalf("info %+v", p.Info)
+	}
+	if !cmp.Equal(p.Info[0].Records, recs) || p.Info[1].Records != nil {
+		t.Errorf("records not on the first info only: %+v", p.Info)
+	}
+	if p.Info[2].Message == "" || !cmp.Equal(p.Info[2].Records, recs) {
+		t.Errorf("records without info lost: %+v", p.Info[2])
+	}
+	if got := recs[0].String(); got != "TXT example.com tok" {
+		t.Errorf("String() = %q", got)
+	}
+}

@@ -26,6 +26,16 @@ type Address struct {
 	Vendor, Kind, Name string
 }
 
+// AnyKind and AnyName make a vendor-wide address, VENDOR/*/*, for a
+// message about every item of a vendor (it could not be observed).
+const (
+	AnyKind = "*"
+	AnyName = "*"
+)
+
+// VendorWide returns the address VENDOR/*/* of every item of vendor.
+func VendorWide(vendor string) Address { return Address{Vendor: vendor, Kind: AnyKind, Name: AnyName} }
+
 // String returns VENDOR/KIND/NAME.
 func (a Address) String() string { return a.Vendor + "/" + a.Kind + "/" + a.Name }
 
@@ -101,6 +111,9 @@ type Change struct {
 	Desired map[string]any `json:"desired,omitempty"`
 	// Keys identify the object to the vendor (see Object.Keys).
 	Keys map[string]string `json:"keys,omitempty"`
+	// Price is what the change costs, when it is paid and the vendor
+	// could price it.
+	Price *Price `json:"price,omitempty"`
 }
 
 // Plan is an ordered list of changes plus what it was computed from.
@@ -112,6 +125,8 @@ type Plan struct {
 	// Sandbox is true when the plan was computed against the simulators.
 	Sandbox bool     `json:"sandbox,omitempty"`
 	Changes []Change `json:"changes"`
+	// PriceTotals sums the changes' prices per currency (see PriceTotals).
+	PriceTotals []Price `json:"price_totals,omitempty"`
 	// Info lists objects that need no change now but that the user should
 	// know about (an order waiting for validation, a CDN certificate waiting
 	// for its order).
@@ -124,6 +139,10 @@ type Plan struct {
 	// environment variable unset): the other items are planned as usual,
 	// and the run still ends with exit code 1.
 	Errors []Info `json:"errors,omitempty"`
+	// Tripped lists the guards (see Guard) the plan exceeds: apply
+	// refuses such a plan, nothing sent, unless the run raises the limits
+	// or is forced. A saved plan's list is recomputed when it is applied.
+	Tripped []Trip `json:"guards_tripped,omitempty"`
 
 	// ActionSpecs describe the vendors' own actions (see Describe); they
 	// are not saved with the plan.
@@ -134,7 +153,25 @@ type Plan struct {
 type Info struct {
 	Address Address `json:"address"`
 	Message string  `json:"message"`
+	// Records are what someone must publish for the object to progress
+	// (the DNS records or HTTP files of a certificate order's domain
+	// validation), as data a DNS tool can read from the plan's JSON.
+	Records []Record `json:"records,omitempty"`
 }
+
+// Record is one DNS record or HTTP file to publish. Type is a DNS record
+// type ("TXT", "CNAME") or "HTTP", for a file whose URL is Name and whose
+// content is Value. Name is a fully qualified DNS owner name without the
+// trailing dot (or the file's URL); Value the record's data (TXT text,
+// CNAME target) or the file's content.
+type Record struct {
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// String is the record as plans print it: TYPE NAME VALUE.
+func (r Record) String() string { return r.Type + " " + r.Name + " " + r.Value }
 
 // Empty reports whether the plan has nothing to apply.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }

@@ -94,6 +94,9 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		if len(c.DependsOn) > 0 {
 			fmt.Fprintf(&b, "      after: %s\n", joinAddrs(c.DependsOn))
 		}
+		if c.Price != nil {
+			fmt.Fprintf(&b, "      price: %s\n", c.Price)
+		}
 		for _, n := range c.Notes {
 			fmt.Fprintf(&b, "      note: %s\n", n)
 		}
@@ -102,6 +105,9 @@ func Text(w io.Writer, p *Plan, color bool) error {
 		b.WriteString("\nNo change planned:\n")
 		for _, in := range p.Info {
 			fmt.Fprintf(&b, "  i %s: %s\n", in.Address, in.Message)
+			for _, r := range in.Records {
+				fmt.Fprintf(&b, "      publish: %s\n", r)
+			}
 		}
 	}
 	if len(p.Attention) > 0 {
@@ -116,7 +122,16 @@ func Text(w io.Writer, p *Plan, color bool) error {
 			fmt.Fprintf(&b, "  %s %s: %s\n", paint(ansiRed, "x"), in.Address, in.Message)
 		}
 	}
+	if len(p.Tripped) > 0 {
+		b.WriteString("\n" + paint(ansiRed, "Guards tripped (apply refuses this plan):") + "\n")
+		for _, t := range p.Tripped {
+			fmt.Fprintf(&b, "  %s %s\n", paint(ansiRed, "!"), t)
+		}
+	}
 	b.WriteString("\n")
+	if cost := p.CostLine(); cost != "" {
+		b.WriteString(cost + "\n")
+	}
 	b.WriteString(paint(ansiBold, p.Summary()))
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
@@ -190,6 +205,9 @@ func Markdown(w io.Writer, p *Plan) error {
 			if len(c.DependsOn) > 0 {
 				fmt.Fprintf(&b, "\nAfter: %s\n", mdCell(joinAddrs(c.DependsOn)))
 			}
+			if c.Price != nil {
+				fmt.Fprintf(&b, "\nPrice: %s\n", mdCell(c.Price.String()))
+			}
 			for _, n := range c.Notes {
 				fmt.Fprintf(&b, "\n> %s\n", mdCell(n))
 			}
@@ -200,6 +218,13 @@ func Markdown(w io.Writer, p *Plan) error {
 		b.WriteString("\n**No change planned:**\n\n")
 		for _, in := range p.Info {
 			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
+			if len(in.Records) > 0 {
+				b.WriteString("\n  | type | name | value |\n  |---|---|---|\n")
+				for _, r := range in.Records {
+					fmt.Fprintf(&b, "  | %s | `%s` | `%s` |\n", mdCell(r.Type), mdCell(r.Name), mdCell(r.Value))
+				}
+				b.WriteString("\n")
+			}
 		}
 	}
 	if len(p.Attention) > 0 {
@@ -214,7 +239,16 @@ func Markdown(w io.Writer, p *Plan) error {
 			fmt.Fprintf(&b, "- `%s`: %s\n", mdCell(in.Address.String()), mdCell(in.Message))
 		}
 	}
+	if len(p.Tripped) > 0 {
+		b.WriteString("\n**Guards tripped (apply refuses this plan):**\n\n")
+		for _, t := range p.Tripped {
+			fmt.Fprintf(&b, "- %s\n", mdCell(t.String()))
+		}
+	}
 	if !p.Empty() {
+		if cost := p.CostLine(); cost != "" {
+			fmt.Fprintf(&b, "\n%s\n", mdCell(cost))
+		}
 		fmt.Fprintf(&b, "\n%s\n", p.Summary())
 	}
 	_, err := io.WriteString(w, b.String())

@@ -65,6 +65,7 @@ func fixturePlan() *diff.Plan {
 		{
 			Address:   cdnAddr,
 			Action:    renew,
+			Price:     &diff.Price{Amount: "149.50", Currency: "USD", Note: "1-year term"},
 			Reason:    "expires in 10 days | before 2025-03-24",
 			Desired:   &diff.Object{Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
 			Live:      &diff.Object{ID: "Q-7", Fields: []diff.Field{{Name: "domain", Value: "cdn.example.com"}}},
@@ -80,6 +81,7 @@ func fixturePlan() *diff.Plan {
 			Desired: &diff.Object{Fields: []diff.Field{{Name: "common_name", Value: "pending.example.com"}}},
 			Live:    &diff.Object{ID: "ORD-43", Fields: []diff.Field{{Name: "common_name", Value: "pending.example.com"}}},
 			Info:    []string{"waiting for domain validation | DNS"},
+			Records: []diff.Record{{Type: "TXT", Name: "pending.example.com", Value: "0123abcd|x"}},
 		},
 		{
 			Address:   diff.Address{Vendor: "markmonitor", Kind: "order", Name: "nokey.example.com"},
@@ -195,7 +197,10 @@ func TestTextGolden(t *testing.T) {
 		`+ policy_urls = ["https://example.com/cp", "https://example.com/cps"]`,
 		"after: " + caAddr.String() + "\n",
 		"note: a reissue of this order is paid | per SAN",
+		"      price: 149.50 USD (1-year term)\n",
+		"\nPrice: 149.50 USD (1 paid change(s))\n",
 		"i " + waitAddr.String() + ": waiting for domain validation | DNS",
+		"      publish: TXT pending.example.com 0123abcd|x\n",
 		"! markmonitor/order/nokey.example.com: the key file is missing",
 	} {
 		if !strings.Contains(s, want) {
@@ -274,7 +279,10 @@ func TestMarkdownGolden(t *testing.T) {
 	for _, want := range []string{
 		"| `+` | `" + `quantil/certificate/cdn \| edge` + "` | renew | expires in 10 days \\| before 2025-03-24 |",
 		"> a reissue of this order is paid \\| per SAN",
+		"\nPrice: 149.50 USD (1-year term)\n",
+		"\nPrice: 149.50 USD (1 paid change(s))\n",
 		"waiting for domain validation \\| DNS",
+		"  | TXT | `pending.example.com` | `0123abcd\\|x` |\n",
 		"- auto_renew = (unknown: the API does not report it)\n+ auto_renew = true\n",
 		"- contact_password = (sensitive)\n+ contact_password = (sensitive)\n",
 	} {

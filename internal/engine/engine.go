@@ -10,6 +10,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -124,14 +125,12 @@ func (o *Observation) Err() error {
 	return errors.New(strings.Join(errs, "\n"))
 }
 
-// ErrUpstreamFailed is the error of a downstream vendor that was not
-// observed because a vendor before it failed: its inputs are incomplete.
-var ErrUpstreamFailed = errors.New("not observed: an upstream vendor could not be observed")
-
 // Observe asks every member for its pairs. Members that stand alone are
 // observed concurrently; downstream ones after them, with the artifacts
 // their pairs published. A failed vendor's result carries its error; the
-// others keep theirs.
+// others keep theirs. A downstream vendor is observed even when a vendor
+// before it failed: Plan makes an error of each of its pairs that uses an
+// item of the failed vendor, and the others go on.
 func (e *Engine) Observe(ctx context.Context, inv *inventory.Inventory) *Observation {
 	results := make([]VendorResult, len(e.members))
 	var down []int
@@ -149,12 +148,8 @@ func (e *Engine) Observe(ctx context.Context, inv *inventory.Inventory) *Observa
 		}()
 	}
 	wg.Wait()
-	failed := false
 	artifacts := diff.Artifacts{}
 	for i := range results {
-		if results[i].Err != nil {
-			failed = true
-		}
 		for _, p := range results[i].Pairs {
 			if p.Bundle != nil {
 				artifacts[p.Address] = p.Bundle
@@ -162,32 +157,44 @@ func (e *Engine) Observe(ctx context.Context, inv *inventory.Inventory) *Observa
 		}
 	}
 	for _, i := range down {
-		if failed {
-			results[i].Err = ErrUpstreamFailed
-			continue
-		}
 		p, err := e.members[i].Vendor.(Downstream).ObserveAfter(ctx, inv, artifacts)
 		results[i].Pairs, results[i].Err = p, err
-		if err != nil {
-			failed = true
-		}
 	}
 	return &Observation{Results: results}
 }
 
+// ErrVendorFailed marks the plan errors of a vendor that could not be
+// observed (unreachable, unconfigured, failing), and of items of other
+// vendors that use its items.
+var ErrVendorFailed = errors.New("could not be observed")
+
 // Plan observes and computes the plan, checking that every change is one
-// its vendor declares. Today any vendor's observe failure fails the whole
-// plan; the Observation keeps per-vendor results so that a later change can
-// fail only that vendor's items.
+// its vendor declares. A vendor that cannot be observed fails alone: the
+// plan carries its error under Errors (at its vendor-wide address,
+// VENDOR/*/*), a pair of another vendor that uses or depends on one of its
+// items becomes an error too, and everything else is planned. The error
+// is only for a certsync bug (a change its vendor does not declare).
 func (e *Engine) Plan(ctx context.Context, inv *inventory.Inventory) (*diff.Plan, []diff.Pair, error) {
 	obs := e.Observe(ctx, inv)
-	if err := obs.Err(); err != nil {
-		// A downstream vendor skipped for an upstream failure adds no line
-		// of its own: the upstream's error says it all.
-		return nil, nil, withoutSkipped(obs)
+	failed := map[string]error{}
+	for _, r := range obs.Results {
+		if r.Err != nil {
+			failed[r.Vendor] = r.Err
+		}
 	}
-	all := obs.Pairs()
+	var all []diff.Pair
+	var vendorErrs []diff.Info
+	for _, r := range obs.Results {
+		if r.Err != nil {
+			vendorErrs = append(vendorErrs, diff.Info{Address: diff.VendorWide(r.Vendor), Message: fmt.Sprintf("vendor %s %v: %v", r.Vendor, ErrVendorFailed, r.Err)})
+			continue
+		}
+		for _, p := range r.Pairs {
+			all = append(all, failUpstream(p, failed))
+		}
+	}
 	plan := diff.Compute(all, e.now())
+	plan.Errors = append(vendorErrs, plan.Errors...)
 	plan.Inventory = inv.File
 	e.Describe(plan)
 	for _, c := range plan.Changes {
@@ -199,14 +206,63 @@ func (e *Engine) Plan(ctx context.Context, inv *inventory.Inventory) (*diff.Plan
 	return plan, all, nil
 }
 
-func withoutSkipped(obs *Observation) error {
-	o := &Observation{}
-	for _, r := range obs.Results {
-		if !errors.Is(r.Err, ErrUpstreamFailed) {
-			o.Results = append(o.Results, r)
+// failUpstream makes p an error when it uses or depends on an item of a
+// vendor that could not be observed: its inputs are unknown.
+func failUpstream(p diff.Pair, failed map[string]error) diff.Pair {
+	// The failed vendor is the cause even when the item already has an
+	// error of its own (a source that is missing because its order could
+	// not be read): say so, rather than show the symptom.
+	if len(failed) == 0 {
+		return p
+	}
+	for _, a := range append(append([]diff.Address{}, p.Uses...), p.DependsOn...) {
+		if err, ok := failed[a.Vendor]; ok && a.Vendor != p.Address.Vendor {
+			p.Info, p.Error = nil, fmt.Sprintf("uses %s, whose vendor %s %v: %v", a, a.Vendor, ErrVendorFailed, err)
+			return p
 		}
 	}
-	return o.Err()
+	return p
+}
+
+// FailedVendors returns the vendors a plan made by Plan could not observe,
+// sorted, for the run's error message.
+func FailedVendors(p *diff.Plan) []string {
+	var out []string
+	for _, e := range p.Errors {
+		if e.Address.Kind == diff.AnyKind && e.Address.Name == diff.AnyName {
+			out = append(out, e.Address.Vendor)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Needed returns an engine over only the members a --target of addrs
+// needs: the targets' vendors and, when one of them is downstream, every
+// vendor it may take inputs from (all members that are not downstream).
+// With no targets it returns e itself.
+func (e *Engine) Needed(addrs []diff.Address) *Engine {
+	if len(addrs) == 0 {
+		return e
+	}
+	want := map[string]bool{}
+	for _, a := range addrs {
+		want[a.Vendor] = true
+	}
+	upstreams := false
+	for _, m := range e.members {
+		if _, ok := m.Vendor.(Downstream); ok && want[m.Name] {
+			upstreams = true
+		}
+	}
+	var out []Member
+	for _, m := range e.members {
+		_, isDown := m.Vendor.(Downstream)
+		if want[m.Name] || (upstreams && !isDown) {
+			out = append(out, m)
+		}
+	}
+	return &Engine{members: out, now: e.now}
 }
 
 // Describe attaches the members' action specs to a plan (computed or read
@@ -217,14 +273,153 @@ func (e *Engine) Describe(p *diff.Plan) {
 	}
 }
 
-// CheckSaved compares a saved plan with the live state now (pairs) and a
-// plan made now (fresh). It returns one message per change that must not
-// run: its object left the inventory, its live state moved since the plan
-// (fingerprint), a plan made now would not hold it, or its vendor cannot do
-// it. A saved plan is data from a file: nothing paid or irreversible runs
-// unless certsync itself would plan it.
-func (e *Engine) CheckSaved(saved, fresh *diff.Plan, pairs []diff.Pair) []string {
-	return append(staleChanges(saved, pairs), e.unplanned(saved, fresh)...)
+// Rederive checks a saved plan against a plan made now from the
+// inventory and the live state (fresh, with its pairs) and returns the
+// plan to execute: fresh's changes at the saved plan's addresses, which
+// are then identical to the saved ones, so what the saved plan showed is
+// what is sent. A saved plan is data from a file and is never executed
+// itself. The messages name each saved change that must not run and how
+// it differs: its object left the inventory, its live state moved since
+// the plan (fingerprint), its vendor cannot do it, or the change a plan
+// made now would make differs in action, fields, what is sent (desired
+// values and keys) or dependencies. Any message means nothing may run.
+func (e *Engine) Rederive(saved, fresh *diff.Plan, pairs []diff.Pair) (*diff.Plan, []string) {
+	failed := map[string]bool{}
+	for _, v := range FailedVendors(fresh) {
+		failed[v] = true
+	}
+	var checkable diff.Plan
+	for _, c := range saved.Changes {
+		if !failed[c.Address.Vendor] {
+			checkable.Changes = append(checkable.Changes, c)
+		}
+	}
+	msgs := staleChanges(&checkable, pairs)
+	now := map[diff.Address]diff.Change{}
+	for _, c := range fresh.Changes {
+		now[c.Address] = c
+	}
+	want := map[diff.Address]bool{}
+	var addrs []diff.Address
+	for _, c := range saved.Changes {
+		want[c.Address] = true
+		addrs = append(addrs, c.Address)
+		m, ok := e.Member(c.Address.Vendor)
+		f, planned := now[c.Address]
+		switch {
+		case failed[c.Address.Vendor]:
+			msgs = append(msgs, fmt.Sprintf("%s: vendor %s %v, so the change cannot be checked", c.Address, c.Address.Vendor, ErrVendorFailed))
+		case !ok || !m.Allowed(c.Address.Kind, c.Action):
+			msgs = append(msgs, fmt.Sprintf("%s: vendor %s cannot %s a %s", c.Address, c.Address.Vendor, c.Action, c.Address.Kind))
+		case !planned:
+			msgs = append(msgs, fmt.Sprintf("%s: the saved plan says %s, a plan made now plans no change", c.Address, c.Action))
+		default:
+			for _, d := range ChangeDiff(c, f) {
+				msgs = append(msgs, fmt.Sprintf("%s: %s", c.Address, d))
+			}
+		}
+	}
+	if len(msgs) > 0 {
+		return nil, msgs
+	}
+	run := *fresh.Targets(addrs) // the saved items' messages
+	run.Changes = []diff.Change{}
+	for _, c := range fresh.Changes {
+		if want[c.Address] {
+			run.Changes = append(run.Changes, c)
+		}
+	}
+	run.Tripped = nil
+	return &run, nil
+}
+
+// ChangeDiff lists how the saved change differs from the fresh one in
+// what decides what is done and sent: action, field differences, desired
+// values, keys, dependencies and the live object's id. Reasons and notes
+// are prose and not compared. Values are compared in their JSON form, the
+// form a saved plan has.
+func ChangeDiff(saved, fresh diff.Change) []string {
+	var out []string
+	if saved.Action != fresh.Action {
+		out = append(out, fmt.Sprintf("action: the saved plan says %s, a plan made now says %s", saved.Action, fresh.Action))
+	}
+	if saved.LiveID != fresh.LiveID {
+		out = append(out, fmt.Sprintf("live_id: saved %s, now %s", jsonText(saved.LiveID), jsonText(fresh.LiveID)))
+	}
+	out = append(out, mapDiff("desired", saved.Desired, fresh.Desired)...)
+	out = append(out, mapDiff("keys", saved.Keys, fresh.Keys)...)
+	out = append(out, mapDiff("fields", fieldMap(saved.Fields), fieldMap(fresh.Fields))...)
+	if jsonText(addrs(saved.DependsOn)) != jsonText(addrs(fresh.DependsOn)) {
+		out = append(out, fmt.Sprintf("depends_on: saved %s, now %s", jsonText(addrs(saved.DependsOn)), jsonText(addrs(fresh.DependsOn))))
+	}
+	return out
+}
+
+func addrs(as []diff.Address) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	return out
+}
+
+func fieldMap(fs []diff.FieldChange) map[string]diff.FieldChange {
+	out := map[string]diff.FieldChange{}
+	for _, f := range fs {
+		out[f.Field] = f
+	}
+	return out
+}
+
+// mapDiff names every key of two maps whose JSON values differ, sorted.
+func mapDiff[V any](what string, saved, fresh map[string]V) []string {
+	names := map[string]bool{}
+	for k := range saved {
+		names[k] = true
+	}
+	for k := range fresh {
+		names[k] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for k := range names {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	var out []string
+	for _, k := range sorted {
+		a, inA := saved[k]
+		b, inB := fresh[k]
+		sa, sb := "absent", "absent"
+		if inA {
+			sa = jsonText(a)
+		}
+		if inB {
+			sb = jsonText(b)
+		}
+		if sa != sb {
+			out = append(out, fmt.Sprintf("%s.%s: the saved plan has %s, a plan made now has %s", what, k, shorten(sa), shorten(sb)))
+		}
+	}
+	return out
+}
+
+// jsonText is v's JSON form: a saved plan's values went through JSON, so
+// comparing JSON forms compares what the vendor would be given.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return string(b)
+}
+
+// shorten keeps a long value (a PEM) readable in a message.
+func shorten(s string) string {
+	const max = 120
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
 func staleChanges(plan *diff.Plan, pairs []diff.Pair) []string {
@@ -241,24 +436,6 @@ func staleChanges(plan *diff.Plan, pairs []diff.Pair) []string {
 		}
 		if now := diff.Fingerprint(live[c.Address]); now != c.Fingerprint {
 			out = append(out, fmt.Sprintf("%s: live state moved since the plan (fingerprint %s, now %s)", c.Address, orNone(c.Fingerprint), orNone(now)))
-		}
-	}
-	return out
-}
-
-func (e *Engine) unplanned(saved, fresh *diff.Plan) []string {
-	now := map[diff.Address]diff.Action{}
-	for _, c := range fresh.Changes {
-		now[c.Address] = c.Action
-	}
-	var out []string
-	for _, c := range saved.Changes {
-		m, ok := e.Member(c.Address.Vendor)
-		switch {
-		case !ok || !m.Allowed(c.Address.Kind, c.Action):
-			out = append(out, fmt.Sprintf("%s: vendor %s cannot %s a %s", c.Address, c.Address.Vendor, c.Action, c.Address.Kind))
-		case now[c.Address] != c.Action:
-			out = append(out, fmt.Sprintf("%s: the saved plan says %s, a plan made now says %s", c.Address, c.Action, orNone(string(now[c.Address]))))
 		}
 	}
 	return out
@@ -324,7 +501,14 @@ type Cycle struct {
 	Options apply.Options
 	// BeforeApply, if set, is called with the plan just before it is applied.
 	BeforeApply func(*diff.Plan)
+	// Guards, when set, are the limits the plan must stay within to be
+	// applied (see diff.Plan.Guard); nil applies any plan (--force).
+	Guards *diff.Guards
 }
+
+// ErrGuardTripped is the error of an apply refused because its plan has
+// more paid or destructive changes than the guards allow.
+var ErrGuardTripped = errors.New("the plan trips a guard; nothing was sent")
 
 // CycleResult is what one cycle did.
 type CycleResult struct {
@@ -337,10 +521,13 @@ type CycleResult struct {
 	Report *apply.Report
 	// Applied is the plan that was applied, if any.
 	Applied *diff.Plan
+	// Refused, when set, is why the plan was not applied (it wraps
+	// ErrGuardTripped); Plan.Tripped says which guards.
+	Refused error
 }
 
-// RunCycle plans and, if c.Apply, applies. An error means no plan could be
-// made. The second look after an apply is skipped when nothing succeeded
+// RunCycle plans and, if c.Apply and the plan stays within c.Guards,
+// applies. An error means no plan could be made. The second look after an apply is skipped when nothing succeeded
 // or the run is shutting down (ctx done or c.Options.Stop closed), so
 // steady-state runs pay nothing for it.
 func (e *Engine) RunCycle(ctx context.Context, inv *inventory.Inventory, c Cycle) (CycleResult, error) {
@@ -351,6 +538,12 @@ func (e *Engine) RunCycle(ctx context.Context, inv *inventory.Inventory, c Cycle
 	res := CycleResult{Plan: plan, Pairs: pairs}
 	if !c.Apply || plan.Empty() {
 		return res, nil
+	}
+	if c.Guards != nil {
+		if trips := plan.Guard(*c.Guards); len(trips) > 0 {
+			res.Refused = fmt.Errorf("%w: %s", ErrGuardTripped, trips[0])
+			return res, nil
+		}
 	}
 	if c.BeforeApply != nil {
 		c.BeforeApply(plan)

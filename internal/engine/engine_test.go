@@ -115,28 +115,84 @@ func TestPlanOrdersDownstreamAfterUpstream(t *testing.T) {
 	}
 }
 
-func TestObserveFailure(t *testing.T) {
-	ca := &fake{err: errors.New("boom")}
-	cdn := &down{}
-	e := engine.New(members(ca, cdn), stamp)
-	obs := e.Observe(context.Background(), inv)
-	if cdn.observed.Load() != 0 {
-		t.Error("the downstream vendor was observed with incomplete inputs")
+// fixedDown is a downstream vendor with fixed pairs.
+type fixedDown struct{ fake }
+
+func (d *fixedDown) ObserveAfter(context.Context, *inventory.Inventory, diff.Artifacts) ([]diff.Pair, error) {
+	d.observed.Add(1)
+	return d.pairs, d.err
+}
+
+// A vendor that cannot be observed fails its own items and the items of
+// other vendors that use them; everything else is planned.
+func TestVendorsFailAlone(t *testing.T) {
+	mmAddr := diff.Address{Vendor: "mm", Kind: "order", Name: "shop"}
+	cdnShop := diff.Address{Vendor: "cdn", Kind: "cert", Name: "shop"}
+	ca := &fake{err: errors.New("dial tcp: connection refused")}
+	mm := &fake{pairs: []diff.Pair{{Address: mmAddr, Desired: &diff.Object{Fields: []diff.Field{{Name: "x", Value: "1"}}}}}}
+	cdn := &fixedDown{fake{pairs: []diff.Pair{
+		{Address: cdnAddr, Uses: []diff.Address{caAddr}, NoChange: true, Info: []string{"waiting"}},
+		{Address: cdnShop, Uses: []diff.Address{mmAddr}, Desired: &diff.Object{Fields: []diff.Field{{Name: "serial", Value: "01"}}}},
+	}}}
+	e := engine.New([]engine.Member{
+		{Name: "ca", Vendor: ca},
+		{Name: "mm", Vendor: mm, Capabilities: map[string][]diff.Action{"order": {diff.Create}}},
+		{Name: "cdn", Vendor: cdn, Capabilities: map[string][]diff.Action{"cert": {diff.Create}}},
+	}, stamp)
+	plan, _, err := e.Plan(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var caErr, cdnErr error
-	for _, r := range obs.Results {
-		switch r.Vendor {
-		case "ca":
-			caErr = r.Err
-		case "cdn":
-			cdnErr = r.Err
+	var changes []string
+	for _, c := range plan.Changes {
+		changes = append(changes, c.Address.String())
+	}
+	if got := strings.Join(changes, ", "); got != "mm/order/shop, cdn/cert/shop" {
+		t.Errorf("changes %q, want the healthy vendors' items planned", got)
+	}
+	if len(plan.Errors) != 2 || plan.Errors[0].Address != diff.VendorWide("ca") || !strings.Contains(plan.Errors[0].Message, "connection refused") {
+		t.Fatalf("errors %+v, want ca's own error first", plan.Errors)
+	}
+	if plan.Errors[1].Address != cdnAddr || !strings.Contains(plan.Errors[1].Message, "uses ca/order/www") {
+		t.Errorf("the downstream item using ca is not an error: %+v", plan.Errors[1])
+	}
+	if len(plan.Info) != 0 {
+		t.Errorf("an item failed for its upstream still says %v", plan.Info)
+	}
+	if got := engine.FailedVendors(plan); len(got) != 1 || got[0] != "ca" {
+		t.Errorf("FailedVendors = %v", got)
+	}
+	// --target keeps the vendor-wide error of a targeted vendor.
+	if tp := plan.Targets([]diff.Address{caAddr}); len(tp.Errors) != 1 || tp.Errors[0].Address != diff.VendorWide("ca") {
+		t.Errorf("targeted errors %+v", tp.Errors)
+	}
+}
+
+// --target observes only the vendors it needs: a downstream target needs
+// every upstream vendor, an upstream one only itself.
+func TestNeeded(t *testing.T) {
+	ca, mm, cdn := &fake{}, &fake{}, &fixedDown{}
+	e := engine.New([]engine.Member{{Name: "ca", Vendor: ca}, {Name: "mm", Vendor: mm}, {Name: "cdn", Vendor: cdn}}, stamp)
+	tests := []struct {
+		targets []diff.Address
+		want    string
+	}{
+		{nil, "ca mm cdn"},
+		{[]diff.Address{{Vendor: "mm", Kind: "order", Name: "a"}}, "mm"},
+		{[]diff.Address{{Vendor: "cdn", Kind: "cert", Name: "a"}}, "ca mm cdn"},
+		{[]diff.Address{{Vendor: "ca", Kind: "x", Name: "a"}, {Vendor: "mm", Kind: "order", Name: "a"}}, "ca mm"},
+	}
+	for _, tt := range tests {
+		sub := e.Needed(tt.targets)
+		var got []string
+		for _, n := range []string{"ca", "mm", "cdn"} {
+			if _, ok := sub.Member(n); ok {
+				got = append(got, n)
+			}
 		}
-	}
-	if caErr == nil || !errors.Is(cdnErr, engine.ErrUpstreamFailed) {
-		t.Errorf("per-vendor errors: ca %v, cdn %v", caErr, cdnErr)
-	}
-	if _, _, err := e.Plan(context.Background(), inv); err == nil || err.Error() != "ca: boom" {
-		t.Errorf("Plan error = %v, want only the failed vendor's line", err)
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("Needed(%v) = %v, want %s", tt.targets, got, tt.want)
+		}
 	}
 }
 
@@ -148,32 +204,74 @@ func TestPlanRefusesUndeclaredAction(t *testing.T) {
 	}
 }
 
-func TestCheckSaved(t *testing.T) {
+func TestRederive(t *testing.T) {
 	live := &diff.Object{ID: "1", Fields: []diff.Field{{Name: "serial", Value: "01"}}}
 	moved := &diff.Object{ID: "1", Fields: []diff.Field{{Name: "serial", Value: "02"}}}
-	saved := &diff.Plan{Changes: []diff.Change{{Address: caAddr, Action: "renew", Fingerprint: diff.Fingerprint(live)}}}
+	base := func() diff.Change {
+		return diff.Change{
+			Address: caAddr, Action: "renew", Fingerprint: diff.Fingerprint(live), LiveID: "1",
+			Fields:    []diff.FieldChange{{Field: "type", Old: "OV", New: "OV"}},
+			Desired:   map[string]any{"type": "OV", "names": []string{"a", "b"}},
+			Keys:      map[string]string{"cert_type": "OV", "output_certificate": "/out/www.crt"},
+			DependsOn: []diff.Address{cdnAddr},
+		}
+	}
+	other := diff.Change{Address: diff.Address{Vendor: "ca", Kind: "order", Name: "other"}, Action: diff.Create}
+	pairs := []diff.Pair{{Address: caAddr, Live: live}, {Address: other.Address}}
 	tests := []struct {
 		name  string
+		edit  func(saved *diff.Change)
 		pairs []diff.Pair
 		fresh []diff.Change
 		want  string
 	}{
-		{"still valid", []diff.Pair{{Address: caAddr, Live: live}}, []diff.Change{{Address: caAddr, Action: "renew"}}, ""},
-		{"live moved", []diff.Pair{{Address: caAddr, Live: moved}}, []diff.Change{{Address: caAddr, Action: "renew"}}, "live state moved"},
-		{"gone from the inventory", nil, []diff.Change{{Address: caAddr, Action: "renew"}}, "no longer in the inventory"},
-		{"not planned now", []diff.Pair{{Address: caAddr, Live: live}}, nil, "a plan made now says absent"},
+		{"identical", nil, pairs, []diff.Change{base(), other}, ""},
+		{"edited key", func(c *diff.Change) { c.Keys["cert_type"] = "EV" }, pairs, []diff.Change{base()}, `keys.cert_type: the saved plan has "EV", a plan made now has "OV"`},
+		{"added key", func(c *diff.Change) { c.Keys["extra"] = "x" }, pairs, []diff.Change{base()}, `keys.extra: the saved plan has "x", a plan made now has absent`},
+		{"edited desired", func(c *diff.Change) { c.Desired["names"] = []string{"a"} }, pairs, []diff.Change{base()}, `desired.names: the saved plan has ["a"]`},
+		{"edited field", func(c *diff.Change) { c.Fields[0].New = "EV" }, pairs, []diff.Change{base()}, "fields.type:"},
+		{"edited action", func(c *diff.Change) { c.Action = diff.Create }, pairs, []diff.Change{base()}, "action: the saved plan says create, a plan made now says renew"},
+		{"dropped dependency", func(c *diff.Change) { c.DependsOn = nil }, pairs, []diff.Change{base()}, "depends_on:"},
+		{"edited live id", func(c *diff.Change) { c.LiveID = "9" }, pairs, []diff.Change{base()}, "live_id:"},
+		{"live moved", nil, []diff.Pair{{Address: caAddr, Live: moved}}, []diff.Change{base()}, "live state moved"},
+		{"gone from the inventory", nil, nil, []diff.Change{base()}, "no longer in the inventory"},
+		{"not planned now", nil, pairs, nil, "a plan made now plans no change"},
 	}
 	e := engine.New(members(&fake{}, &down{}), stamp)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := strings.Join(e.CheckSaved(saved, &diff.Plan{Changes: tt.fresh}, tt.pairs), "\n")
-			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
-				t.Errorf("CheckSaved = %q, want %q", got, tt.want)
+			c := base()
+			if tt.edit != nil {
+				tt.edit(&c)
+			}
+			// The saved plan goes through its JSON form, as a file does.
+			var b strings.Builder
+			if err := diff.JSON(&b, &diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{c}}); err != nil {
+				t.Fatal(err)
+			}
+			saved, err := diff.Decode([]byte(b.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh := &diff.Plan{Changes: tt.fresh}
+			run, msgs := e.Rederive(saved, fresh, tt.pairs)
+			got := strings.Join(msgs, "\n")
+			if tt.want == "" {
+				if got != "" || run == nil || len(run.Changes) != 1 {
+					t.Fatalf("Rederive = %v %q, want the fresh change alone", run, got)
+				}
+				if run.Changes[0].Keys["cert_type"] != "OV" {
+					t.Fatalf("runs %+v", run.Changes[0])
+				}
+				return
+			}
+			if run != nil || !strings.Contains(got, tt.want) {
+				t.Errorf("Rederive = %v, %q; want refusal naming %q", run, got, tt.want)
 			}
 		})
 	}
 	forged := &diff.Plan{Changes: []diff.Change{{Address: caAddr, Action: "revoke"}}}
-	if got := e.CheckSaved(forged, forged, []diff.Pair{{Address: caAddr}}); len(got) != 1 || !strings.Contains(got[0], "cannot revoke") {
+	if _, got := e.Rederive(forged, forged, []diff.Pair{{Address: caAddr}}); len(got) != 1 || !strings.Contains(got[0], "cannot revoke") {
 		t.Errorf("an undeclared action in a saved plan: %v", got)
 	}
 }
@@ -195,6 +293,15 @@ func TestRunCycle(t *testing.T) {
 	res, err = e.RunCycle(context.Background(), inv, engine.Cycle{})
 	if err != nil || res.Report != nil || ca.applied.Load() != 1 {
 		t.Errorf("a plan-only cycle applied: %+v %v", res, err)
+	}
+	// renew is paid: a limit of 0 refuses the apply, nothing sent.
+	res, err = e.RunCycle(context.Background(), inv, engine.Cycle{Apply: true, Guards: &diff.Guards{MaxPaid: 0, MaxDestructive: 3}})
+	if err != nil || !errors.Is(res.Refused, engine.ErrGuardTripped) || res.Report != nil || ca.applied.Load() != 1 || len(res.Plan.Tripped) != 1 {
+		t.Errorf("a tripped guard: %+v %v, applied %d", res, err, ca.applied.Load())
+	}
+	res, err = e.RunCycle(context.Background(), inv, engine.Cycle{Apply: true, Guards: &diff.Guards{MaxPaid: 1}})
+	if err != nil || res.Refused != nil || ca.applied.Load() != 2 {
+		t.Errorf("within the guards: %+v %v", res, err)
 	}
 }
 

@@ -27,10 +27,10 @@ func TestMergeKeys(t *testing.T) {
       code_signing: &cs
         type: ETSI EN 319 411
         period_start: "2024-04-01"
-      br:
+      tls_br:
         <<: *std
         url: https://audits.example.com/br.pdf
-      ev_ssl:
+      tls_evg:
         <<: [*cs, *std]
         period_end: "2025-06-30"
 `
@@ -45,13 +45,13 @@ func TestMergeKeys(t *testing.T) {
 		value     string
 		line, col int
 	}{
-		{"explicit key wins over the merged one", a.BR.URL, "https://audits.example.com/br.pdf", 15, 14},
-		{"merged value keeps its source position", a.BR.Type, "WebTrust", 6, 15},
-		{"merged value keeps its source position (2)", a.BR.StatementDate, "2025-06-30", 7, 25},
-		{"earlier mapping of a list wins", a.EVSSL.PeriodStart, "2024-04-01", 12, 23},
-		{"first mapping's own key", a.EVSSL.Type, "ETSI EN 319 411", 11, 15},
-		{"later mapping of a list fills the rest", a.EVSSL.URL, "https://audits.example.com/standard.pdf", 5, 14},
-		{"explicit key beside a list merge", a.EVSSL.PeriodEnd, "2025-06-30", 18, 21},
+		{"explicit key wins over the merged one", a.TLSBR.URL, "https://audits.example.com/br.pdf", 15, 14},
+		{"merged value keeps its source position", a.TLSBR.Type, "WebTrust", 6, 15},
+		{"merged value keeps its source position (2)", a.TLSBR.StatementDate, "2025-06-30", 7, 25},
+		{"earlier mapping of a list wins", a.TLSEVG.PeriodStart, "2024-04-01", 12, 23},
+		{"first mapping's own key", a.TLSEVG.Type, "ETSI EN 319 411", 11, 15},
+		{"later mapping of a list fills the rest", a.TLSEVG.URL, "https://audits.example.com/standard.pdf", 5, 14},
+		{"explicit key beside a list merge", a.TLSEVG.PeriodEnd, "2025-06-30", 18, 21},
 	}
 	for _, tt := range tests {
 		if tt.got.Value != tt.value || !tt.got.Set || tt.got.Pos != (inventory.Pos{Line: tt.line, Col: tt.col}) {
@@ -147,7 +147,7 @@ func TestAliasBomb(t *testing.T) {
 func TestAliasesWithinTheLimit(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("ccadb:\n  defaults:\n    audits:\n      standard: &std {url: https://a.example.com/s.pdf, type: WebTrust, statement_date: \"2025-06-30\", period_start: \"2024-04-01\", period_end: \"2025-03-31\"}\n")
-	b.WriteString("      br: {<<: *std}\n      ev_ssl: *std\n      code_signing: *std\n      ev_code_signing: {<<: [*std], url: https://a.example.com/x.pdf}\n")
+	b.WriteString("      tls_br: {<<: *std}\n      tls_evg: *std\n      code_signing: *std\n      smime: {<<: [*std], url: https://a.example.com/x.pdf}\n")
 	if _, err := inventory.Parse("inv.yaml", []byte(b.String()), vendors.Sections()); err != nil {
 		t.Fatal(err)
 	}

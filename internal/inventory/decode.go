@@ -16,10 +16,16 @@ import (
 //
 // Struct fields are matched by their `yaml` tag; `yaml:",inline"` embeds a
 // struct's keys; a field of type Pos receives the position of the mapping.
+// A field tagged `retired:"MESSAGE"` (type struct{}) is a key the vendor has
+// retired: using it is an error that reads "is retired: MESSAGE", and the
+// schema leaves it out. A list field tagged `retired_scalar:"MESSAGE"` was a
+// single value once: given one, it is refused with MESSAGE instead of the
+// generic "must be a list".
 
 var (
 	stringType  = reflect.TypeOf(String{})
 	boolType    = reflect.TypeOf(Bool{})
+	intType     = reflect.TypeOf(Int{})
 	stringsType = reflect.TypeOf(Strings{})
 	posType     = reflect.TypeOf(Pos{})
 )
@@ -70,6 +76,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	case boolType:
 		d.boolean(n, v, path)
+		return
+	case intType:
+		d.integer(n, v, path)
 		return
 	case stringsType:
 		d.list(n, v, path)
@@ -122,6 +131,19 @@ func (d *decoder) boolean(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	v.Set(reflect.ValueOf(Bool{Value: b, Set: true, Pos: posOf(n)}))
+}
+
+func (d *decoder) integer(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		d.r.Add(posOf(n), path, "must be a whole number, found %s", kindName(n))
+		return
+	}
+	var i int
+	if err := n.Decode(&i); err != nil || i < 0 {
+		d.r.Add(posOf(n), path, "must be a whole number from 0 up, found %s", n.Value)
+		return
+	}
+	v.Set(reflect.ValueOf(Int{Value: i, Set: true, Pos: posOf(n)}))
 }
 
 func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
@@ -194,6 +216,23 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		if seen[key] {
 			d.r.Add(posOf(k), sub, "is set twice in the same mapping")
 			continue
+		}
+		// A key the vendor has retired is refused with the vendor's own
+		// message naming its replacement (`retired:"…"`); a key whose value
+		// changed from a single value to a list says so when given the old
+		// form (`retired_scalar:"…"`).
+		sf := t.FieldByIndex(idx)
+		if msg := sf.Tag.Get("retired"); msg != "" {
+			d.r.Add(posOf(k), sub, "is retired: %s", msg)
+			seen[key] = true
+			continue
+		}
+		if msg := sf.Tag.Get("retired_scalar"); msg != "" {
+			if rv := resolveAlias(val); rv.Kind == yaml.ScalarNode && !isNull(rv) {
+				d.r.Add(posOf(val), sub, "a single value is the retired form: %s", msg)
+				seen[key] = true
+				continue
+			}
 		}
 		seen[key] = true
 		if p.merged {

@@ -76,6 +76,8 @@ func (ps Problems) sorted() Problems {
 type Report struct {
 	file string
 	ps   Problems
+	// warns are findings that do not make the inventory invalid (Warn).
+	warns Problems
 }
 
 // Add records a problem at pos about the field path (e.g.
@@ -83,6 +85,14 @@ type Report struct {
 // a huge value never floods a message.
 func (r *Report) Add(pos Pos, path, format string, args ...any) {
 	r.ps = append(r.ps, Problem{File: r.file, Pos: pos, Path: shortPath(path), Msg: fmt.Sprintf(format, shortArgs(args)...)})
+}
+
+// Warn records a finding that is worth printing but does not make the
+// inventory invalid: a value the vendor may accept although certsync cannot
+// confirm it (e.g. a picklist the vendor does not publish). Load still
+// succeeds; the warnings are on Inventory.Warnings.
+func (r *Report) Warn(pos Pos, path, format string, args ...any) {
+	r.warns = append(r.warns, Problem{File: r.file, Pos: pos, Path: shortPath(path), Msg: "warning: " + fmt.Sprintf(format, shortArgs(args)...)})
 }
 
 func (r *Report) err() error {

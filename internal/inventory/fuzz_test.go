@@ -62,7 +62,7 @@ func FuzzParse(f *testing.F) {
 		"a: b\u0090\n\u2028c: d\u0085",
 		"\xef\xbb\xbfccadb: {}\n",
 		// Merge keys and aliases.
-		"ccadb:\n  defaults:\n    audits:\n      standard: &std {url: https://a.example.com/s.pdf, type: WebTrust}\n      code_signing: &cs {type: ETSI EN 319 411}\n      br: {<<: *std, url: https://a.example.com/b.pdf}\n      ev_ssl: {<<: [*cs, *std], period_end: \"2025-03-31\"}\n",
+		"ccadb:\n  defaults:\n    audits:\n      standard: &std {url: https://a.example.com/s.pdf, type: WebTrust}\n      code_signing: &cs {type: ETSI EN 319 411}\n      tls_br: {<<: *std, url: https://a.example.com/b.pdf}\n      tls_evg: {<<: [*cs, *std], period_end: \"2025-03-31\"}\n",
 		"ccadb:\n  defaults:\n    auditor: &a\n      <<: {<<: [*a]}\n",
 		"ccadb:\n  defaults:\n    auditor:\n      <<: [x, *y]\n",
 		"ccadb:\n  defaults: &d\n    crls:\n      partitioned: &p [lol, lol, lol, lol]\n  intermediates:\n    - <<: *d\n    - crls: {partitioned: *p}\n    - {<<: [*d, *d], crls: *d}\n",

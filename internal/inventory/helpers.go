@@ -133,9 +133,14 @@ var itemPrefix = regexp.MustCompile(`^[a-z_]+\.[a-z_]+(\[\d+\])?\.`)
 // Problems about different fields of an item (e.g. two required fields
 // both missing, reported at the item's position) are not repeats.
 func dedupe(r *Report) {
+	r.ps = dedupeProblems(r.ps)
+	r.warns = dedupeProblems(r.warns) // the same holds for warnings
+}
+
+func dedupeProblems(ps Problems) Problems {
 	seen := map[string]bool{}
-	out := r.ps[:0]
-	for _, p := range r.ps {
+	out := ps[:0]
+	for _, p := range ps {
 		k := fmt.Sprintf("%d:%d:%s:%s", p.Pos.Line, p.Pos.Col, itemPrefix.ReplaceAllString(p.Path, ""), p.Msg)
 		if p.Pos.Line > 0 && seen[k] {
 			continue
@@ -143,5 +148,5 @@ func dedupe(r *Report) {
 		seen[k] = true
 		out = append(out, p)
 	}
-	r.ps = out
+	return out
 }

@@ -30,9 +30,40 @@ type Inventory struct {
 	// Dir is the directory that relative file references resolve against.
 	Dir string
 
+	// Guards are the apply limits the inventory sets (the top-level
+	// guards: section); a limit it leaves out is not Set.
+	Guards Guards
+
 	specs    []SectionSpec
 	sections map[string]Section
+	warnings Problems
 }
+
+// GuardsKey is the top-level key of the guards section. It is not a
+// vendor: the inventory package reads it for every inventory.
+const GuardsKey = "guards"
+
+// Guards are the limits on one apply that the inventory may set; flags
+// of a run override them.
+type Guards struct {
+	// MaxPaid is the most changes a vendor charges for in one apply.
+	MaxPaid Int `yaml:"max_paid"`
+	// MaxDestructive is the most changes that delete, cancel or revoke
+	// in one apply.
+	MaxDestructive Int `yaml:"max_destructive"`
+}
+
+// guardsSchema documents the guards section for the JSON Schema.
+var guardsSchema = SchemaHints{Docs: map[string]string{
+	GuardsKey:                      "Limits on one apply: a plan over a limit is refused as a whole, nothing sent, unless the run raises the limit (--max-paid, --max-destructive) or uses --force.",
+	GuardsKey + ".max_paid":        "The most paid changes (orders, renewals) one apply may make; default 10.",
+	GuardsKey + ".max_destructive": "The most destructive changes (delete, cancel, revoke) one apply may make; default 3.",
+}}
+
+// Warnings returns what the checks flagged without refusing the inventory
+// (Report.Warn), in file order, each message starting with "warning: ".
+// Callers print them; they never stop a run.
+func (inv *Inventory) Warnings() Problems { return inv.warnings }
 
 // Section is one vendor's part of the inventory: a pointer to a struct whose
 // fields carry `yaml` tags (see the decoder's rules in decode.go).
@@ -118,6 +149,7 @@ func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
 	if err := r.err(); err != nil {
 		return nil, err
 	}
+	inv.warnings = r.warns.sorted()
 	return inv, nil
 }
 
@@ -132,7 +164,7 @@ func (d *decoder) sections(n *yaml.Node, inv *Inventory) {
 		d.r.Add(posOf(n), "", "must be a mapping of keys to values, found %s", kindName(n))
 		return
 	}
-	known := map[string][]int{}
+	known := map[string][]int{GuardsKey: nil}
 	byKey := map[string]SectionSpec{}
 	for i, s := range inv.specs {
 		known[s.Key] = []int{i}
@@ -143,6 +175,23 @@ func (d *decoder) sections(n *yaml.Node, inv *Inventory) {
 		k, val := p.key, p.val
 		key := k.Value
 		spec, ok := byKey[key]
+		if key == GuardsKey && !ok {
+			if seen[key] {
+				d.r.Add(posOf(k), key, "is set twice in the same mapping")
+				continue
+			}
+			seen[key] = true
+			if p.merged {
+				d.depth++
+			}
+			if !isNull(resolveAlias(val)) {
+				d.decode(val, reflect.ValueOf(&inv.Guards).Elem(), key)
+			}
+			if p.merged {
+				d.depth--
+			}
+			continue
+		}
 		if !ok {
 			d.r.Add(posOf(k), key, "unknown field%s (allowed here: %s)", suggest(key, known), strings.Join(keys(known), ", "))
 			continue

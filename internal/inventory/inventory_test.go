@@ -323,8 +323,8 @@ func TestMistakes(t *testing.T) {
 		},
 		{
 			name: "date with slashes",
-			yaml: head + "      policy:\n        last_updated: 2025/01/02\n",
-			want: []want{{Line: 7, Col: 23, Path: "ccadb.intermediates[0].policy.last_updated", Msg: `"2025/01/02" is not a date in the form yyyy-MM-dd`}},
+			yaml: head + "      policy:\n        cp:\n          url: https://pki.example.com/cp.pdf\n          effective_date: 2025/01/02\n",
+			want: []want{{Line: 9, Col: 27, Path: "ccadb.intermediates[0].policy.cp.effective_date", Msg: `"2025/01/02" is not a date in the form yyyy-MM-dd`}},
 		},
 		{
 			name: "date without leading zeros",
@@ -343,8 +343,8 @@ func TestMistakes(t *testing.T) {
 		},
 		{
 			name: "period_end before period_start",
-			yaml: head + strings.NewReplacer("standard:", "br:", `period_start: "2024-04-01"`, `period_start: "2025-04-01"`).Replace(standardAudit),
-			want: []want{{Line: 12, Col: 23, Path: "ccadb.intermediates[0].audits.br.period_end", Msg: "2025-03-31 is before the period start 2025-04-01"}},
+			yaml: head + strings.NewReplacer("standard:", "tls_br:", `period_start: "2024-04-01"`, `period_start: "2025-04-01"`).Replace(standardAudit),
+			want: []want{{Line: 12, Col: 23, Path: "ccadb.intermediates[0].audits.tls_br.period_end", Msg: "2025-03-31 is before the period start 2025-04-01"}},
 		},
 		{
 			name: "http audit url",
@@ -353,23 +353,13 @@ func TestMistakes(t *testing.T) {
 		},
 		{
 			name: "audit url without type and dates",
-			yaml: head + "      audits:\n        ev_ssl:\n          url: https://audits.example.com/ev.pdf\n",
+			yaml: head + "      audits:\n        tls_evg:\n          url: https://audits.example.com/ev.pdf\n",
 			want: []want{
-				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.ev_ssl.type", Msg: "is required when the audit's url is set"},
-				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.ev_ssl.statement_date", Msg: "is required when the audit's url is set"},
-				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.ev_ssl.period_start", Msg: "is required when the audit's url is set"},
-				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.ev_ssl.period_end", Msg: "is required when the audit's url is set"},
+				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.tls_evg.type", Msg: "is required when the audit's url is set"},
+				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.tls_evg.statement_date", Msg: "is required when the audit's url is set"},
+				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.tls_evg.period_start", Msg: "is required when the audit's url is set"},
+				{Line: 8, Col: 16, Path: "ccadb.intermediates[0].audits.tls_evg.period_end", Msg: "is required when the audit's url is set"},
 			},
-		},
-		{
-			name: "unknown audit type",
-			yaml: head + strings.NewReplacer("standard:", "code_signing:", "type: WebTrust", "type: SOC 2").Replace(standardAudit),
-			want: []want{{Line: 9, Col: 17, Path: "ccadb.intermediates[0].audits.code_signing.type", Msg: `"SOC 2" is not one of: "WebTrust", "ETSI EN 319 411"`}},
-		},
-		{
-			name: "audit type in the wrong case",
-			yaml: head + strings.NewReplacer("standard:", "ev_code_signing:", "type: WebTrust", "type: webtrust").Replace(standardAudit),
-			want: []want{{Line: 9, Col: 17, Path: "ccadb.intermediates[0].audits.ev_code_signing.type", Msg: `"webtrust" is not spelt as the CCADB spells it; did you mean "WebTrust"?`}},
 		},
 		{
 			name: "revocation status neither blank nor Revoked",
@@ -408,14 +398,9 @@ func TestMistakes(t *testing.T) {
 			want: []want{{Line: 7, Col: 24, Path: "ccadb.intermediates[0].revocation.alternate_crl", Msg: `"crl.example.com/root.crl" is not a valid http or https URL`}},
 		},
 		{
-			name: "partitioned CRLs over 20,000 characters",
-			yaml: head + "      crls:\n        partitioned: [" + strings.Join(long, ", ") + "]\n",
-			want: []want{{Line: 7, Col: 22, Path: "ccadb.intermediates[0].crls.partitioned", Msg: "is 23501 characters as a JSON array; the CCADB allows at most 20000"}},
-		},
-		{
 			name: "blank mixed with URLs in partitioned CRLs",
 			yaml: head + "      crls:\n        partitioned: [\"\", http://crl.example.com/1.crl]\n",
-			want: []want{{Line: 7, Col: 23, Path: "ccadb.intermediates[0].crls.partitioned[0]", Msg: `"" is only allowed alone, as [""], meaning "not yet issuing"`}},
+			want: []want{{Line: 7, Col: 23, Path: "ccadb.intermediates[0].crls.partitioned[0]", Msg: `"" is only allowed alone, as [""]`}},
 		},
 		{
 			name: "partitioned CRL that is not a URL",
@@ -424,8 +409,8 @@ func TestMistakes(t *testing.T) {
 		},
 		{
 			name: "bad full CRL URL",
-			yaml: head + "      crls:\n        full: ldap://crl.example.com/x.crl\n",
-			want: []want{{Line: 7, Col: 15, Path: "ccadb.intermediates[0].crls.full", Msg: `"ldap://crl.example.com/x.crl" is not a valid http or https URL`}},
+			yaml: head + "      crls:\n        full: [ldap://crl.example.com/x.crl]\n",
+			want: []want{{Line: 7, Col: 16, Path: "ccadb.intermediates[0].crls.full[0]", Msg: `"ldap://crl.example.com/x.crl" is not a valid http or https URL`}},
 		},
 		{
 			name: "auditor location with a cleared auditor",
@@ -510,21 +495,21 @@ func TestAllMistakesAtOnceSorted(t *testing.T) {
 	src := `ccadb:
   defaults:
     ca_owner: Example CA
-    policy:
-      last_updated: 2025/02/01
+    audits:
+      standard: {statement_date: 2025/02/01}
   intermediates:
     - name: first/one
       certificate: pki/tls-issuing.pem
       parent: pki/other-root.pem
       crls:
-        full: ftp://crl.example.com/x.crl
+        full: [ftp://crl.example.com/x.crl]
     - certificate: pki/leaf.pem
       parent: pki/tls-issuing.pem
       ca_owner: ""
       revocation:
         status: Revoked
-      policy:
-        last_updated: "2025-13-01"
+      audits:
+        tls_br: {period_end: "2025-13-01"}
 `
 	path := writeInventory(t, src, nil)
 	_, err := inventory.Load(path, vendors.Sections())
@@ -532,15 +517,15 @@ func TestAllMistakesAtOnceSorted(t *testing.T) {
 	// certificate checks); the report is in file order. The defaults' bad
 	// date, inherited by intermediates[0], appears once.
 	checkProblems(t, path, err, []want{
-		{Line: 5, Col: 21, Path: "ccadb.defaults.policy.last_updated", Msg: `"2025/02/01" is not a date`},
+		{Line: 5, Col: 34, Path: "ccadb.defaults.audits.standard.statement_date", Msg: `"2025/02/01" is not a date`},
 		{Line: 7, Col: 13, Path: "ccadb.intermediates[0].name", Msg: "must not contain '/'"},
 		{Line: 9, Col: 15, Path: "ccadb.intermediates[0].parent", Msg: "did not sign the certificate"},
-		{Line: 11, Col: 15, Path: "ccadb.intermediates[0].crls.full", Msg: `"ftp://crl.example.com/x.crl" is not a valid http or https URL`},
+		{Line: 11, Col: 16, Path: "ccadb.intermediates[0].crls.full[0]", Msg: `"ftp://crl.example.com/x.crl" is not a valid http or https URL`},
 		{Line: 12, Col: 7, Path: "ccadb.intermediates[1].ca_owner", Msg: "is required"},
 		{Line: 12, Col: 20, Path: "ccadb.intermediates[1].certificate", Msg: "is not a CA certificate"},
 		{Line: 16, Col: 17, Path: "ccadb.intermediates[1].revocation.date", Msg: "is required when status is Revoked"},
 		{Line: 16, Col: 17, Path: "ccadb.intermediates[1].revocation.reason", Msg: "is required when status is Revoked"},
-		{Line: 18, Col: 23, Path: "ccadb.intermediates[1].policy.last_updated", Msg: `"2025-13-01" is not a date`},
+		{Line: 18, Col: 30, Path: "ccadb.intermediates[1].audits.tls_br.period_end", Msg: `"2025-13-01" is not a date`},
 	})
 }
 
@@ -551,8 +536,8 @@ func TestDecodingAndCheckingProblemsAtOnce(t *testing.T) {
       parnet: pki/root.pem
       ca_owner: Example CA
       technically_constrained: "no"
-      policy:
-        last_updated: 2025/02/01
+      audits:
+        standard: {statement_date: 2025/02/01}
   defualts: {}
 `
 	path := writeInventory(t, src, nil)
@@ -565,7 +550,7 @@ func TestDecodingAndCheckingProblemsAtOnce(t *testing.T) {
 		{Line: 3, Col: 20, Path: "ccadb.intermediates[0].certificate", Msg: "must be a single value, found a list"},
 		{Line: 4, Col: 7, Path: "ccadb.intermediates[0].parnet", Msg: `did you mean "parent"?`},
 		{Line: 6, Col: 32, Path: "ccadb.intermediates[0].technically_constrained", Msg: `found the scalar "no"`},
-		{Line: 8, Col: 23, Path: "ccadb.intermediates[0].policy.last_updated", Msg: `"2025/02/01" is not a date`},
+		{Line: 8, Col: 36, Path: "ccadb.intermediates[0].audits.standard.statement_date", Msg: `"2025/02/01" is not a date`},
 		{Line: 9, Col: 3, Path: "ccadb.defualts", Msg: `did you mean "defaults"?`},
 	})
 }
@@ -658,8 +643,21 @@ func TestLoadExample(t *testing.T) {
 	if got := its[1].SubordinateCAOwner; got.Set {
 		t.Errorf("tls-sub subordinate_ca_owner = %+v, want unset", got)
 	}
-	if got := its[0].CRLs.Partitioned; !got.Set || len(got.Values) != 0 {
-		t.Errorf("partitioned = %+v, want set and empty", got)
+	if got := its[0].CRLs.Partitioned; !got.Set || !cmp.Equal(got.Values, []string{""}) {
+		t.Errorf("partitioned = %+v, want [\"\"] (not yet issuing)", got)
+	}
+	if got := its[2].CRLs.Full.Values; len(got) != 2 {
+		t.Errorf("constrained crls.full = %q, want two URLs", got)
+	}
+	// tls-sub's audits and CPS are its parent's: nothing inherited.
+	if got := its[1].Audits.Standard.URL; got.Set {
+		t.Errorf("tls-sub inherited audits.standard.url %+v though its audits are its parent's", got)
+	}
+	if got := its[1].Policy.CPS.URL; got.Set {
+		t.Errorf("tls-sub inherited policy.cps.url %+v though its CPS is its parent's", got)
+	}
+	if got := its[0].Policy.CPS.URL; !got.Set {
+		t.Error("tls-issuing did not inherit policy.cps.url")
 	}
 	if diff := cmp.Diff([]string{"http://crl.example.com/tls-sub/1.crl", "http://crl.example.com/tls-sub/2.crl"}, its[1].CRLs.Partitioned.Values); diff != "" {
 		t.Errorf("tls-sub partitioned (-want +got):\n%s", diff)
@@ -670,8 +668,8 @@ func TestLoadExample(t *testing.T) {
 	if !its[2].TechnicallyConstrained.Value {
 		t.Errorf("constrained: technically_constrained not true")
 	}
-	if got := its[2].Audits.EVSSL.URL; !got.Set || got.Value != "" {
-		t.Errorf("constrained audits.ev_ssl.url = %+v, want set and empty", got)
+	if got := its[2].Audits.TLSEVG.URL; !got.Set || got.Value != "" {
+		t.Errorf("constrained audits.tls_evg.url = %+v, want set and empty", got)
 	}
 	rv := its[3].Revocation
 	if rv.Status.Value != "Revoked" || rv.Date.Value != "2025-09-01" || rv.Reason.Value != "(5) cessationOfOperation" {
@@ -739,7 +737,7 @@ func TestDefaultsMerge(t *testing.T) {
 		// Fields neither sets stay unmanaged.
 		{"a.public_comments", a.PublicComments, inventory.String{}},
 		{"b.subordinate_ca_owner", b.SubordinateCAOwner, inventory.String{}},
-		{"b.crls.full", b.CRLs.Full, inventory.String{}},
+		{"b.crls.full", b.CRLs.Full, inventory.Strings{}},
 		{"b.audits.same_as_parent", b.Audits.SameAsParent, inventory.Bool{}},
 		// The defaults themselves are not changed by merging.
 		{"defaults.description", ccadb.SectionOf(inv).Defaults.Description, inventory.String{Value: "from defaults", Set: true, Pos: pos(4, 18)}},
@@ -766,11 +764,11 @@ func TestAbsentVersusEmpty(t *testing.T) {
 		"crls.partitioned":        it.CRLs.Partitioned.Set,
 	}
 	unset := map[string]bool{
-		"subordinate_ca_owner":  it.SubordinateCAOwner.Set,
-		"crls.full":             it.CRLs.Full.Set,
-		"audits.same_as_parent": it.Audits.SameAsParent.Set,
-		"policy.last_updated":   it.Policy.LastUpdated.Set,
-		"revocation.status":     it.Revocation.Status.Set,
+		"subordinate_ca_owner":     it.SubordinateCAOwner.Set,
+		"crls.full":                it.CRLs.Full.Set,
+		"audits.same_as_parent":    it.Audits.SameAsParent.Set,
+		"policy.cp.effective_date": it.Policy.CP.EffectiveDate.Set,
+		"revocation.status":        it.Revocation.Status.Set,
 	}
 	for k, v := range set {
 		if !v {
@@ -831,20 +829,20 @@ func mustAbs(t *testing.T, p string) string {
 }
 
 func TestPartitionedLimitBoundary(t *testing.T) {
-	for _, size := range []int{ccadb.PartitionedCRLLimit, ccadb.PartitionedCRLLimit + 1} {
+	for _, size := range []int{ccadb.CRLListLimit, ccadb.CRLListLimit + 1} {
 		// ["URL"] is the URL plus 4 characters.
 		u := "http://crl.example.com/"
 		u += strings.Repeat("a", size-4-len(u))
 		src := head + "      crls:\n        partitioned: [" + u + "]\n"
 		path := writeInventory(t, src, nil)
 		_, err := inventory.Load(path, vendors.Sections())
-		if size <= ccadb.PartitionedCRLLimit {
+		if size <= ccadb.CRLListLimit {
 			if err != nil {
 				t.Errorf("%d characters: unexpected error: %v", size, err)
 			}
 			continue
 		}
-		checkProblems(t, path, err, []want{{Line: 7, Col: 22, Path: "ccadb.intermediates[0].crls.partitioned", Msg: fmt.Sprintf("is %d characters as a JSON array; the CCADB allows at most 20000", size)}})
+		checkProblems(t, path, err, []want{{Line: 7, Col: 22, Path: "ccadb.intermediates[0].crls.partitioned", Msg: fmt.Sprintf("is %d characters as a JSON array; the CCADB allows at most 100000", size)}})
 	}
 }
 
@@ -874,17 +872,24 @@ func TestLeaves(t *testing.T) {
 		"certificate_name", "ca_owner", "subordinate_ca_owner", "technically_constrained",
 		"revocation.status", "revocation.date", "revocation.reason", "revocation.alternate_crl",
 		"ca_information.recognized_caa_domains", "ca_information.problem_reporting_mechanism",
-		"crls.full", "crls.partitioned",
-		"auditor.name", "auditor.location",
-		"audits.same_as_parent")
-	for _, slot := range []string{"standard", "code_signing", "br", "ev_ssl", "ev_code_signing"} {
+		"crls.full", "crls.partitioned", "issuance.cabf_policy_identifier")
+	for _, group := range []string{"acme_endpoints", "other_automated_solutions", "automated_test_websites"} {
+		for _, v := range []string{"dv", "ov", "ev", "iv"} {
+			wantPaths = append(wantPaths, "issuance."+group+"."+v)
+		}
+	}
+	wantPaths = append(wantPaths, "auditor.name", "auditor.location", "audits.same_as_parent")
+	for _, slot := range []string{"standard", "netsec", "tls_br", "tls_evg", "code_signing", "smime", "vmc"} {
 		for _, f := range []string{"url", "type", "statement_date", "period_start", "period_end"} {
 			wantPaths = append(wantPaths, "audits."+slot+"."+f)
 		}
 	}
+	wantPaths = append(wantPaths, "policy.documentation", "policy.repository")
+	for _, doc := range []string{"cp", "cps", "cp_cps", "markdown_cp_cps"} {
+		wantPaths = append(wantPaths, "policy."+doc+".same_as_parent", "policy."+doc+".url", "policy."+doc+".effective_date")
+	}
 	wantPaths = append(wantPaths,
-		"policy.same_as_parent", "policy.documentation", "policy.repository",
-		"policy.certificate_policy", "policy.practice_statement", "policy.last_updated",
+		"policy.self_assessment.same_as_parent", "policy.self_assessment.url", "policy.self_assessment.completion_date",
 		"description", "public_comments")
 
 	var gotPaths []string

@@ -64,3 +64,31 @@ func (inv *Inventory) Bundle(addr string) (BundleFiles, error) {
 	}
 	return files, nil
 }
+
+// BundleWithdrawer is implemented by a BundleSource whose items can stop
+// publishing their bundle under the inventory's own instruction (an order
+// to be revoked or cancelled). Items of other sections that deploy such a
+// bundle check it offline, so that a revoked certificate is not left in
+// place downstream while every plan looks clean.
+type BundleWithdrawer interface {
+	// Withdrawn says whether the item kind/name will not publish a usable
+	// bundle because the inventory withdraws it, and why in a few words
+	// ("state: revoked"). ok is false for an item that publishes.
+	Withdrawn(kind, name string) (why string, ok bool)
+}
+
+// Withdrawn reports whether the item at addr will not publish its bundle
+// because the inventory withdraws it, and why. It is false for an address
+// that names nothing or an item whose section cannot withdraw one: Bundle
+// reports those.
+func (inv *Inventory) Withdrawn(addr string) (why string, ok bool) {
+	vendor, kind, name, valid := splitAddress(addr)
+	if !valid {
+		return "", false
+	}
+	w, isW := inv.Section(vendor).(BundleWithdrawer)
+	if !isW {
+		return "", false
+	}
+	return w.Withdrawn(kind, name)
+}

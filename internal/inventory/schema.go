@@ -43,8 +43,12 @@ func Schema(specs []SectionSpec) map[string]any {
 	for _, sp := range specs {
 		props[sp.Key] = schemaOf(reflect.TypeOf(sp.New()), sp.Key, sp.Schema)
 	}
+	if _, vendor := props[GuardsKey]; !vendor {
+		props[GuardsKey] = schemaOf(reflect.TypeOf(&Guards{}), GuardsKey, guardsSchema)
+	}
 	return map[string]any{
-		"type":                 "object",
+		// An empty file manages nothing.
+		"type":                 []string{"object", "null"},
 		"properties":           props,
 		"additionalProperties": false,
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
@@ -66,23 +70,32 @@ func SchemaJSON(specs []SectionSpec) []byte {
 func schemaOf(t reflect.Type, path string, h SchemaHints) map[string]any {
 	switch t {
 	case stringType:
-		s := map[string]any{"type": "string"}
+		// The loader takes any scalar as a string (zipcode: 83702), so
+		// the schema does too.
+		s := map[string]any{"type": scalarTypes}
 		if e := h.enumFor(path); len(e) > 0 {
-			s["enum"] = e
+			s["enum"] = enumValues(e)
 		}
 		return withDoc(s, path, h)
+	case intType:
+		return withDoc(map[string]any{"type": "integer", "minimum": 0}, path, h)
 	case boolType:
 		return withDoc(map[string]any{"type": "boolean"}, path, h)
 	case stringsType:
-		item := map[string]any{"type": "string"}
+		item := map[string]any{"type": scalarTypes}
 		if e := h.enumFor(path + "[]"); len(e) > 0 {
-			item["enum"] = e
+			item["enum"] = enumValues(e)
 		}
 		return withDoc(map[string]any{"type": "array", "items": item}, path, h)
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return schemaOf(t.Elem(), path, h)
+		// An optional mapping may be written empty (key: with no value).
+		s := schemaOf(t.Elem(), path, h)
+		if s["type"] == "object" {
+			s["type"] = []string{"object", "null"}
+		}
+		return s
 	case reflect.Slice:
 		return withDoc(map[string]any{"type": "array", "items": schemaOf(t.Elem(), path+"[]", h)}, path, h)
 	case reflect.Struct:
@@ -102,8 +115,8 @@ func addProps(t reflect.Type, path string, props map[string]any, h SchemaHints) 
 		f := t.Field(i)
 		tag := f.Tag.Get("yaml")
 		name, opts, _ := strings.Cut(tag, ",")
-		if tag == "" || tag == "-" || !f.IsExported() {
-			continue
+		if tag == "" || tag == "-" || !f.IsExported() || f.Tag.Get("retired") != "" {
+			continue // retired keys are refused, so editors should not offer them
 		}
 		if opts == "inline" {
 			addProps(f.Type, path, props, h)
@@ -115,6 +128,28 @@ func addProps(t reflect.Type, path string, props map[string]any, h SchemaHints) 
 		}
 		props[name] = schemaOf(f.Type, sub, h)
 	}
+}
+
+// scalarTypes are the JSON types of a YAML scalar the loader reads as a
+// string: a plain string, a number (83702) or a boolean (true).
+var scalarTypes = []string{"string", "number", "boolean"}
+
+// enumValues lists an enum's strings and, for those a YAML file would
+// write unquoted as a number or boolean, that value too: the loader reads
+// both as the same string.
+func enumValues(values []string) []any {
+	out := make([]any, 0, len(values))
+	for _, v := range values {
+		out = append(out, v)
+		var typed any
+		if err := json.Unmarshal([]byte(v), &typed); err == nil {
+			switch typed.(type) {
+			case float64, bool:
+				out = append(out, typed)
+			}
+		}
+	}
+	return out
 }
 
 func withDoc(s map[string]any, path string, h SchemaHints) map[string]any {

@@ -19,6 +19,14 @@ type Bool struct {
 	Pos   Pos
 }
 
+// Int is an optional non-negative whole number (a YAML integer, not a
+// quoted one) with its position.
+type Int struct {
+	Value int
+	Set   bool
+	Pos   Pos
+}
+
 // Strings is an optional list of scalars with its position and the position
 // of every item.
 type Strings struct {

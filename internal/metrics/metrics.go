@@ -27,6 +27,7 @@ type Metrics struct {
 	duration     prometheus.Histogram
 	expiry       *prometheus.GaugeVec
 	lastSuccess  prometheus.Gauge
+	attention    *prometheus.GaugeVec
 	knownVendors []string
 }
 
@@ -60,14 +61,18 @@ func New(vendors []string) *Metrics {
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "certsync_last_success_timestamp_seconds", Help: "When the last run without errors ended (Unix time).",
 		}),
+		attention: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "certsync_attention_items", Help: "Items the last run could not converge without a person (listed under \"needs attention\"), by vendor.",
+		}, []string{"vendor"}),
 		knownVendors: vendors,
 	}
-	m.reg.MustRegister(m.runs, m.changes, m.pending, m.requests, m.errors, m.duration, m.expiry, m.lastSuccess)
+	m.reg.MustRegister(m.runs, m.changes, m.pending, m.requests, m.errors, m.duration, m.expiry, m.lastSuccess, m.attention)
 	for _, r := range []string{"ok", "failed", "changes_pending"} {
 		m.runs.WithLabelValues(r)
 	}
 	for _, v := range vendors {
 		m.pending.WithLabelValues(v)
+		m.attention.WithLabelValues(v)
 	}
 	return m
 }
@@ -137,6 +142,25 @@ func (m *Metrics) ObservePlan(pairs []diff.Pair, plan *diff.Plan, rep *apply.Rep
 	}
 	for v, n := range pending {
 		m.pending.WithLabelValues(v).Set(float64(n))
+	}
+}
+
+// ObserveAttention sets, per vendor, how many items of plan need a
+// person's attention (plan.Attention, one per item however many messages
+// it has); vendors without any go back to zero.
+func (m *Metrics) ObserveAttention(plan *diff.Plan) {
+	items := map[string]map[diff.Address]bool{}
+	for _, v := range m.knownVendors {
+		items[v] = map[diff.Address]bool{}
+	}
+	for _, in := range plan.Attention {
+		if items[in.Address.Vendor] == nil {
+			items[in.Address.Vendor] = map[diff.Address]bool{}
+		}
+		items[in.Address.Vendor][in.Address] = true
+	}
+	for v, set := range items {
+		m.attention.WithLabelValues(v).Set(float64(len(set)))
 	}
 }
 

@@ -40,15 +40,21 @@ type Fault struct {
 	// closes the connection instead of sending the answer: the case a client
 	// must never answer by blindly sending the request again.
 	DropAfterCommit bool
+	// Delay, when non-zero, holds the request this long (on top of the
+	// injector's latency) and then handles it normally: a slow vendor rather
+	// than a failing one. It is ignored when Status or a drop is set.
+	Delay time.Duration
 	// Times is how many matching requests the fault hits; 0 means every one.
 	Times int
 	// Skip lets this many matching requests through before the fault starts.
 	Skip int
-	// Chance, when above 0 and below 1, makes the fault hit each matching
-	// request (after Skip, within Times) with that probability, drawn from the
-	// injector's random source (see Seed): a fault mix such as "10 % of writes
-	// answer 503". 0 (or 1 and above) hits every matching request.
-	Chance float64
+	// Probability, when above 0 and below 1, is the chance that a matching
+	// request (past Skip, within Times) is hit, drawn from the injector's
+	// random source (see Seed) so that a fault mix such as "10 % of writes
+	// answer 503" replays from its seed. A request it spares passes untouched
+	// and is not counted against Times. 0 (or 1 and above) hits every
+	// matching request.
+	Probability float64
 
 	hits, seen int
 }
@@ -62,10 +68,10 @@ type Injector struct {
 	latency time.Duration
 	counts  map[string]int
 	total   int
-	rng     *rand.Rand // for Fault.Chance; nil until first needed
+	rng     *rand.Rand // for Fault.Probability; nil until first needed
 }
 
-// Seed sets the random source Fault.Chance draws from, so that a fault mix
+// Seed sets the random source Fault.Probability draws from, so that a fault mix
 // is reproducible from its seed (as far as the order of concurrent requests
 // allows). Without Seed, the source is seeded with 0.
 func (in *Injector) Seed(seed uint64) {
@@ -142,11 +148,11 @@ func (in *Injector) match(r *http.Request) (*Fault, time.Duration) {
 		if f.Times > 0 && f.hits >= f.Times {
 			continue
 		}
-		if f.Chance > 0 && f.Chance < 1 {
+		if f.Probability > 0 && f.Probability < 1 {
 			if in.rng == nil {
 				in.rng = rand.New(rand.NewPCG(0, 0x9e3779b97f4a7c15))
 			}
-			if in.rng.Float64() >= f.Chance {
+			if in.rng.Float64() >= f.Probability {
 				continue
 			}
 		}
@@ -169,6 +175,13 @@ func (in *Injector) Wrap(h http.Handler) http.Handler {
 		}
 		switch {
 		case f == nil:
+			h.ServeHTTP(w, r)
+		case f.Status == 0 && f.Delay > 0 && !f.Drop && !f.DropAfterCommit:
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				return
+			}
 			h.ServeHTTP(w, r)
 		case f.Drop:
 			drop(w)

@@ -221,23 +221,35 @@ func TestCDNWaitsForPendingOrder(t *testing.T) {
 	}
 }
 
-// Rotating the order's key (deleting the key file) is a reissue with a new
-// key, and the CDN follows in the same run; the inventory stays valid while
-// the key on disk is newer than the certificate.
+// askRekey deletes the order's key file and sets rekey: true, which is how
+// a person asks for a new key (without rekey a missing key needs
+// attention), and reloads the inventory.
+func (p *pipeline) askRekey() {
+	p.t.Helper()
+	if err := os.Remove(filepath.Join(p.inv.Dir, "keys/www.key")); err != nil {
+		p.t.Fatal(err)
+	}
+	text := strings.Replace(pipelineInventory, "      key_type: ecdsa-p256\n", "      key_type: ecdsa-p256\n      rekey: true\n", 1)
+	if err := os.WriteFile(p.inv.File, []byte(text), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	inv, err := inventory.Load(p.inv.File, vendors.Sections())
+	if err != nil {
+		p.t.Fatalf("the inventory is invalid after removing the key: %v", err)
+	}
+	p.inv = inv
+}
+
+// Rotating the order's key (deleting the key file, rekey: true) is a
+// reissue with a new key, and the CDN follows in the same run; the
+// inventory stays valid while the key on disk is newer than the certificate.
 func TestKeyRotationRollsOutToTheCDN(t *testing.T) {
 	p := newPipeline(t, mmsim.Options{})
 	if rep := p.apply(p.plan()); !rep.OK() {
 		t.Fatalf("first apply: %+v", rep.Results)
 	}
 	old := p.orderSerial()
-	if err := os.Remove(filepath.Join(p.inv.Dir, "keys/www.key")); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.Load(p.inv.File, vendors.Sections())
-	if err != nil {
-		t.Fatalf("the inventory is invalid after removing the key: %v", err)
-	}
-	p.inv = inv
+	p.askRekey()
 	pl := p.plan()
 	if got := actions(pl); got != "reissue markmonitor/order/www; update quantil/certificate/www.example.com" {
 		t.Fatalf("plan after removing the key: %s", got)
@@ -271,9 +283,7 @@ func TestPendingReissueKeepsCDNWaiting(t *testing.T) {
 	}
 	first := p.cdn.Certificates()[0].Serial
 
-	if err := os.Remove(filepath.Join(p.inv.Dir, "keys/www.key")); err != nil {
-		t.Fatal(err)
-	}
+	p.askRekey()
 	rep := p.apply(p.plan()) // reissue with a new key; the CA holds it
 	if !rep.OK() {
 		t.Fatalf("reissue apply: %+v", rep.Results)

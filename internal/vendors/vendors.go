@@ -195,7 +195,11 @@ func newCCADB(c ccadb.Config, d Deps) (engine.Vendor, error) {
 }
 
 func newMarkmonitor(c markmonitor.Config, d Deps) (engine.Vendor, error) {
-	return markmonitor.New(c, markmonitor.Deps{HTTP: d.client(markmonitor.Name), Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor})
+	st, err := state.Open(d.StateDir, markmonitor.Name)
+	if err != nil {
+		return nil, err
+	}
+	return markmonitor.New(c, markmonitor.Deps{HTTP: d.client(markmonitor.Name), Log: d.Log.With("vendor", markmonitor.Name), Redactor: d.Redactor, State: st})
 }
 
 func newQuantil(c quantil.Config, d Deps) (engine.Vendor, error) {

@@ -215,9 +215,9 @@ func (s *suite) addFaults(seed uint64) {
 		var out []sim.Fault
 		for _, m := range writes {
 			out = append(out,
-				sim.Fault{Method: m, Path: path, Status: http.StatusServiceUnavailable, Body: err5xx, Chance: 0.10},
-				sim.Fault{Method: m, Path: path, DropAfterCommit: true, Chance: 0.05},
-				sim.Fault{Method: m, Path: path, Drop: true, Chance: 0.03},
+				sim.Fault{Method: m, Path: path, Status: http.StatusServiceUnavailable, Body: err5xx, Probability: 0.10},
+				sim.Fault{Method: m, Path: path, DropAfterCommit: true, Probability: 0.05},
+				sim.Fault{Method: m, Path: path, Drop: true, Probability: 0.03},
 			)
 		}
 		// Two bursts of 429s at a random point of the traffic.

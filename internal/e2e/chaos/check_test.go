@@ -56,8 +56,9 @@ func checkSimulators(t *testing.T, dir string, w *world) int {
 		}
 		r := recs[0]
 		for field, want := range map[string]string{
-			ccadbsim.FieldDescription:    caDescription(i, 2),
-			ccadbsim.FieldFullCRL:        caFullCRL(i, 2),
+			ccadbsim.FieldDescription: caDescription(i, 2),
+			// A list is stored as the compact JSON text the API takes.
+			ccadbsim.FieldAllFullCRLURLs: `["` + caFullCRL(i, 2) + `"]`,
 			ccadbsim.FieldPublicComments: caComments(2),
 		} {
 			if got := r.Fields[field]; got != want {

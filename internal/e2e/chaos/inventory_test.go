@@ -126,13 +126,19 @@ func cdnComment(v int) string { return fmt.Sprintf("managed by certsync, v%d", v
 func (w *world) inventory(t *testing.T, v int) {
 	t.Helper()
 	var b strings.Builder
+	// The guards exist for people: an apply that would order more than 10
+	// certificates or make more than 3 destructive changes stops for a
+	// person to confirm. Here the suite is that person, and its first apply
+	// orders every certificate (and reissues are paid too), so the
+	// generated inventory raises both limits above anything it can plan.
+	fmt.Fprintf(&b, "guards:\n  max_paid: %d\n  max_destructive: %d\n", items, items)
 	b.WriteString("ccadb:\n  defaults:\n    ca_owner: Example CA\n  intermediates:\n")
 	for i := range w.cas {
 		fmt.Fprintf(&b, `    - name: ca-%03d
       certificate: pki/ca-%03d.pem
       parent: pki/root.pem
       crls:
-        full: %s
+        full: [%s]
       description: %q
       public_comments: %q
 `, i, i, caFullCRL(i, v), caDescription(i, v), caComments(v))

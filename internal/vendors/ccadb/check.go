@@ -24,14 +24,17 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	}
 	names := map[string]string{}
 	shas := map[string]string{}
+	// Many intermediates share a parent: each parent is read and parsed once.
+	parents := map[string]*x509.Certificate{}
 	for i := range c.Intermediates {
 		it := &c.Intermediates[i]
 		path := fmt.Sprintf("%s.intermediates[%d]", base, i)
 		if c.Defaults != nil {
-			inventory.MergeDefaults(reflect.ValueOf(&it.Record).Elem(), reflect.ValueOf(c.Defaults).Elem())
+			def := inheritable(&it.Record, c.Defaults)
+			inventory.MergeDefaults(reflect.ValueOf(&it.Record).Elem(), reflect.ValueOf(&def).Elem())
 		}
-		it.Cert = loadCert(r, dir, path+".certificate", it.Certificate, it.Pos)
-		it.ParentCert = loadCert(r, dir, path+".parent", it.Parent, it.Pos)
+		it.Cert = loadCert(r, dir, path+".certificate", it.Certificate, it.Pos, nil)
+		it.ParentCert = loadCert(r, dir, path+".parent", it.Parent, it.Pos, parents)
 		if it.Cert != nil {
 			if !it.Cert.IsCA {
 				r.Add(it.Certificate.Pos, path+".certificate", "is not a CA certificate (basicConstraints CA:FALSE); CCADB intermediate records are for CA certificates")
@@ -75,11 +78,47 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	}
 }
 
-func loadCert(r *inventory.Report, dir, path string, ref inventory.String, owner inventory.Pos) *x509.Certificate {
+// inheritable is the part of defaults an intermediate inherits: all of it,
+// except the audits when the intermediate says its audits are the parent's,
+// and each document it says is the parent's. Those fields would otherwise
+// be sent for a record that does not have its own.
+func inheritable(own, defaults *Record) Record {
+	def := *defaults
+	if own.Audits.SameAsParent.Set && own.Audits.SameAsParent.Value {
+		def.Audits = Audits{SameAsParent: def.Audits.SameAsParent}
+	}
+	for _, d := range []struct{ own, def *Document }{
+		{&own.Policy.CP, &def.Policy.CP}, {&own.Policy.CPS, &def.Policy.CPS},
+		{&own.Policy.CPCPS, &def.Policy.CPCPS}, {&own.Policy.MarkdownCPCPS, &def.Policy.MarkdownCPCPS},
+	} {
+		if d.own.SameAsParent.Set && d.own.SameAsParent.Value {
+			*d.def = Document{}
+		}
+	}
+	if sa := own.Policy.SelfAssessment.SameAsParent; sa.Set && sa.Value {
+		def.Policy.SelfAssessment = SelfAssessment{}
+	}
+	return def
+}
+
+// loadCert reads and parses a certificate reference; cache, when not nil,
+// keeps parsed certificates by reference so a shared one is parsed once.
+func loadCert(r *inventory.Report, dir, path string, ref inventory.String, owner inventory.Pos, cache map[string]*x509.Certificate) *x509.Certificate {
 	if !ref.Set || ref.Value == "" {
 		r.Add(owner, path, "is required: a PEM file path (relative to the inventory) or an inline PEM")
 		return nil
 	}
+	if c, ok := cache[ref.Value]; ok && c != nil {
+		return c
+	}
+	c := parseCertRef(r, dir, path, ref)
+	if cache != nil && c != nil {
+		cache[ref.Value] = c
+	}
+	return c
+}
+
+func parseCertRef(r *inventory.Report, dir, path string, ref inventory.String) *x509.Certificate {
 	data := []byte(ref.Value)
 	if !strings.HasPrefix(strings.TrimSpace(ref.Value), "-----BEGIN") {
 		file := ref.Value
@@ -157,42 +196,91 @@ func checkRecord(r *inventory.Report, path string, rec *Record) {
 	inventory.CheckURL(r, rp+".alternate_crl", rv.AlternateCRL, "http", "https")
 
 	cp := path + ".crls"
-	inventory.CheckURL(r, cp+".full", rec.CRLs.Full, "http", "https")
-	if p := rec.CRLs.Partitioned; p.Set {
-		for i, u := range p.Values {
-			item := fmt.Sprintf("%s.partitioned[%d]", cp, i)
-			if u == "" && len(p.Values) > 1 {
-				r.Add(p.Items[i], item, `"" is only allowed alone, as [""], meaning "not yet issuing"`)
-				continue
-			}
-			inventory.CheckURL(r, item, inventory.String{Value: u, Set: true, Pos: p.Items[i]}, "http", "https")
-		}
-		if b, _ := json.Marshal(p.Values); len(b) > PartitionedCRLLimit {
-			r.Add(p.Pos, cp+".partitioned", "is %d characters as a JSON array; the CCADB allows at most %d", len(b), PartitionedCRLLimit)
+	checkCRLList(r, cp+".full", rec.CRLs.Full, false)
+	checkCRLList(r, cp+".partitioned", rec.CRLs.Partitioned, true)
+
+	ip := path + ".issuance"
+	if id := rec.Issuance.CABForumPolicyIdentifier; id.Value != "" && !slices.Contains(CABForumPolicyIdentifiers, id.Value) {
+		r.Warn(id.Pos, ip+".cabf_policy_identifier", "%q is not one of the CA/Browser Forum policy identifiers certsync knows (%s); the CCADB checks it against its own list", id.Value, inventory.QuoteAll(CABForumPolicyIdentifiers))
+	}
+	for _, v := range []struct {
+		key string
+		pv  PerValidation
+	}{{"acme_endpoints", rec.Issuance.ACMEEndpoints}, {"automated_test_websites", rec.Issuance.AutomatedTestWebsites}} {
+		for _, x := range v.pv.each() {
+			inventory.CheckURL(r, ip+"."+v.key+"."+x.key, x.s, "http", "https")
 		}
 	}
 
-	audits := []struct {
+	a := rec.Audits
+	for _, x := range []struct {
 		name string
 		a    Audit
 	}{
-		{"standard", rec.Audits.Standard},
-		{"code_signing", rec.Audits.CodeSigning},
-		{"br", rec.Audits.BR},
-		{"ev_ssl", rec.Audits.EVSSL},
-		{"ev_code_signing", rec.Audits.EVCodeSigning},
-	}
-	for _, x := range audits {
+		{"standard", a.Standard}, {"netsec", a.NetSec}, {"tls_br", a.TLSBR}, {"tls_evg", a.TLSEVG},
+		{"code_signing", a.CodeSigning}, {"smime", a.SMIME}, {"vmc", a.VMC},
+	} {
 		checkAudit(r, path+".audits."+x.name, x.a)
 	}
 
 	pp := path + ".policy"
-	parseDate(r, pp+".last_updated", rec.Policy.LastUpdated)
 	inventory.CheckURL(r, pp+".repository", rec.Policy.Repository, "http", "https")
-	inventory.CheckURL(r, pp+".certificate_policy", rec.Policy.CertificatePolicy, "http", "https")
-	inventory.CheckURL(r, pp+".practice_statement", rec.Policy.PracticeStatement, "http", "https")
+	p := rec.Policy
+	for _, d := range []struct {
+		name, dateKey string
+		url, date     inventory.String
+		pos           inventory.Pos
+	}{
+		{"cp", "effective_date", p.CP.URL, p.CP.EffectiveDate, p.CP.Pos},
+		{"cps", "effective_date", p.CPS.URL, p.CPS.EffectiveDate, p.CPS.Pos},
+		{"cp_cps", "effective_date", p.CPCPS.URL, p.CPCPS.EffectiveDate, p.CPCPS.Pos},
+		{"markdown_cp_cps", "effective_date", p.MarkdownCPCPS.URL, p.MarkdownCPCPS.EffectiveDate, p.MarkdownCPCPS.Pos},
+		{"self_assessment", "completion_date", p.SelfAssessment.URL, p.SelfAssessment.CompletionDate, p.SelfAssessment.Pos},
+	} {
+		dp := pp + "." + d.name
+		inventory.CheckURL(r, dp+".url", d.url, "http", "https")
+		parseDate(r, dp+"."+d.dateKey, d.date)
+		// The CCADB requires a document link together with its date.
+		switch {
+		case d.url.Value != "" && d.date.Value == "":
+			r.Add(d.url.Pos, dp+"."+d.dateKey, "is required when %s.url is set (the CCADB needs the link's date)", dp)
+		case d.date.Value != "" && d.url.Value == "":
+			r.Add(d.date.Pos, dp+".url", "is required when %s.%s is set (a date needs the document it dates)", dp, d.dateKey)
+		}
+	}
 	if rec.Auditor.Location.Value != "" && rec.Auditor.Name.Set && rec.Auditor.Name.Value == "" {
 		r.Add(rec.Auditor.Location.Pos, path+".auditor.location", "is set but auditor.name is cleared; a location belongs to an auditor")
+	}
+}
+
+// checkCRLList runs the CCADB's rules for a JSON array of CRL URLs: http(s)
+// URLs, at most CRLListLimit characters as JSON, and, for the partitioned
+// list, [""] alone for a CA that does not issue partitioned CRLs yet.
+func checkCRLList(r *inventory.Report, path string, l inventory.Strings, partitioned bool) {
+	if !l.Set {
+		return
+	}
+	notYet := partitioned && len(l.Values) == 1 && l.Values[0] == ""
+	for i, u := range l.Values {
+		item := fmt.Sprintf("%s[%d]", path, i)
+		if u == "" {
+			if notYet {
+				continue
+			}
+			if partitioned {
+				r.Add(l.Items[i], item, `"" is only allowed alone, as [""], meaning "not yet issuing partitioned CRLs"`)
+			} else {
+				r.Add(l.Items[i], item, "must be a CRL URL; write [] to clear the list")
+			}
+			continue
+		}
+		inventory.CheckURL(r, item, inventory.String{Value: u, Set: true, Pos: l.Items[i]}, "http", "https")
+	}
+	if partitioned && len(l.Values) == 0 {
+		r.Warn(l.Pos, path, `[] clears the list; the CCADB requires [""] from a CA that does not issue partitioned CRLs yet`)
+	}
+	if b, _ := json.Marshal(l.Values); len(b) > CRLListLimit {
+		r.Add(l.Pos, path, "is %d characters as a JSON array; the CCADB allows at most %d", len(b), CRLListLimit)
 	}
 }
 
@@ -201,7 +289,11 @@ func checkAudit(r *inventory.Report, path string, a Audit) {
 	stmt, okS := parseDate(r, path+".statement_date", a.StatementDate)
 	start, okA := parseDate(r, path+".period_start", a.PeriodStart)
 	end, okE := parseDate(r, path+".period_end", a.PeriodEnd)
-	oneOf(r, path+".type", a.Type, AuditTypes)
+	// The Audit Type picklist is not published and changes: an unknown
+	// type is flagged, and the CCADB has the last word.
+	if t := a.Type; t.Value != "" && !slices.Contains(AuditTypes, t.Value) {
+		r.Warn(t.Pos, path+".type", "%q is not an audit type certsync has seen in the CCADB documents (%s); the CCADB checks it against its own list", t.Value, inventory.QuoteAll(AuditTypes))
+	}
 	if a.URL.Value != "" {
 		for _, f := range []struct {
 			name string

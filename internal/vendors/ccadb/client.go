@@ -3,6 +3,7 @@ package ccadb
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,7 +163,7 @@ func OAuthConfig(cfg Config) *oauth2.Config {
 			TokenURL:  base + "/services/oauth2/token",
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
-		RedirectURL: base + "/",
+		RedirectURL: cfg.redirectURI(),
 	}
 }
 
@@ -342,24 +343,47 @@ func (c *Client) AddUpdate(ctx context.Context, body map[string]any) (*Response,
 	return r, err
 }
 
-// Report fetches and parses the public report: one GET under the read
-// policy, not paced (it is not the API); no credentials are sent.
-func (c *Client) Report(ctx context.Context) (*report, error) {
+// Report fetches the public report and keeps the rows whose SHA-256 is in
+// want: one GET under the read policy, not paced (it is not the API), no
+// credentials sent. The body is parsed as it arrives, never held whole.
+func (c *Client) Report(ctx context.Context, want map[string]bool) (*report, error) {
+	var rep *report
 	res, err := c.retrier(readPolicy).Do(ctx, "report", true, func(ctx context.Context) (httpx.Result, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.reportURL, nil)
 		if err != nil {
 			return httpx.Result{}, httpx.Final(fmt.Errorf("CCADB report URL: %w", err))
 		}
 		req.Header.Set("Accept", "text/csv")
-		return c.do(req)
+		start := time.Now()
+		resp, err := c.http.Do(req)
+		if err != nil {
+			c.log.Debug("ccadb: request failed", "method", req.Method, "path", req.URL.Path, "error", err)
+			return httpx.Result{}, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			body, _ := httpx.ReadAll(resp.Body, 64<<10)
+			return httpx.Result{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil // the policy decides
+		}
+		r, err := parseReport(resp.Body, want)
+		c.log.Debug("ccadb: request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "duration", time.Since(start))
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) || errors.Is(err, errReportFormat) {
+				return httpx.Result{}, httpx.Final(err)
+			}
+			return httpx.Result{}, err // the connection broke mid-report: retried
+		}
+		rep = r
+		return httpx.Result{Status: resp.StatusCode, Header: resp.Header}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fetch the CCADB report: %w", err)
 	}
-	if res.Status != http.StatusOK {
+	if res.Status != http.StatusOK || rep == nil {
 		return nil, fmt.Errorf("fetch the CCADB report: HTTP %d: %s", res.Status, snippet(res.Body))
 	}
-	return parseReport(bytes.NewReader(res.Body))
+	return rep, nil
 }
 
 const (

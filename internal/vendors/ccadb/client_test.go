@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/sim"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 )
@@ -21,38 +22,75 @@ func clocked(h *harness, hc *http.Client, clk *sim.Clock) *Vendor {
 	return v
 }
 
-// A 429 with Retry-After, on a read while planning (in seconds) and on the
-// report (as an HTTP date), is waited out and the read repeated: the plan
-// does not fail.
-func TestThrottledReadsWaitRetryAfter(t *testing.T) {
+// A 429 with Retry-After on the report while planning (in seconds or as an
+// HTTP date, capped) is waited out and the read repeated: the plan does not
+// fail.
+func TestThrottledReportWaitsRetryAfter(t *testing.T) {
 	for _, tc := range []struct {
-		name, path string
+		name       string
 		retryAfter func(now time.Time) string
 		times      int
 		want       time.Duration
 	}{
-		{"GetCertificateId, seconds", ccadbsim.GetIDPath, func(time.Time) string { return "7" }, 2, 14 * time.Second},
-		{"report, HTTP date", ccadbsim.ReportPath, func(now time.Time) string { return now.Add(30 * time.Second).Format(http.TimeFormat) }, 1, 30 * time.Second},
-		{"GetCertificateId, capped", ccadbsim.GetIDPath, func(time.Time) string { return "86400" }, 1, 2 * time.Minute},
+		{"seconds", func(time.Time) string { return "7" }, 2, 14 * time.Second},
+		{"HTTP date", func(now time.Time) string { return now.Add(30 * time.Second).Format(http.TimeFormat) }, 1, 30 * time.Second},
+		{"capped", func(time.Time) string { return "86400" }, 1, 2 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := sim.NewClock(time.Now().UTC().Truncate(time.Second))
 			start := clk.Now()
 			h := newHarness(t, ccadbsim.Options{Now: clk.Now})
-			h.addIntermediates(1) // not in the CCADB: planning asks GetCertificateId
-			h.sim.Faults().Add(sim.Fault{Method: "", Path: tc.path, Status: http.StatusTooManyRequests,
+			h.addIntermediates(1)
+			h.sim.Faults().Add(sim.Fault{Path: ccadbsim.ReportPath, Status: http.StatusTooManyRequests,
 				Header: http.Header{"Retry-After": {tc.retryAfter(start)}}, Body: tooMany, Times: tc.times})
 			p := plan(t, clocked(h, nil, clk), h.inventory(allFields))
 			if len(p.Changes) != 1 {
 				t.Fatalf("plan has %d changes, want the one add", len(p.Changes))
 			}
-			if got := h.sim.Faults().Count("" + methodOf(tc.path) + " " + tc.path); got != tc.times+1 {
-				t.Errorf("%d requests to %s, want %d (each 429 repeated once)", got, tc.path, tc.times+1)
+			if got := h.sim.Faults().Count("GET " + ccadbsim.ReportPath); got != tc.times+1 {
+				t.Errorf("%d report requests, want %d (each 429 repeated once)", got, tc.times+1)
 			}
 			if waited := clk.Now().Sub(start); waited != tc.want {
 				t.Errorf("waited %s, want %s", waited, tc.want)
 			}
 		})
+	}
+}
+
+// An update whose record id certsync does not know (a fresh state
+// directory) looks it up once, waiting out a throttled lookup; the next
+// update needs no lookup: the id is kept.
+func TestUpdateLooksUpTheIDOnce(t *testing.T) {
+	h := newHarness(t, ccadbsim.Options{})
+	h.addIntermediates(1)
+	first := h.vendor(nil)
+	mustOK(t, run(t, first, plan(t, first, h.inventory(allFields))))
+	h.stateDir = t.TempDir()
+	h.clock.Advance(2 * time.Minute)
+
+	for i, tc := range []struct {
+		desc        string
+		wantLookups int
+	}{{"Issuing CA v2", 2}, {"Issuing CA v3", 0}} {
+		inv := h.inventory(func(i int) string { return strings.Replace(allFields(i), "Issuing CA", tc.desc, 1) })
+		h.sim.Faults().ResetCounts()
+		if i == 0 {
+			h.sim.Faults().Add(sim.Fault{Path: ccadbsim.GetIDPath, Status: http.StatusTooManyRequests,
+				Header: http.Header{"Retry-After": {"3"}}, Body: tooMany, Times: 1})
+		}
+		v := h.vendor(nil)
+		p := plan(t, v, inv)
+		if len(p.Changes) != 1 || p.Changes[0].Action != diff.Update || !strings.HasPrefix(p.Changes[0].LiveID, "A0") {
+			t.Fatalf("want one update of the report's A0… record, got %s", p.Summary())
+		}
+		mustOK(t, run(t, v, p))
+		if got := h.sim.Faults().Count("POST " + ccadbsim.GetIDPath); got != tc.wantLookups {
+			t.Errorf("%s: %d lookups, want %d", tc.desc, got, tc.wantLookups)
+		}
+		h.clock.Advance(2 * time.Minute)
+		if again := plan(t, h.vendor(nil), inv); !again.Empty() {
+			t.Errorf("%s: plan after apply: %s", tc.desc, again.Summary())
+		}
 	}
 }
 
@@ -124,7 +162,7 @@ func TestPacedAfterTheTokenFetch(t *testing.T) {
 	})}
 	v := clocked(h, hc, clk)
 	v.client.pace = pacer(5 * time.Second)
-	plan(t, v, h.inventory(nil)) // three GetCertificateId calls, one after another
+	mustOK(t, run(t, v, plan(t, v, h.inventory(nil)))) // three adds
 	if len(apex) != 3 {
 		t.Fatalf("%d API calls, want 3", len(apex))
 	}

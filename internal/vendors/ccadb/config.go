@@ -13,6 +13,9 @@ type Config struct {
 	ClientSecret string `env:"CLIENT_SECRET" secret:"true"`
 	RefreshToken string `env:"REFRESH_TOKEN" secret:"true"`
 	ReportURL    string `env:"REPORT_URL, default=https://ccadb.my.salesforce-sites.com/ccadb/AllCertificateRecordsCSVFormatV5"`
+	// RedirectURI is the connected app's callback for ccadb-login, listed
+	// apart from the host in the CCADB's instructions; default URL + "/".
+	RedirectURI string `env:"REDIRECT_URI"`
 	// RequestInterval spaces API calls; the CCADB asks for 5 s or more.
 	RequestInterval time.Duration `env:"REQUEST_INTERVAL, default=5s"`
 }
@@ -32,4 +35,12 @@ func (c Config) Missing() []string {
 		}
 	}
 	return out
+}
+
+// redirectURI is RedirectURI, or the host URL plus "/" when unset.
+func (c Config) redirectURI() string {
+	if u := strings.TrimSpace(c.RedirectURI); u != "" {
+		return u
+	}
+	return strings.TrimRight(c.URL, "/") + "/"
 }

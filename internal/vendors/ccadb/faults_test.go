@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/sim"
 	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
@@ -37,18 +38,22 @@ func TestUpdateUnderFaults(t *testing.T) {
 			clk := sim.NewClock(time.Now().UTC().Truncate(time.Second))
 			h := newHarness(t, ccadbsim.Options{Now: clk.Now, DuplicateWindow: time.Minute})
 			h.addIntermediates(3)
-			mustOK(t, run(t, clocked(h, nil, clk), plan(t, clocked(h, nil, clk), h.inventory(description(1)))))
+			// A run applies with the vendor that planned it: Apply reads the
+			// certificates that run's Observe loaded.
+			v := clocked(h, nil, clk)
+			mustOK(t, run(t, v, plan(t, v, h.inventory(description(1)))))
 			clk.Advance(2 * time.Minute)
 
 			inv := h.inventory(description(2))
-			p := plan(t, clocked(h, nil, clk), inv)
+			v = clocked(h, nil, clk)
+			p := plan(t, v, inv)
 			if len(p.Changes) != 3 {
 				t.Fatalf("%d changes, want 3 updates", len(p.Changes))
 			}
 			f := tc.fault
 			f.Method, f.Path = http.MethodPost, ccadbsim.AddUpdatePath
 			h.sim.Faults().Add(f)
-			mustOK(t, run(t, clocked(h, nil, clk), p))
+			mustOK(t, run(t, v, p))
 			if p := plan(t, clocked(h, nil, clk), inv); !p.Empty() {
 				t.Fatalf("not converged:\n%s", testfixture.Text(p))
 			}
@@ -76,9 +81,10 @@ func TestAddThatKeepsFailingIsReported(t *testing.T) {
 	h := newHarness(t, ccadbsim.Options{})
 	h.addIntermediates(3)
 	inv := h.inventory(description(1))
-	p := plan(t, h.vendor(nil), inv)
+	v := h.vendor(nil)
+	p := plan(t, v, inv)
 	h.sim.Faults().Add(sim.Fault{Method: http.MethodPost, Path: ccadbsim.AddUpdatePath, Status: http.StatusServiceUnavailable, Body: serverDown})
-	rep := run(t, h.vendor(nil), p)
+	rep := run(t, v, p)
 	for _, r := range rep.Results {
 		if r.Status != "failed" || !strings.Contains(r.Error, "503") {
 			t.Errorf("%s: %s %q, want failed naming the 503", r.Address, r.Status, r.Error)
@@ -90,11 +96,12 @@ func TestAddThatKeepsFailingIsReported(t *testing.T) {
 	h.sim.Faults().Clear()
 	runs := 0
 	for ; runs < 3; runs++ {
-		p := plan(t, h.vendor(nil), inv)
+		v := h.vendor(nil)
+		p := plan(t, v, inv)
 		if p.Empty() {
 			break
 		}
-		mustOK(t, run(t, h.vendor(nil), p))
+		mustOK(t, run(t, v, p))
 	}
 	if runs != 1 {
 		t.Errorf("converged after %d runs, want 1", runs)
@@ -104,29 +111,26 @@ func TestAddThatKeepsFailingIsReported(t *testing.T) {
 	}
 }
 
-// A 5xx on a read while planning (the report, GetCertificateId) is retried
-// and the plan is made; a read that keeps failing fails the plan with an
-// error that names the vendor's answer, and nothing is sent.
-func TestReadsUnder5xx(t *testing.T) {
+// A 5xx on the report while planning is retried and the plan is made; a
+// report that keeps failing fails the plan with an error that names the
+// vendor's answer, and nothing is sent.
+func TestReportUnder5xx(t *testing.T) {
 	for _, tc := range []struct {
-		name, path, method string
-		times              int
-		fails              bool
+		name  string
+		times int
+		fails bool
 	}{
-		{"report, two 503s", ccadbsim.ReportPath, http.MethodGet, 2, false},
-		{"lookup, two 503s", ccadbsim.GetIDPath, "", 2, false},
-		{"report, down", ccadbsim.ReportPath, http.MethodGet, 0, true},
-		{"lookup, down", ccadbsim.GetIDPath, "", 0, true},
+		{"two 503s", 2, false},
+		{"down", 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, ccadbsim.Options{})
-			h.addIntermediates(1) // not in the CCADB: planning looks it up
-			h.sim.Faults().Add(sim.Fault{Method: tc.method, Path: tc.path, Status: http.StatusServiceUnavailable, Body: serverDown, Times: tc.times})
-			v := h.vendor(nil)
-			_, err := v.Observe(t.Context(), h.inventory(nil))
+			h.addIntermediates(1)
+			h.sim.Faults().Add(sim.Fault{Method: http.MethodGet, Path: ccadbsim.ReportPath, Status: http.StatusServiceUnavailable, Body: serverDown, Times: tc.times})
+			_, err := h.vendor(nil).Observe(t.Context(), h.inventory(nil))
 			switch {
 			case tc.fails && err == nil:
-				t.Fatal("a read that never succeeds made a plan")
+				t.Fatal("a report that never loads made a plan")
 			case tc.fails && !strings.Contains(err.Error(), "503"):
 				t.Errorf("error %q does not name the 503", err)
 			case !tc.fails && err != nil:
@@ -139,6 +143,54 @@ func TestReadsUnder5xx(t *testing.T) {
 	}
 }
 
+// An update from a state directory that lost the record's id looks the id
+// up (GetCertificateIdAPI) when it is applied. Two 503s on the look-up are
+// retried and the update lands; a look-up that keeps failing fails that
+// update with the vendor's answer, and no write is sent with a guessed id.
+func TestLookupUnder5xx(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		times int
+		fails bool
+	}{
+		{"two 503s", 2, false},
+		{"down", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, ccadbsim.Options{})
+			h.addIntermediates(1)
+			v := h.vendor(nil)
+			mustOK(t, run(t, v, plan(t, v, h.inventory(description(1)))))
+			h.stateDir = t.TempDir() // certsync has no record of the id
+			inv := h.inventory(description(2))
+			v = h.vendor(nil)
+			p := plan(t, v, inv)
+			if len(p.Changes) != 1 || p.Changes[0].Action != diff.Update {
+				t.Fatalf("want one update, got:\n%s", testfixture.Text(p))
+			}
+			h.sim.Faults().Add(sim.Fault{Path: ccadbsim.GetIDPath, Status: http.StatusServiceUnavailable, Body: serverDown, Times: tc.times})
+			writes := h.sim.Faults().Count("POST " + ccadbsim.AddUpdatePath)
+			rep := run(t, v, p)
+			if h.sim.Faults().Count("GET "+ccadbsim.GetIDPath)+h.sim.Faults().Count("POST "+ccadbsim.GetIDPath) == 0 {
+				t.Fatal("the update never looked the id up: the fault was never met")
+			}
+			sent := h.sim.Faults().Count("POST "+ccadbsim.AddUpdatePath) - writes
+			r := rep.Results[0]
+			switch {
+			case tc.fails && (r.Status != "failed" || !strings.Contains(r.Error, "503")):
+				t.Errorf("%s %q, want failed naming the 503", r.Status, r.Error)
+			case tc.fails && sent != 0:
+				t.Errorf("%d writes after a failed look-up, want none", sent)
+			case !tc.fails:
+				mustOK(t, rep)
+				if p := plan(t, h.vendor(nil), inv); !p.Empty() {
+					t.Errorf("not converged:\n%s", testfixture.Text(p))
+				}
+			}
+		})
+	}
+}
+
 // A session that expires between the plan and the apply, and again in the
 // middle of the apply (INVALID_SESSION_ID), costs one token refresh each and
 // no change.
@@ -146,9 +198,6 @@ func TestSessionExpiresDuringApply(t *testing.T) {
 	h := newHarness(t, ccadbsim.Options{})
 	h.addIntermediates(6)
 	inv := h.inventory(description(1))
-	v := h.vendor(nil)
-	p := plan(t, v, inv)
-	h.sim.ExpireAccessTokens()
 	var writes atomic.Int32
 	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if r.URL.Path == ccadbsim.AddUpdatePath {
@@ -158,7 +207,10 @@ func TestSessionExpiresDuringApply(t *testing.T) {
 		}
 		return http.DefaultTransport.RoundTrip(r)
 	})}
-	mustOK(t, run(t, h.vendor(hc), p))
+	v := h.vendor(hc)
+	p := plan(t, v, inv)
+	h.sim.ExpireAccessTokens()
+	mustOK(t, run(t, v, p))
 	if p := plan(t, h.vendor(nil), inv); !p.Empty() {
 		t.Fatalf("not converged:\n%s", testfixture.Text(p))
 	}

@@ -1,6 +1,8 @@
 package ccadb
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -38,18 +40,27 @@ type harness struct {
 	refresh  string
 	root     *testpki.Cert
 	certs    []*testpki.Cert // intermediates, certs[i] is file ica<i>.pem
+	// clock is shared by the simulator and the vendors' retry waits, so a
+	// write repeated after a simulated minute is past the simulator's
+	// duplicate-request window too. nil when the test brought its own.
+	clock *sim.Clock
 }
 
 func newHarness(t testing.TB, o ccadbsim.Options) *harness {
 	t.Helper()
 	o.ClientID, o.ClientSecret, o.CAOwner = testClientID, testSecret, testOwner
+	var clk *sim.Clock
+	if o.Now == nil {
+		clk = sim.NewClock(time.Now().UTC().Truncate(time.Second))
+		o.Now = clk.Now
+	}
 	s, err := ccadbsim.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	h := &harness{t: t, sim: s, srv: srv, dir: t.TempDir(), stateDir: t.TempDir(), refresh: s.NewRefreshToken()}
+	h := &harness{t: t, sim: s, srv: srv, dir: t.TempDir(), stateDir: t.TempDir(), refresh: s.NewRefreshToken(), clock: clk}
 	h.root = testpki.Root(testpki.Options{CommonName: "Harness Root", Organization: testOwner})
 	h.write("root.pem", h.root.PEM())
 	if _, err := s.AddRoot(h.root.PEM(), testOwner); err != nil {
@@ -117,7 +128,11 @@ func (h *harness) vendor(hc *http.Client) *Vendor {
 	}
 	// Retry waits pass on a simulated clock: a repeated write waits over a
 	// minute.
-	v.client.clock = sim.NewClock(time.Now())
+	if h.clock != nil {
+		v.client.clock = h.clock
+	} else {
+		v.client.clock = sim.NewClock(time.Now())
+	}
 	return v
 }
 
@@ -144,3 +159,17 @@ func reload(t *testing.T, h *harness) *inventory.Inventory {
 	t.Helper()
 	return testfixture.Load(t, filepath.Join(h.dir, "inventory.yaml"), Spec())
 }
+
+// planPairs is plan that also returns the pairs Observe reported.
+func planPairs(t testing.TB, v *Vendor, inv *inventory.Inventory) (*diff.Plan, []diff.Pair) {
+	t.Helper()
+	pairs, err := v.Observe(context.Background(), inv)
+	if err != nil {
+		t.Fatalf("observe: %v", err)
+	}
+	return diff.Compute(pairs, time.Now()), pairs
+}
+
+func ccadbsimHeader() []string { return ccadbsim.ReportV5Header() }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

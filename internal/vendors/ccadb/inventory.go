@@ -37,7 +37,9 @@ type Intermediate struct {
 	ParentCert *x509.Certificate `yaml:"-"`
 }
 
-// Record holds the record's fields, grouped like the API's JSON.
+// Record holds the record's fields, grouped like the API's JSON. The keys
+// follow AddUpdateIntermediateCertAPI as documented on 2026-03-20; keys of
+// the older API are refused with the key that replaces them.
 type Record struct {
 	// CertificateName is IntermediateCertificateName; default: subject CN.
 	CertificateName    inventory.String `yaml:"certificate_name"`
@@ -49,6 +51,7 @@ type Record struct {
 	Revocation    Revocation `yaml:"revocation"`
 	CAInformation OtherCA    `yaml:"ca_information"`
 	CRLs          CRLs       `yaml:"crls"`
+	Issuance      Issuance   `yaml:"issuance"`
 	Auditor       Auditor    `yaml:"auditor"`
 	Audits        Audits     `yaml:"audits"`
 	Policy        Policy     `yaml:"policy"`
@@ -76,13 +79,36 @@ type OtherCA struct {
 	ProblemReportingMechanism inventory.String `yaml:"problem_reporting_mechanism"`
 }
 
-// CRLs is PertainingToCertificatesIssued.
+// CRLs are the two CRL lists of PertainingToCertificatesIssued.
 type CRLs struct {
-	// Full is FullCRLIssuedByThisCA: one URL, or "" to clear.
-	Full inventory.String `yaml:"full"`
+	// Full is JSONArrayofAllFullCRLURLs: every full CRL URL. [] resets it.
+	Full inventory.Strings `yaml:"full" retired_scalar:"crls.full is now a list of every full CRL URL (the API's JSONArrayofAllFullCRLURLs replaced FullCRLIssuedByThisCA in March 2026); write full: [\"http://crl.example/ca.crl\"]"`
 	// Partitioned is JSONArrayofPartitionedCRLs; [] resets it, [""] means
-	// "not yet issuing".
+	// "not yet issuing", which the CCADB requires of a CA that issues none.
 	Partitioned inventory.Strings `yaml:"partitioned"`
+}
+
+// Issuance is the rest of PertainingToCertificatesIssued: the CA/Browser
+// Forum policy identifier and, per validation type, the ACME endpoints,
+// other automated solutions and automated test certificate websites.
+type Issuance struct {
+	// CABForumPolicyIdentifier is CABForumCertificatePolicyIdentifier, one of
+	// the CCADB's values (e.g. "2.23.140.1.2.1").
+	CABForumPolicyIdentifier inventory.String `yaml:"cabf_policy_identifier"`
+	// ACMEEndpoints are DV/OV/EV/IVACMEEndpoints.
+	ACMEEndpoints PerValidation `yaml:"acme_endpoints"`
+	// OtherAutomatedSolutions are OtherDV/OV/EV/IVAutomatedSolutionDescription.
+	OtherAutomatedSolutions PerValidation `yaml:"other_automated_solutions"`
+	// AutomatedTestWebsites are DV/OV/EV/IVAutomatedTestCertificateWebsite.
+	AutomatedTestWebsites PerValidation `yaml:"automated_test_websites"`
+}
+
+// PerValidation is one value per validation type.
+type PerValidation struct {
+	DV inventory.String `yaml:"dv"`
+	OV inventory.String `yaml:"ov"`
+	EV inventory.String `yaml:"ev"`
+	IV inventory.String `yaml:"iv"`
 }
 
 // Auditor is AuditorInformation.
@@ -91,14 +117,22 @@ type Auditor struct {
 	Location inventory.String `yaml:"location"`
 }
 
-// Audits is AuditInformation: five audit slots.
+// Audits is AuditInformation: the seven audits of today's API.
 type Audits struct {
-	SameAsParent  inventory.Bool `yaml:"same_as_parent"`
-	Standard      Audit          `yaml:"standard"`
-	CodeSigning   Audit          `yaml:"code_signing"`
-	BR            Audit          `yaml:"br"`
-	EVSSL         Audit          `yaml:"ev_ssl"`
-	EVCodeSigning Audit          `yaml:"ev_code_signing"`
+	Pos          inventory.Pos
+	SameAsParent inventory.Bool `yaml:"same_as_parent"`
+	Standard     Audit          `yaml:"standard"`
+	NetSec       Audit          `yaml:"netsec"`
+	TLSBR        Audit          `yaml:"tls_br"`
+	TLSEVG       Audit          `yaml:"tls_evg"`
+	CodeSigning  Audit          `yaml:"code_signing"`
+	SMIME        Audit          `yaml:"smime"`
+	VMC          Audit          `yaml:"vmc"`
+
+	// Retired in 2024, when the CCADB renamed its audits.
+	BR            struct{} `yaml:"br" retired:"the CCADB's BRAudit became TLSBRAudit; use audits.tls_br"`
+	EVSSL         struct{} `yaml:"ev_ssl" retired:"the CCADB's EVSSLAudit became TLSEVGAudit; use audits.tls_evg"`
+	EVCodeSigning struct{} `yaml:"ev_code_signing" retired:"the CCADB merged EVCodeSigningAudit into CodeSigningAudit; use audits.code_signing"`
 }
 
 // Audit is one audit slot; dates are yyyy-MM-dd.
@@ -111,14 +145,46 @@ type Audit struct {
 	PeriodEnd     inventory.String `yaml:"period_end"`
 }
 
-// Policy is PolicyInformation.
+// Policy is NonAuditDocumentInformation.
 type Policy struct {
-	SameAsParent      inventory.Bool   `yaml:"same_as_parent"`
-	Documentation     inventory.String `yaml:"documentation"`
-	Repository        inventory.String `yaml:"repository"`
-	CertificatePolicy inventory.String `yaml:"certificate_policy"`
-	PracticeStatement inventory.String `yaml:"practice_statement"`
-	LastUpdated       inventory.String `yaml:"last_updated"`
+	// Documentation is PolicyDocumentation (text).
+	Documentation inventory.String `yaml:"documentation"`
+	// Repository is DocumentRepository.
+	Repository inventory.String `yaml:"repository"`
+	// CP is the certificate policy.
+	CP Document `yaml:"cp"`
+	// CPS is the certification practice statement.
+	CPS Document `yaml:"cps"`
+	// CPCPS is a combined CP/CPS (CertificatePracticeAndPolicyStatement).
+	CPCPS Document `yaml:"cp_cps"`
+	// MarkdownCPCPS is the Markdown or AsciiDoc CP/CPS.
+	MarkdownCPCPS Document `yaml:"markdown_cp_cps"`
+	// SelfAssessment is the CA's self-assessment.
+	SelfAssessment SelfAssessment `yaml:"self_assessment"`
+
+	// Retired with PolicyInformation in 2024-2025.
+	SameAsParent      struct{} `yaml:"same_as_parent" retired:"each document has its own flag now; use policy.cp_cps.same_as_parent (or cp, cps, markdown_cp_cps, self_assessment)"`
+	CertificatePolicy struct{} `yaml:"certificate_policy" retired:"use policy.cp.url (with policy.cp.effective_date)"`
+	PracticeStatement struct{} `yaml:"practice_statement" retired:"use policy.cps.url (with policy.cps.effective_date)"`
+	LastUpdated       struct{} `yaml:"last_updated" retired:"the CCADB's CPCPSLastUpdatedDate became an effective date per document; use policy.cp_cps.effective_date (or cp, cps, markdown_cp_cps)"`
+}
+
+// Document is one policy document: its same-as-parent flag, its link and
+// its effective date (yyyy-MM-dd). A link needs its date and a date its
+// link.
+type Document struct {
+	Pos           inventory.Pos
+	SameAsParent  inventory.Bool   `yaml:"same_as_parent"`
+	URL           inventory.String `yaml:"url"`
+	EffectiveDate inventory.String `yaml:"effective_date"`
+}
+
+// SelfAssessment is the self-assessment document, dated by completion.
+type SelfAssessment struct {
+	Pos            inventory.Pos
+	SameAsParent   inventory.Bool   `yaml:"same_as_parent"`
+	URL            inventory.String `yaml:"url"`
+	CompletionDate inventory.String `yaml:"completion_date"`
 }
 
 // Spec is the section's entry for inventory.Parse.
@@ -136,20 +202,29 @@ func schemaHints() inventory.SchemaHints {
 	h := inventory.SchemaHints{
 		Required: map[string][]string{"ccadb.intermediates[]": {"certificate", "parent"}},
 		Docs: map[string]string{
-			"ccadb":                                  "Intermediate-certificate records in the CCADB (AddUpdateIntermediateCertAPI).",
-			"ccadb.defaults":                         "Fields that apply to every intermediate that does not set them itself.",
+			"ccadb":                                  "Intermediate-certificate records in the CCADB (AddUpdateIntermediateCertAPI as documented on 2026-03-20).",
+			"ccadb.defaults":                         "Fields that apply to every intermediate that does not set them itself. Audits and documents an intermediate marks same_as_parent are not inherited.",
 			"ccadb.intermediates[].name":             "Key in plans and --target (ccadb/intermediate/NAME). Default: the certificate's subject CN.",
 			"ccadb.intermediates[].certificate":      "PEM file (relative to the inventory) or inline PEM; one-line PEM accepted.",
 			"ccadb.intermediates[].parent":           "PEM of the certificate that signed it.",
-			"ccadb.intermediates[].crls.partitioned": "JSONArrayofPartitionedCRLs: [] resets it, [\"\"] means not yet issuing.",
+			"ccadb.intermediates[].crls.full":        "JSONArrayofAllFullCRLURLs: every full CRL URL; [] resets it.",
+			"ccadb.intermediates[].crls.partitioned": "JSONArrayofPartitionedCRLs: [] resets it, [\"\"] means not yet issuing (required then).",
 		},
 		Enums: []inventory.Enum{
 			{Suffix: ".revocation.status", Values: []string{"", "Revoked"}},
 			{Suffix: ".revocation.reason", Values: RevocationReasons},
 		},
 	}
-	for _, slot := range []string{"standard", "code_signing", "br", "ev_ssl", "ev_code_signing"} {
-		h.Enums = append(h.Enums, inventory.Enum{Suffix: ".audits." + slot + ".type", Values: AuditTypes})
-	}
 	return h
+}
+
+// each lists the four values with their keys.
+func (p PerValidation) each() []struct {
+	key string
+	s   inventory.String
+} {
+	return []struct {
+		key string
+		s   inventory.String
+	}{{"dv", p.DV}, {"ov", p.OV}, {"ev", p.EV}, {"iv", p.IV}}
 }

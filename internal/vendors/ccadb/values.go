@@ -27,6 +27,20 @@ var AuditTypes = []string{
 	"ETSI TS 101 456",
 }
 
-// PartitionedCRLLimit is the documented character limit of
-// JSONArrayofPartitionedCRLs: the API documents a 20,000-character limit.
-const PartitionedCRLLimit = 20000
+// CABForumPolicyIdentifiers are the CA/Browser Forum's reserved certificate
+// policy OIDs, the values CABForumCertificatePolicyIdentifier is expected to
+// take; the CCADB's own list is not published, so another value is a
+// warning only.
+var CABForumPolicyIdentifiers = []string{
+	"2.23.140.1.1", "2.23.140.1.2.1", "2.23.140.1.2.2", "2.23.140.1.2.3",
+	"2.23.140.1.3", "2.23.140.1.4.1", "2.23.140.1.4.2",
+	"2.23.140.1.5.1.1", "2.23.140.1.5.1.2", "2.23.140.1.5.1.3",
+	"2.23.140.1.5.2.1", "2.23.140.1.5.2.2", "2.23.140.1.5.2.3",
+	"2.23.140.1.5.3.1", "2.23.140.1.5.3.2", "2.23.140.1.5.3.3",
+	"2.23.140.1.5.4.1", "2.23.140.1.5.4.2", "2.23.140.1.5.4.3",
+}
+
+// CRLListLimit is the documented limit of each CRL array
+// (JSONArrayofAllFullCRLURLs, JSONArrayofPartitionedCRLs), in characters of
+// its JSON text.
+const CRLListLimit = 100_000

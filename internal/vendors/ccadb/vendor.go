@@ -3,20 +3,26 @@
 // (GetCertificateIdAPI, AddUpdateIntermediateCertAPI) and its public report.
 //
 // The API has no read operation. Live values come from the public
-// AllCertificateRecordsCSVFormatV5 report, fetched once per run and matched by
-// SHA-256; a certificate the report does not list yet is looked up with
-// GetCertificateIdAPI. Fields the report never shows (revocation date and
-// reason, descriptions, ...) are compared with what certsync last sent,
-// which it keeps in its state directory.
+// AllCertificateRecordsCSVFormatV5 report, fetched (streamed, keeping only
+// the inventory's rows) once per plan and matched by SHA-256 and CA Owner:
+// a plan makes that one request. A certificate the report does not list is
+// planned as an add; if the CCADB has it after all, the add is answered as a
+// duplicate naming the record, and apply updates that record instead. Fields
+// the report never shows (revocation date and reason, descriptions, ...)
+// are compared with what certsync last sent, which it keeps in its state
+// directory together with each record's 18-character id (see ids.go).
 package ccadb
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
@@ -51,6 +57,11 @@ type Vendor struct {
 	client *Client
 	log    *slog.Logger
 	state  *state.Store
+
+	mu sync.Mutex
+	// items are the inventory's intermediates by SHA-256, from the last
+	// Observe: apply flattens their PEMs when it sends them.
+	items map[string]*Intermediate
 }
 
 // ErrConfig means required settings are missing.
@@ -76,56 +87,95 @@ func New(cfg Config, d Deps) (*Vendor, error) {
 // Client returns the API client (for ccadb-login and tests).
 func (v *Vendor) Client() *Client { return v.client }
 
-// applied is what certsync last sent for one record, by field path.
-type applied map[string]any
+// load reads what certsync keeps about a certificate. State written before
+// record ids were kept (a flat map of field path to value sent) is read as
+// Sent.
+func (v *Vendor) load(sha string) (stored, error) {
+	var raw map[string]json.RawMessage
+	if _, err := v.state.Get(sha, &raw); err != nil || raw == nil {
+		return stored{}, err
+	}
+	var st stored
+	_, hasID := raw["id"]
+	_, hasSent := raw["sent"]
+	if hasID || hasSent {
+		b, _ := json.Marshal(raw)
+		err := json.Unmarshal(b, &st)
+		return st, err
+	}
+	st.Sent = make(map[string]any, len(raw))
+	for k, r := range raw {
+		var val any
+		if err := json.Unmarshal(r, &val); err != nil {
+			return stored{}, err
+		}
+		st.Sent[k] = val
+	}
+	return st, nil
+}
 
 // Observe reads live state for every intermediate of the inventory and
-// returns one pair per intermediate, in inventory order. It fetches the
-// report once and calls GetCertificateIdAPI only for certificates the report
-// does not list.
+// returns one pair per intermediate, in inventory order. It makes one
+// request: the report.
 func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
 	sec := SectionOf(inv)
 	if sec == nil || len(sec.Intermediates) == 0 {
 		return nil, nil
 	}
-	rep, err := v.client.Report(ctx)
+	its := sec.Intermediates
+	shas := make([]string, len(its))
+	parentSHAs := make([]string, len(its))
+	shaOf := map[*x509.Certificate]string{} // each parent is hashed once
+	hash := func(c *x509.Certificate) string {
+		if s, ok := shaOf[c]; ok {
+			return s
+		}
+		s := pemutil.SHA256(c.Raw)
+		shaOf[c] = s
+		return s
+	}
+	want := make(map[string]bool, 2*len(its))
+	items := make(map[string]*Intermediate, len(its))
+	addrBySHA := make(map[string]diff.Address, len(its))
+	for i := range its {
+		shas[i], parentSHAs[i] = hash(its[i].Cert), hash(its[i].ParentCert)
+		want[shas[i]], want[parentSHAs[i]] = true, true
+		items[shas[i]] = &its[i]
+		addrBySHA[shas[i]] = address(its[i].Name.Value)
+	}
+	v.mu.Lock()
+	v.items = items
+	v.mu.Unlock()
+	rep, err := v.client.Report(ctx, want)
 	if err != nil {
 		return nil, err
-	}
-	its := sec.Intermediates
-	addrBySHA := map[string]diff.Address{}
-	for i := range its {
-		addrBySHA[pemutil.SHA256(its[i].Cert.Raw)] = address(its[i].Name.Value)
 	}
 	pairs := make([]diff.Pair, 0, len(its))
 	for i := range its {
 		it := &its[i]
-		desired := desiredObject(it)
-		sha := desired.Keys[keySHA256]
+		sha, parentSHA := shas[i], parentSHAs[i]
+		desired := desiredObject(it, sha)
 		pr := diff.Pair{Address: address(it.Name.Value), Desired: desired}
-
-		parentSHA := pemutil.SHA256(it.ParentCert.Raw)
 		if dep, ok := addrBySHA[parentSHA]; ok {
 			pr.DependsOn = []diff.Address{dep}
 		}
-		var last applied
-		if _, err := v.state.Get(sha, &last); err != nil {
+		st, err := v.load(sha)
+		if err != nil {
 			return nil, fmt.Errorf("%s: read state: %w", pr.Address, err)
 		}
-		if row, ok := rep.rows[sha]; ok {
-			pr.Live = liveObject(row["Salesforce Record ID"], row, last)
-		} else {
-			id, err := v.client.CertificateID(ctx, desired.Keys[keyCertPEM], sha)
-			switch {
-			case errors.Is(err, ErrNotFound):
-				if _, parentListed := rep.rows[parentSHA]; !parentListed && len(pr.DependsOn) == 0 && !rep.hasRoot(parentSHA) {
-					pr.Notes = append(pr.Notes, "the parent certificate is not in the CCADB report; the add fails unless its record exists by then")
-				}
-			case err != nil:
-				return nil, fmt.Errorf("%s: %w", pr.Address, err)
-			default:
-				pr.Live = liveObject(id, nil, last)
-				pr.Notes = append(pr.Notes, fmt.Sprintf("record %s exists but is not in the CCADB report yet, so its fields cannot be read; every managed field is sent", id))
+		row, listed := rep.row(sha, it.CAOwner.Value, it.SubordinateCAOwner.Value)
+		switch {
+		case listed:
+			pr.Live = liveObject(row.col(colCCADBID), desired, row, st.Sent)
+			pr.Notes = append(pr.Notes, "CCADB id "+pr.Live.ID)
+		case st.ID != "":
+			// Added (or updated) by certsync, and the report, which lags,
+			// does not list it yet: compared with what certsync sent.
+			pr.Live = liveObject(st.ID, desired, nil, st.Sent)
+			pr.Notes = append(pr.Notes, fmt.Sprintf("record %s is not in the CCADB report yet; compared with what certsync last sent", st.ID))
+		default:
+			if !rep.listed(parentSHA) && len(pr.DependsOn) == 0 && !rep.hasRoot(parentSHA) {
+				pr.Notes = append(pr.Notes, "the parent certificate is not in the CCADB report; the add fails unless its record exists by then")
 			}
 		}
 		pairs = append(pairs, pr)
@@ -135,7 +185,9 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 
 func address(name string) diff.Address { return diff.Address{Vendor: Name, Kind: Kind, Name: name} }
 
-// Apply executes one create or update.
+// Apply executes one create or update. An update needs the record's
+// 18-character id: from certsync's state, else from GetCertificateIdAPI
+// (a fresh state directory). The report's id is never sent.
 func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	var out apply.Outcome
 	switch c.Action {
@@ -143,21 +195,49 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	default:
 		return out, fmt.Errorf("the CCADB API cannot %s a record", c.Action)
 	}
-	if c.Keys[keyCertPEM] == "" {
-		return out, fmt.Errorf("the change carries no certificate PEM")
+	sha := c.Keys[keySHA256]
+	v.mu.Lock()
+	it := v.items[sha]
+	v.mu.Unlock()
+	if it == nil || it.Cert == nil || it.ParentCert == nil {
+		return out, fmt.Errorf("the change's certificate (SHA-256 %q) is not in the inventory this run read; plan again", sha)
 	}
-	id := c.LiveID
-	resp, err := v.client.AddUpdate(ctx, requestBody(c, id))
+	certPEM, parentPEM := flatPEMs(it)
+	st, err := v.load(sha)
+	if err != nil {
+		return out, fmt.Errorf("read state: %w", err)
+	}
+	id, lookedUp := "", false
+	if c.Action == diff.Update {
+		id = st.ID
+		if id == "" {
+			if id, err = v.client.CertificateID(ctx, certPEM, sha); err != nil {
+				return out, fmt.Errorf("look up the record id: %w", err)
+			}
+			lookedUp = true
+		}
+	}
+	resp, err := v.client.AddUpdate(ctx, requestBody(c, id, certPEM, parentPEM))
 	var rej *RejectedError
-	if id == "" && errors.As(err, &rej) && rej.Response.SalesforceID != "" && onlyDuplicate(rej.Response.Messages) {
-		// Added meanwhile (by a person, or by a first attempt whose answer was
-		// lost): take the existing record and set its fields.
+	if lookedUp && errors.As(err, &rej) && mentionsOwner(rej.Response.Messages) {
+		// GetCertificateIdAPI answers the first record with the fingerprint,
+		// which can be another CA owner's. An add names our own record in
+		// its duplicate answer, which the next step updates.
+		id = ""
+		resp, err = v.client.AddUpdate(ctx, requestBody(c, id, certPEM, parentPEM))
+	}
+	if id == "" && errors.As(err, &rej) && isRecordID(rej.Response.SalesforceID) && onlyDuplicate(rej.Response.Messages) {
+		// The CCADB has it (added by a person, or by a first attempt whose
+		// answer was lost, or not in the lagging report): set its fields.
 		id = rej.Response.SalesforceID
 		out.Messages = append(out.Messages, fmt.Sprintf("the record already existed as %s; updated it instead", id))
-		resp, err = v.client.AddUpdate(ctx, requestBody(c, id))
+		resp, err = v.client.AddUpdate(ctx, requestBody(c, id, certPEM, parentPEM))
 	}
 	if resp != nil {
-		out.ID = resp.ID()
+		if rid := resp.ID(); isRecordID(rid) {
+			id = rid
+		}
+		out.ID = id
 		if resp.ProcessingStatus == "SuccessWithWarnings" || (err == nil && len(resp.Messages) > 0) {
 			for _, m := range resp.Messages {
 				out.Messages = append(out.Messages, "CCADB warning: "+m)
@@ -167,18 +247,34 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	if err != nil {
 		return out, err
 	}
-	// Remember what was sent for the fields the report cannot show.
-	last := applied{}
-	_, _ = v.state.Get(c.Keys[keySHA256], &last)
+	// Remember the record id and what was sent, for the fields the report
+	// cannot show and for the time the report does not list the record.
+	if st.Sent == nil {
+		st.Sent = map[string]any{}
+	}
 	for _, f := range fields {
 		if val, ok := c.Desired[f.path]; ok {
-			last[f.path] = val
+			st.Sent[f.path] = val
 		}
 	}
-	if err := v.state.Put(c.Keys[keySHA256], last); err != nil {
+	if id != "" {
+		st.ID = id
+	}
+	if err := v.state.Put(sha, st); err != nil {
 		out.Messages = append(out.Messages, "the change was made but certsync could not record it: "+err.Error())
 	}
 	return out, nil
+}
+
+// mentionsOwner reports whether a refusal is about the CA Owner (the record
+// is outside the API user's hierarchy).
+func mentionsOwner(msgs []string) bool {
+	for _, m := range msgs {
+		if strings.Contains(m, "CA Owner") {
+			return true
+		}
+	}
+	return false
 }
 
 func onlyDuplicate(msgs []string) bool {

@@ -18,36 +18,47 @@ import (
 	"github.com/certsync/certsync/internal/vendors/conformance"
 )
 
-// every field of the inventory, so a round trip exercises the whole catalogue.
+// allFields sets every field of today's API, so a round trip exercises the
+// whole catalogue.
 func allFields(i int) string {
 	return `      subordinate_ca_owner: Sub Owner
       technically_constrained: false
       revocation:
         status: ""
+        date: ""
+        reason: ""
         alternate_crl: ""
       ca_information:
         recognized_caa_domains: example.com
         problem_reporting_mechanism: mailto:problems@example.com
       crls:
-        full: http://crl.example.com/full.crl
+        full: ["http://crl.example.com/full.crl"]
         partitioned: ["http://crl.example.com/1.crl", "http://crl.example.com/2.crl"]
+      issuance:
+        cabf_policy_identifier: "2.23.140.1.2.2"
+        acme_endpoints: {dv: "https://acme.example.com/dv", ov: "https://acme.example.com/ov", ev: "", iv: ""}
+        other_automated_solutions: {dv: "", ov: "EST for OV", ev: "", iv: ""}
+        automated_test_websites: {dv: "https://test-dv.example.com", ov: "", ev: "", iv: ""}
       auditor:
         name: Auditor Name
         location: United States
       audits:
         same_as_parent: false
         standard: {url: "https://a.example/s.pdf", type: WebTrust, statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
+        netsec: {url: "https://a.example/ns.pdf", type: WebTrust, statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
+        tls_br: {url: "https://a.example/br.pdf", type: "ETSI EN 319 411", statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
+        tls_evg: {url: "", type: "", statement_date: "", period_start: "", period_end: ""}
         code_signing: {url: "https://a.example/cs.pdf", type: WebTrust, statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
-        br: {url: "https://a.example/br.pdf", type: "ETSI EN 319 411", statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
-        ev_ssl: {url: "", type: "", statement_date: "", period_start: "", period_end: ""}
-        ev_code_signing: {url: "https://a.example/evcs.pdf", type: WebTrust, statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
+        smime: {url: "https://a.example/smime.pdf", type: WebTrust, statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
+        vmc: {url: "https://a.example/vmc.pdf", type: WebTrust, statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
       policy:
-        same_as_parent: false
         documentation: "See the CPS."
         repository: https://pki.example.com/repo
-        certificate_policy: https://pki.example.com/cp.pdf
-        practice_statement: https://pki.example.com/cps.pdf
-        last_updated: "2025-02-01"
+        cp: {same_as_parent: false, url: "https://pki.example.com/cp.pdf", effective_date: "2025-02-01"}
+        cps: {same_as_parent: false, url: "https://pki.example.com/cps.pdf", effective_date: "2025-02-01"}
+        cp_cps: {same_as_parent: false, url: "", effective_date: ""}
+        markdown_cp_cps: {same_as_parent: false, url: "https://pki.example.com/cps.md", effective_date: "2025-02-01"}
+        self_assessment: {same_as_parent: false, url: "https://pki.example.com/self.xlsx", completion_date: "2025-01-15"}
       description: Issuing CA
       public_comments: ""
 `
@@ -69,9 +80,12 @@ func TestConformance(t *testing.T) {
 	// What the simulator stored is what the inventory says.
 	rec, _ := h.sim.RecordBySHA256(h.certs[1].SHA256())
 	for k, want := range map[string]string{
-		"RecognizedCAADomains": "example.com", "EVCodeSigningAudit": "https://a.example/evcs.pdf",
+		"RecognizedCAADomains": "example.com", "VMCAudit": "https://a.example/vmc.pdf",
+		"JSONArrayofAllFullCRLURLs":  `["http://crl.example.com/full.crl"]`,
 		"JSONArrayofPartitionedCRLs": `["http://crl.example.com/1.crl","http://crl.example.com/2.crl"]`,
 		"DocumentRepository":         "https://pki.example.com/repo", "PublicComments": "",
+		"CABForumCertificatePolicyIdentifier": "2.23.140.1.2.2", "OtherOVAutomatedSolutionDescription": "EST for OV",
+		"SelfAssessmentCompletionDate": "2025-01-15", "MarkdownOrAsciiDocCPCPS": "https://pki.example.com/cps.md",
 	} {
 		if got, ok := rec.Fields[k]; !ok || got != want {
 			t.Errorf("record field %s = %q (set %v), want %q", k, got, ok, want)
@@ -92,7 +106,7 @@ func TestOneFieldChangeAndRemoval(t *testing.T) {
 		name, from, to, field string
 		old, new              any
 	}{
-		{"report column", "https://pki.example.com/cps.pdf", "https://pki.example.com/cps-v2.pdf", "policy.practice_statement", "https://pki.example.com/cps.pdf", "https://pki.example.com/cps-v2.pdf"},
+		{"report column", "https://pki.example.com/cps.pdf", "https://pki.example.com/cps-v2.pdf", "policy.cps.url", "https://pki.example.com/cps.pdf", "https://pki.example.com/cps-v2.pdf"},
 		{"write-only field", "description: Issuing CA", "description: Retired", "description", "Issuing CA", "Retired"},
 	} {
 		edits = append(edits, tc.from, tc.to)
@@ -104,7 +118,8 @@ func TestOneFieldChangeAndRemoval(t *testing.T) {
 				}
 				return s
 			})
-			p := plan(t, h.vendor(nil), inv)
+			v := h.vendor(nil)
+			p := plan(t, v, inv)
 			if len(p.Changes) != 1 {
 				t.Fatalf("want 1 change, got %s", p.Summary())
 			}
@@ -113,7 +128,7 @@ func TestOneFieldChangeAndRemoval(t *testing.T) {
 			if c.Action != diff.Update || c.Address.Name != "Harness ICA 1" || !cmp.Equal(c.Fields, want) {
 				t.Fatalf("change = %s %s %+v; want update of Harness ICA 1 with %+v", c.Action, c.Address, c.Fields, want)
 			}
-			mustOK(t, run(t, h.vendor(nil), p))
+			mustOK(t, run(t, v, p))
 			if again := plan(t, h.vendor(nil), inv); !again.Empty() {
 				t.Fatalf("plan after apply: %s", again.Summary())
 			}
@@ -165,7 +180,9 @@ func TestRefreshTokenRefused(t *testing.T) {
 	h := newHarness(t, ccadbsim.Options{})
 	h.addIntermediates(1)
 	h.sim.RevokeRefreshTokens()
-	_, err := h.vendor(nil).Observe(context.Background(), h.inventory(nil))
+	v := h.vendor(nil)
+	p := plan(t, v, h.inventory(nil)) // the report needs no token
+	_, err := v.Apply(context.Background(), p.Changes[0])
 	if !errors.Is(err, ErrLogin) || !strings.Contains(err.Error(), "certsync ccadb-login") {
 		t.Fatalf("err = %v, want ErrLogin naming ccadb-login", err)
 	}
@@ -174,35 +191,58 @@ func TestRefreshTokenRefused(t *testing.T) {
 	}
 }
 
-// A record that exists but is not in the report yet (the report lags) is
-// planned as an update that says its fields cannot be read.
-func TestRecordNotInReportYet(t *testing.T) {
+// A record certsync added that the lagging report does not list yet is
+// compared with what certsync sent: the next plan is empty, with no lookup.
+func TestAddedRecordNotInReportYet(t *testing.T) {
+	h := newHarness(t, ccadbsim.Options{ReportDelay: time.Hour})
+	h.addIntermediates(1)
+	inv := h.inventory(allFields)
+	v := h.vendor(nil)
+	mustOK(t, run(t, v, plan(t, v, inv)))
+	h.sim.Faults().ResetCounts()
+	p, pairs := planPairs(t, h.vendor(nil), inv)
+	if !p.Empty() {
+		t.Fatalf("plan after apply, report lagging: %s", p.Summary())
+	}
+	if got := h.sim.Faults().Count(""); got != 1 {
+		t.Errorf("%d requests, want 1 (the report)", got)
+	}
+	if id := pairs[0].Live.ID; len(id) != 18 {
+		t.Errorf("live id %q, want the 18-character id certsync kept", id)
+	}
+}
+
+// A record that exists but that neither the lagging report nor certsync's
+// state knows (a fresh CI runner) is planned as an add without a lookup;
+// apply finds it exists and updates it instead of adding a second one.
+func TestUnknownRecordNotInReportYet(t *testing.T) {
 	h := newHarness(t, ccadbsim.Options{ReportDelay: time.Hour})
 	h.addIntermediates(1)
 	inv := h.inventory(allFields)
 	v := h.vendor(nil)
 	mustOK(t, run(t, v, plan(t, v, inv)))
 
-	h.stateDir = t.TempDir() // and certsync has no record of its own
-	p := plan(t, h.vendor(nil), inv)
-	if len(p.Changes) != 1 || p.Changes[0].Action != diff.Update {
-		t.Fatalf("want one update, got %s", p.Summary())
+	h.stateDir = t.TempDir() // certsync has no record of its own
+	h.clock.Advance(2 * time.Minute)
+	h.sim.Faults().ResetCounts()
+	v = h.vendor(nil)
+	p := plan(t, v, inv)
+	if len(p.Changes) != 1 || p.Changes[0].Action != diff.Create {
+		t.Fatalf("want one add, got %s", p.Summary())
 	}
-	c := p.Changes[0]
-	if len(c.Notes) == 0 || !strings.Contains(c.Notes[0], "not in the CCADB report yet") {
-		t.Errorf("notes = %q", c.Notes)
+	if got := h.sim.Faults().Count("POST " + ccadbsim.GetIDPath); got != 0 {
+		t.Errorf("planning made %d lookups, want 0", got)
 	}
-	for _, f := range c.Fields {
-		if f.Unknown == "" {
-			t.Errorf("field %s has a known old value %v; nothing can be read", f.Field, f.Old)
-		}
-	}
-	if c.LiveID == "" {
-		t.Error("the update has no record id")
-	}
-	mustOK(t, run(t, h.vendor(nil), p))
+	rep := run(t, v, p)
+	mustOK(t, rep)
 	if n := len(h.sim.Records()); n != 2 {
-		t.Errorf("records = %d, want 2 (an update must not add)", n)
+		t.Errorf("records = %d, want 2 (an existing record must not be added again)", n)
+	}
+	if m := rep.Results[0].Messages; len(m) == 0 || !strings.Contains(m[0], "already existed") {
+		t.Errorf("messages = %q, want the add turned into an update", m)
+	}
+	if again := plan(t, h.vendor(nil), inv); !again.Empty() {
+		t.Errorf("plan after apply: %s", again.Summary())
 	}
 }
 
@@ -211,7 +251,9 @@ func TestRecordNotInReportYet(t *testing.T) {
 func TestAddCommittedThenConnectionDropped(t *testing.T) {
 	h := newHarness(t, ccadbsim.Options{})
 	h.addIntermediates(3)
-	h.sim.Faults().Add(sim.Fault{Method: "POST", Path: ccadbsim.AddUpdatePath, DropAfterCommit: true, Times: 3})
+	// Two drops: fewer than a write's three attempts, so even when both hit
+	// the same change (scheduling decides) it still succeeds.
+	h.sim.Faults().Add(sim.Fault{Method: "POST", Path: ccadbsim.AddUpdatePath, DropAfterCommit: true, Times: 2})
 	v := h.vendor(nil)
 	inv := h.inventory(allFields)
 	rep := run(t, v, plan(t, v, inv))
@@ -227,8 +269,8 @@ func TestAddCommittedThenConnectionDropped(t *testing.T) {
 			}
 		}
 	}
-	// Which attempts the three drops hit depends on scheduling (a retry
-	// may be dropped again); at least the first add was adopted.
+	// Which attempts the drops hit depends on scheduling (a retry may be
+	// dropped again); at least the first add was adopted.
 	if adopted == 0 {
 		t.Error("no record was adopted after a dropped add")
 	}

@@ -91,7 +91,8 @@ func (m *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	}
 
 	names := map[string]bool{}
-	files := map[string]string{} // path -> the field that writes it
+	adopted := map[string]string{} // order id -> the item that adopts it
+	files := map[string]string{}   // path -> the field that writes it
 	for i := range m.Orders {
 		o := &m.Orders[i]
 		path := fmt.Sprintf("%s.orders[%d]", base, i)
@@ -155,6 +156,10 @@ func (m *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			}
 		}
 		checkOrderKey(r, inv, path, o)
+		checkOrderExtras(r, path, o, adopted)
+		if o.Rekey.Value && o.CSR.Value != "" {
+			r.Add(o.Rekey.Pos, path+".rekey", "needs private_key: certsync cannot make a new key for an order that gives a csr")
+		}
 		// Two orders writing one file would overwrite each other's key or
 		// certificate.
 		for _, f := range []struct {

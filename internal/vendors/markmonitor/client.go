@@ -422,7 +422,7 @@ func (c *Client) Action(ctx context.Context, id, action string, body ActionReque
 }
 
 // Download fetches an issued order's certificates as one PEM bundle
-// (format pem_all), for orders whose JSON lacks them. The seed asks for the
+// (format pem_all), for orders whose JSON lacks them. The API guide asks for the
 // PKCS#7 Accept header even for pem_all.
 func (c *Client) Download(ctx context.Context, id string) (string, error) {
 	body, err := c.exchange(ctx, http.MethodGet, "/order/"+url.PathEscape(id)+"/downloadCert",

@@ -11,6 +11,9 @@ type Config struct {
 	APIKey   string `env:"API_KEY" secret:"true"`
 	Username string `env:"USERNAME"`
 	Password string `env:"PASSWORD" secret:"true"`
+	// Currency is the ISO 4217 code of the account's price list, which the
+	// API does not state; plans print prices with it. Optional.
+	Currency string `env:"CURRENCY"`
 }
 
 // Missing names the settings a run needs and lacks.

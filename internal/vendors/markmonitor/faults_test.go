@@ -38,7 +38,8 @@ func writeInventory(t *testing.T, h *harness, text string) *inventory.Inventory 
 	return reload(t, h)
 }
 
-const secondContact = `        - email: ops@example.com
+// opsContact is a second organization contact, added by withContact.
+const opsContact = `        - email: ops@example.com
           first_name: Ops
           last_name: Team
           job_title: Operations
@@ -47,7 +48,7 @@ const secondContact = `        - email: ops@example.com
 `
 
 func withContact(extra string) string {
-	return strings.Replace(orgYAML, "      contacts:\n", "      contacts:\n"+secondContact+extra, 1)
+	return strings.Replace(orgYAML, "      contacts:\n", "      contacts:\n"+opsContact+extra, 1)
 }
 
 // count returns how many of the simulator's contacts have the e-mail.

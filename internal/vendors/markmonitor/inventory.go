@@ -81,6 +81,18 @@ type OrderItem struct {
 	Output      OutputFiles      `yaml:"output"`
 	// State: "" or "present" (default), "cancelled" or "revoked".
 	State inventory.String `yaml:"state"`
+	// Validate asks Markmonitor to check the domain validation records
+	// (validateDomains) while the order waits for them (see dcv.go).
+	Validate inventory.Bool `yaml:"validate"`
+	// Adopt names an existing order (its id) that is this item's (see
+	// adopt.go).
+	Adopt inventory.String `yaml:"adopt"`
+	// Rekey allows certsync, when the private key file of an issued order
+	// is missing, to reissue the certificate with a newly generated key.
+	// Without it such an order needs attention; it acts only while the
+	// key file is missing, so it is safe to leave set, but is meant to be
+	// removed once the new certificate is in place.
+	Rekey inventory.Bool `yaml:"rekey"`
 
 	// Set by Load: the parsed CSR, when CSR is given, and the key file's
 	// absolute path.
@@ -134,6 +146,20 @@ func (m *Section) BundleFiles(inv *inventory.Inventory, kind, name string) (inve
 	return f, true
 }
 
+// Withdrawn says whether the order NAME is to be cancelled or revoked: it
+// then publishes no certificate that other vendors' items may deploy.
+func (m *Section) Withdrawn(kind, name string) (string, bool) {
+	o := m.Order(name)
+	if kind != KindOrder || o == nil {
+		return "", false
+	}
+	switch o.State.Value {
+	case "cancelled", "revoked":
+		return "state: " + o.State.Value, true
+	}
+	return "", false
+}
+
 func schemaHints() inventory.SchemaHints {
 	return inventory.SchemaHints{
 		Required: map[string][]string{
@@ -146,6 +172,9 @@ func schemaHints() inventory.SchemaHints {
 			"markmonitor.orders[].private_key":  "Private key file certsync makes the CSR from; generated (mode 0600) when missing.",
 			"markmonitor.orders[].renew_before": "How long before expiry to renew, e.g. 30d or 720h. Default: a third of the lifetime, 30 to 90 days.",
 			"markmonitor.orders[].state":        "present (default), or cancelled / revoked: only then does certsync cancel or revoke.",
+			"markmonitor.orders[].validate":     "true: while the order waits for domain validation, ask Markmonitor to check the published records (validateDomains), once per submission.",
+			"markmonitor.orders[].adopt":        "Id of an existing order (placed in the portal) that is this item's: certsync follows and renews it instead of ordering again.",
+			"markmonitor.orders[].rekey":        "true lets certsync replace an issued certificate whose private_key file is missing by one for a new key (a reissue). Acts only while the file is missing; remove it afterwards.",
 		},
 		Enums: []inventory.Enum{
 			{Suffix: "orders[].cert_type", Values: CertTypes},

@@ -71,6 +71,8 @@ func TestMarkmonitorMistakes(t *testing.T) {
 			[]testfixture.Want{{Line: 25, Col: 18, Path: "markmonitor.orders[0].algorithm", Msg: "is RSA but the key is ECC"}}},
 		{"csr and key both", mmOrg + "      csr: r.csr\n      private_key: k.pem\n", nil,
 			[]testfixture.Want{{Line: 24, Col: 12, Path: "markmonitor.orders[0].csr", Msg: "either csr or private_key"}}},
+		{"rekey with a CSR", mmOrg + "      csr: r.csr\n      rekey: true\n", map[string]string{"r.csr": csrPEM(t, p256, "www.example.com")},
+			[]testfixture.Want{{Line: 25, Col: 14, Path: "markmonitor.orders[0].rekey", Msg: "needs private_key"}}},
 		{"bad renew_before", mmOrg + "      private_key: k.pem\n      renew_before: soon\n", nil,
 			[]testfixture.Want{{Line: 25, Col: 21, Path: "markmonitor.orders[0].renew_before", Msg: "not a duration"}}},
 		{"bad state", mmOrg + "      private_key: k.pem\n      state: deleted\n", nil,

@@ -1,9 +1,8 @@
 package markmonitor
 
 import (
-	"bytes"
 	"context"
-	"crypto"
+
 	"errors"
 	"fmt"
 	"slices"
@@ -45,26 +44,6 @@ const (
 	fileUnknown  = "(not written yet)"
 	keyGenerated = "(generated on apply: %s)"
 )
-
-// desiredKey returns the key id the order should use, and the key itself
-// when it exists on disk.
-func desiredKey(want *OrderItem) (string, crypto.Signer, error) {
-	if want.ParsedCSR != nil {
-		return keyID(want.ParsedCSR.PublicKey), nil, nil
-	}
-	k, ok, err := loadKey(want.KeyPath)
-	if err != nil {
-		return "", nil, err
-	}
-	if !ok {
-		kt := want.KeyType.Value
-		if kt == "" {
-			kt = "rsa-2048"
-		}
-		return fmt.Sprintf(keyGenerated, kt), nil, nil
-	}
-	return keyID(k.Public()), k, nil
-}
 
 // liveKey is the key id of an order's certificate (or of its CSR).
 func liveKey(o *Order) string {
@@ -121,37 +100,145 @@ func pemNL(s string) string {
 	return s + "\n"
 }
 
-// filesDiffer reports whether any configured output file differs from what
-// the order issued.
-func filesDiffer(outCert, outChain, outFull, leaf, chain string) bool {
-	check := func(path, want string) bool {
-		if path == "" {
-			return false
+// readOutputs reads the configured output files for decide; a file that
+// is missing or unreadable has no entry.
+func readOutputs(paths ...string) outputFiles {
+	out := outputFiles{}
+	for _, p := range paths {
+		if p == "" {
+			continue
 		}
-		got, err := pemutil.ReadFile(path)
-		return err != nil || !bytes.Equal(got, []byte(want))
+		if data, err := pemutil.ReadFile(p); err == nil {
+			out[p] = data
+		}
 	}
-	return check(outCert, leaf) || check(outChain, chain) || check(outFull, leaf+chain)
+	return out
 }
 
-// orderPair applies the renew/reissue rule (see README, "Orders") to one
-// inventory order and its marked orders, newest first.
+// wantOf reads what decide needs from the inventory item: the key id (from
+// the CSR, or the key file when it exists) and the output files.
+func wantOf(inv *inventory.Inventory, want *OrderItem) (orderWant, error) {
+	w := orderWant{
+		Name: want.Name.Value, Org: want.Organization.Value, CertType: want.CertType.Value, CN: want.CommonName.Value,
+		SANs: normNames(want.DNSNames.Values, want.CommonName.Value), State: want.State.Value, Rekey: want.Rekey.Value,
+		Emails: sortedCopy(want.AdditionalEmails.Values), EmailsSet: want.AdditionalEmails.Set,
+		OutCert: inv.Resolve(want.Output.Certificate), OutChain: inv.Resolve(want.Output.Chain), OutFull: inv.Resolve(want.Output.FullChain),
+	}
+	if w.State == "" {
+		w.State = "present"
+	}
+	if want.RenewBefore.Set {
+		w.RenewBefore, _ = inventory.ParseDuration(want.RenewBefore.Value) // checked by validate
+	}
+	if want.ParsedCSR != nil {
+		w.Key = keyID(want.ParsedCSR.PublicKey)
+		return w, nil
+	}
+	w.KeyFile = want.KeyPath
+	k, ok, err := loadKey(want.KeyPath)
+	if err != nil {
+		return w, err
+	}
+	if ok {
+		w.Key = keyID(k.Public())
+	}
+	return w, nil
+}
+
+// orderPair is the I/O around decide for one inventory order and its marked
+// orders, newest first: it reads the key and output files, asks decide, and
+// turns the decision into the pair a plan shows and the keys Apply needs.
 func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByID map[string]*Organization, orgMissing bool, now time.Time) (diff.Pair, error) {
-	name := want.Name.Value
-	addr := orderAddress(name)
-	sans := normNames(want.DNSNames.Values, want.CommonName.Value)
-	key, _, err := desiredKey(want)
+	w, err := wantOf(inv, want)
 	if err != nil {
 		return diff.Pair{}, err
 	}
-	spec := specHash(want.Organization.Value, want.CertType.Value, want.CommonName.Value, sans)
-	outCert, outChain, outFull := inv.Resolve(want.Output.Certificate), inv.Resolve(want.Output.Chain), inv.Resolve(want.Output.FullChain)
+	h := orderHistory{Orders: hist, OrgOf: map[string]string{}}
+	for _, o := range hist {
+		if org := orgsByID[o.OrganizationID]; org != nil {
+			h.OrgOf[o.ID] = org.Name
+		} else {
+			// The organization list did not show it (another user's?); the
+			// marker says the order is this item's, so no paid replacement
+			// is planned just because the list was incomplete.
+			h.OrgOf[o.ID] = w.Org
+		}
+	}
+	files := readOutputs(w.OutCert, w.OutChain, w.OutFull)
+	d := decide(w, h, files, now)
 
+	p := diff.Pair{Address: orderAddress(w.Name), NoChange: d.Action == "", Info: d.Info, Attention: d.Attention, Notes: d.Notes}
+	if orgMissing {
+		p.DependsOn = []diff.Address{orgAddress(w.Org)}
+	}
+	// Contacts the order names may be created or changed in the same run:
+	// the order goes after them (dependencies not in the plan are ignored).
+	contacts := orderContacts(inv, want)
+	for _, e := range contacts {
+		p.DependsOn = append(p.DependsOn, contactAddress(w.Org, e))
+	}
+	if d.Action == "" {
+		if len(hist) > 0 {
+			p.Live = liveOrder(hist[0], h)
+		}
+		return p, nil
+	}
+	p.Action, p.Reason = d.Action, d.Reason
+	p.Desired = desiredOrder(inv, want, w)
+	k := p.Desired.Keys
+	if d.On != nil {
+		p.Live = liveOrder(d.On, h)
+		k[kOrderID] = d.On.ID
+	}
+	switch d.Action {
+	case diff.Create, Renew:
+		prev := ""
+		if d.On != nil {
+			prev = d.On.ID
+		}
+		k[kMarker] = marker{name: w.Name, spec: w.spec(), prev: shortID(prev)}.String()
+		ids := make([]string, 0, len(hist))
+		for _, o := range hist {
+			ids = append(ids, o.ID)
+		}
+		k[kKnown] = strings.Join(ids, ",")
+	case Cancel:
+		p.Desired.Fields = nil // a cancel changes no field; the reason says it all
+		k[kCancelFrom] = d.On.Status
+	case Revoke:
+		p.Desired.Fields = nil
+		k[kRevokeIDs] = strings.Join(d.RevokeIDs, ",")
+	case Download:
+		leaf, _ := bundle(d.On)
+		var got any = "(downloaded on apply)"
+		if s := certSummary(leaf); s != nil {
+			got = s
+		}
+		p.Desired.Fields = append(p.Desired.Fields, diff.Field{Name: "certificate_file", Value: got})
+		p.Live.Fields = append(p.Live.Fields, diff.Field{Name: "certificate_file", Value: onDisk(w.OutCert)})
+	}
+	if d.On != nil && d.Action != Cancel && d.Action != Revoke {
+		k[kLeaf], k[kChain] = bundle(d.On)
+	}
+	return p, nil
+}
+
+// desiredOrder is the inventory's view of an order as plans show it, with
+// the keys Apply needs to send it.
+func desiredOrder(inv *inventory.Inventory, want *OrderItem, w orderWant) *diff.Object {
+	key := w.Key
+	if key == "" {
+		kt := want.KeyType.Value
+		if kt == "" {
+			kt = "rsa-2048"
+		}
+		key = fmt.Sprintf(keyGenerated, kt)
+	}
 	desired := &diff.Object{Keys: map[string]string{
-		kOrg: want.Organization.Value, kCN: want.CommonName.Value, kCertType: want.CertType.Value,
+		kOrg: w.Org, kCN: w.CN, kCertType: w.CertType,
 		kDCV: want.DCVMethod.Value, kPlatform: want.ServerPlatform.Value, kKeyType: want.KeyType.Value,
-		kOutCert: outCert, kOutChain: outChain, kOutFull: outFull,
-		kSANs: strings.Join(sans, ","), kContacts: strings.Join(orderContacts(inv, want), ","),
+		kOutCert: w.OutCert, kOutChain: w.OutChain, kOutFull: w.OutFull,
+		kSANs: strings.Join(w.SANs, ","), kContacts: strings.Join(orderContacts(inv, want), ","),
 		kEmails: strings.Join(want.AdditionalEmails.Values, ","),
 	}}
 	if want.ParsedCSR != nil {
@@ -160,236 +247,63 @@ func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByI
 		desired.Keys[kKeyFile] = want.KeyPath
 	}
 	desired.Fields = []diff.Field{
-		{Name: "organization", Value: want.Organization.Value},
-		{Name: "cert_type", Value: want.CertType.Value},
-		{Name: "common_name", Value: want.CommonName.Value},
-		{Name: "dns_names", Value: sans},
+		{Name: "organization", Value: w.Org},
+		{Name: "cert_type", Value: w.CertType},
+		{Name: "common_name", Value: w.CN},
+		{Name: "dns_names", Value: w.SANs},
 		{Name: "key", Value: key},
 	}
-	if want.AdditionalEmails.Set {
-		desired.Fields = append(desired.Fields, diff.Field{Name: "additional_emails", Value: sortedCopy(want.AdditionalEmails.Values)})
+	if w.EmailsSet {
+		desired.Fields = append(desired.Fields, diff.Field{Name: "additional_emails", Value: w.Emails})
 	}
-	// The vendor decides every order change itself (p.Action); a pair
-	// left without one plans nothing.
-	p := diff.Pair{Address: addr, NoChange: true}
-	if orgMissing {
-		p.DependsOn = []diff.Address{orgAddress(want.Organization.Value)}
-	}
-	// Contacts the order names may be created or changed in the same run:
-	// the order goes after them (dependencies not in the plan are ignored).
-	for _, e := range orderContacts(inv, want) {
-		p.DependsOn = append(p.DependsOn, contactAddress(want.Organization.Value, e))
-	}
+	return desired
+}
 
-	var latest, current *Order
-	if len(hist) > 0 {
-		latest = hist[0]
+// liveOrder is an order as plans show it.
+func liveOrder(o *Order, h orderHistory) *diff.Object {
+	var liveSANs []string
+	cn := ""
+	if o.Cert != nil {
+		liveSANs = normNames(o.Cert.DNSNames, o.Cert.CommonName)
+		cn = o.Cert.CommonName
 	}
-
-	for _, o := range hist {
-		if hasCert(o) {
-			current = o
-			break
-		}
+	obj := &diff.Object{ID: o.ID, Fields: []diff.Field{
+		{Name: "organization", Value: h.OrgOf[o.ID]},
+		{Name: "cert_type", Value: o.CertType},
+		{Name: "common_name", Value: cn},
+		{Name: "dns_names", Value: liveSANs},
+		{Name: "key", Value: liveKey(o)},
+		{Name: "additional_emails", Value: sortedCopy(o.AdditionalEmails)},
+		{Name: "status", Value: o.Status},
+	}}
+	if o.Cert != nil && o.Cert.DateValidUntil != nil {
+		obj.Fields = append(obj.Fields, diff.Field{Name: "expires", Value: o.Cert.DateValidUntil.UTC().Format(time.RFC3339)})
 	}
-	liveOf := func(o *Order) *diff.Object {
-		obj := &diff.Object{ID: o.ID}
-		orgName := ""
-		if org := orgsByID[o.OrganizationID]; org != nil {
-			orgName = org.Name
-		} else if m, ok := parseMarker(o.Comments); ok && m.name == name {
-			// The organization list did not show it (another user's?); the
-			// marker says the order is this item's, so no paid replacement
-			// is planned just because the list was incomplete.
-			orgName = want.Organization.Value
-		}
-		var liveSANs []string
-		if o.Cert != nil {
-			liveSANs = normNames(o.Cert.DNSNames, o.Cert.CommonName)
-		}
-		cn := ""
-		if o.Cert != nil {
-			cn = o.Cert.CommonName
-		}
-		obj.Fields = []diff.Field{
-			{Name: "organization", Value: orgName},
-			{Name: "cert_type", Value: o.CertType},
-			{Name: "common_name", Value: cn},
-			{Name: "dns_names", Value: liveSANs},
-			{Name: "key", Value: liveKey(o)},
-			{Name: "additional_emails", Value: sortedCopy(o.AdditionalEmails)},
-			{Name: "status", Value: o.Status},
-		}
-		if o.Cert != nil && o.Cert.DateValidUntil != nil {
-			obj.Fields = append(obj.Fields, diff.Field{Name: "expires", Value: o.Cert.DateValidUntil.UTC().Format(time.RFC3339)})
-		}
-		return obj
-	}
-	if latest != nil {
-		p.Live = liveOf(latest)
-	}
-	setMarker := func(prev string) {
-		desired.Keys[kMarker] = marker{name: name, spec: spec, prev: shortID(prev)}.String()
-		ids := make([]string, 0, len(hist))
-		for _, o := range hist {
-			ids = append(ids, o.ID)
-		}
-		desired.Keys[kKnown] = strings.Join(ids, ",")
-	}
-	plan := func(a diff.Action, reason string, o *Order) diff.Pair {
-		p.Action, p.Reason, p.Desired, p.Live, p.NoChange = a, reason, desired, nil, false
-		if o != nil {
-			p.Live = liveOf(o)
-			desired.Keys[kOrderID] = o.ID
-		}
-		return p
-	}
-
-	switch want.State.Value {
-	case "cancelled":
-		switch {
-		case latest == nil:
-			p.Info = append(p.Info, "state is cancelled and there is no order: nothing to do")
-		case latest.Status == StatusCanceled:
-		case cancellable(latest.Status):
-			desired.Fields = nil
-			p = plan(Cancel, fmt.Sprintf("the inventory asks to cancel order %s (%s)", latest.ID, latest.Status), latest)
-			p.Desired.Keys[kCancelFrom] = latest.Status
-			return p, nil
-		default:
-			p.Info = append(p.Info, fmt.Sprintf("order %s is %s and cannot be cancelled (only CREATED, DIGI_PENDING, DIGI_WAITING_PICKUP, DIGI_NEEDS_APPROVAL or a pending reissue can); an issued certificate is revoked instead (state: revoked)", latest.ID, latest.Status))
-		}
-		return p, nil
-	case "revoked":
-		// Every still-valid certificate of the item goes: an older one kept
-		// by a renewal usually shares the key that is being revoked for.
-		var ids []string
-		for _, o := range hist {
-			if hasCert(o) && o.Status == StatusIssued {
-				ids = append(ids, o.ID)
-			}
-		}
-		switch {
-		case len(ids) > 0:
-			desired.Fields = nil // a revoke changes no field; the reason says it all
-			p = plan(Revoke, fmt.Sprintf("the inventory asks to revoke order(s) %s; this cannot be undone", strings.Join(ids, ", ")), current)
-			p.Desired.Keys[kRevokeIDs] = strings.Join(ids, ",")
-			return p, nil
-		case current != nil:
-			p.Info = append(p.Info, fmt.Sprintf("order %s is %s: a certificate with a pending reissue cannot be revoked; cancel the reissue or wait for it", current.ID, current.Status))
-		case latest != nil && latest.Status == StatusRevoked:
-		default:
-			p.Info = append(p.Info, "state is revoked but no issued certificate exists to revoke")
-		}
-		return p, nil
-	}
-
-	// state present
-	if latest == nil {
-		setMarker("")
-		p.Notes = append(p.Notes, "a new certificate order is paid for")
-		return plan(diff.Create, "no order yet", nil), nil
-	}
-	if pending(latest.Status) {
-		p.Info = append(p.Info, fmt.Sprintf("order %s is %s: %s", latest.ID, latest.Status, dcvHint(latest)))
-		if current == nil || current == latest {
-			return p, nil
-		}
-		// An older certificate is still in use while its renewal is pending.
-	}
-	// A renewal or replacement that the CA rejected (or could not make) is
-	// not placed again and again by cron: only a change to the item does.
-	m, _ := parseMarker(latest.Comments)
-	blocked := latest != current && (latest.Status == StatusRejected || latest.Status == StatusFailed) && m.spec == spec
-	if blocked {
-		p.Info = append(p.Info, fmt.Sprintf("order %s ended %s; certsync does not order the same certificate again by itself: change the order in the inventory, or look at the order's history", latest.ID, latest.Status))
-		if current == nil {
-			return p, nil
-		}
-	}
-	if current == nil {
-		if latest.Status == StatusExpired {
-			setMarker(latest.ID)
-			return plan(Renew, fmt.Sprintf("order %s expired", latest.ID), latest), nil
-		}
-		setMarker(latest.ID)
-		p.Notes = append(p.Notes, "a new certificate order is paid for")
-		return plan(diff.Create, fmt.Sprintf("the last order %s ended %s", latest.ID, latest.Status), latest), nil
-	}
-
-	live := liveOf(current)
-	leaf, chain := bundle(current)
-	desired.Keys[kLeaf], desired.Keys[kChain] = leaf, chain
-	liveKeyID := liveKey(current)
-	liveSANs := normNames(current.Cert.DNSNames, current.Cert.CommonName)
-	lf := func(n string) any {
-		for _, f := range live.Fields {
-			if f.Name == n {
-				return f.Value
-			}
-		}
-		return nil
-	}
-	switch {
-	case lf("organization") != want.Organization.Value || current.CertType != want.CertType.Value || !strings.EqualFold(current.Cert.CommonName, want.CommonName.Value):
-		if pending(latest.Status) && latest != current || blocked {
-			return p, nil // the replacement is already on its way, or was refused
-		}
-		setMarker(current.ID)
-		p.Notes = append(p.Notes, "a new certificate order is paid for; the current one is left as it is (set state: revoked on a separate item to revoke it)")
-		return plan(diff.Create, "the organization, type or common name changed, which a reissue cannot do: a new order replaces "+current.ID, current), nil
-	case !sameSet(sans, liveSANs) || (liveKeyID != "" && key != liveKeyID):
-		if current.Status != StatusIssued {
-			p.Info = append(p.Info, fmt.Sprintf("order %s is %s; a reissue waits until it is DIGI_ISSUED", current.ID, current.Status))
-			return p, nil
-		}
-		why := "the DNS names changed"
-		if sameSet(sans, liveSANs) {
-			why = "the key or CSR changed"
-		}
-		return plan(Reissue, why+": reissue order "+current.ID, current), nil
-	}
-	until := current.Cert.DateValidUntil.UTC()
-	from := until.Add(-397 * 24 * time.Hour)
-	if current.Cert.DateValidFrom != nil {
-		from = current.Cert.DateValidFrom.UTC()
-	}
-	var renewBefore time.Duration
-	if want.RenewBefore.Set {
-		renewBefore, _ = inventory.ParseDuration(want.RenewBefore.Value)
-	}
-	due := renewAt(name, renewalWindow(renewBefore, from, until), until)
-	if !now.Before(due) && !(pending(latest.Status) && latest != current) && !blocked {
-		setMarker(current.ID)
-		p.Notes = append(p.Notes, "a new certificate order is paid for")
-		return plan(Renew, fmt.Sprintf("expires %s; renewal due since %s", until.Format("2006-01-02"), due.Format("2006-01-02")), current), nil
-	}
-	if want.AdditionalEmails.Set && !sameSet(sortedCopy(want.AdditionalEmails.Values), sortedCopy(current.AdditionalEmails)) {
-		return plan(diff.Update, "additional e-mails differ", current), nil
-	}
-	if leaf != "" && filesDiffer(outCert, outChain, outFull, leaf, chain) || leaf == "" && outCert != "" && onDisk(outCert) == nil {
-		desired.Fields = append(desired.Fields, diff.Field{Name: "certificate_file", Value: certSummary(leaf)})
-		if desired.Fields[len(desired.Fields)-1].Value == nil {
-			desired.Fields[len(desired.Fields)-1].Value = "(downloaded on apply)"
-		}
-		p = plan(Download, "the issued certificate is not on disk as configured", current)
-		p.Live.Fields = append(p.Live.Fields, diff.Field{Name: "certificate_file", Value: onDisk(outCert)})
-		return p, nil
-	}
-	return p, nil
+	return obj
 }
 
 // applyOrder runs an order change.
 func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	k := c.Keys
+	if c.Action != Adopt {
+		// A change of an item whose adoption the plan showed records it
+		// first: the adoption stands on its own (adopt.go).
+		if err := v.recordAdoption(c); err != nil {
+			return apply.Outcome{}, err
+		}
+	}
 	switch c.Action {
+	case Adopt:
+		return v.applyAdopt(ctx, c)
+	case Validate:
+		return v.validate(ctx, c)
 	case diff.Create, Renew:
 		return v.placeOrder(ctx, c)
 	case Reissue:
 		return v.reissue(ctx, c)
 	case diff.Update:
-		emails := splitList(k[kEmails])
-		o, err := v.client.Action(ctx, k[kOrderID], "updateAdditionalEmails", ActionRequest{AdditionalEmails: emails}, true)
+		emails := nonNilList(k[kEmails])
+		o, err := v.client.Action(ctx, k[kOrderID], "updateAdditionalEmails", ActionRequest{AdditionalEmails: &emails}, true)
 		if err != nil {
 			return apply.Outcome{}, err
 		}
@@ -426,6 +340,14 @@ func (v *Vendor) applyOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 		return apply.Outcome{ID: k[kOrderID], Messages: []string{"wrote " + outputsList(k)}}, nil
 	}
 	return apply.Outcome{}, fmt.Errorf("cannot %s an order", c.Action)
+}
+
+// nonNilList is splitList for lists the API must receive even when empty.
+func nonNilList(s string) []string {
+	if l := splitList(s); l != nil {
+		return l
+	}
+	return []string{}
 }
 
 func splitList(s string) []string {
@@ -530,7 +452,7 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 			return apply.Outcome{}, fmt.Errorf("contact(s) %s of organization %q do not exist at Markmonitor; nothing was ordered", strings.Join(missing, ", "), org.Name)
 		}
 	}
-	sans := splitList(k[kSANs])
+	sans := nonNilList(k[kSANs])
 	csr, out, err := csrFor(k, sans)
 	if err != nil {
 		return apply.Outcome{}, err
@@ -543,11 +465,22 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 			AlgorithmHash: algorithmOf(csrKey(csr)), Provider: "DIGICERT", DCVMethod: k[kDCV],
 		},
 	}
+	// Two hosts: an order of this item placed since the plan (by another
+	// certsync) is adopted, or stops the purchase.
+	known := splitList(k[kKnown])
+	if o, err := v.appeared(ctx, org.ID, k[kMarker], known, recheckMaxAge); err != nil {
+		return out, fmt.Errorf("before ordering: %w", err)
+	} else if o != nil {
+		out.ID = o.ID
+		out.Messages = append(out.Messages, "order "+o.ID+" carrying this change's marker appeared since the plan (another host?): adopted it, bought nothing")
+		return v.afterIssue(ctx, k, o, "", out, false)
+	}
+	readBack := v.notePlaced()
 	o, err := v.client.CreateOrder(ctx, req)
 	if errors.Is(err, ErrAmbiguous) {
-		adopted, lerr := v.findMarked(ctx, org.ID, k[kMarker], splitList(k[kKnown]))
+		adopted, lerr := v.appeared(ctx, org.ID, k[kMarker], known, 0)
 		if lerr != nil {
-			return out, fmt.Errorf("%w; listing orders to check for it failed too (%v): nothing is re-sent; run certsync again", err, lerr)
+			return out, fmt.Errorf("%w; checking for it failed too (%v): nothing is re-sent; run certsync again", err, lerr)
 		}
 		if adopted == nil {
 			return out, fmt.Errorf("%w; no order carries its marker, so none was placed: nothing is re-sent in this run; run certsync again", err)
@@ -559,36 +492,15 @@ func (v *Vendor) placeOrder(ctx context.Context, c diff.Change) (apply.Outcome, 
 		return out, err
 	}
 	out.ID = o.ID
-	return v.afterIssue(ctx, k, o, "", out)
+	return v.afterIssue(ctx, k, o, "", out, readBack)
 }
 
-// findMarked lists the organization's orders and returns the one whose
-// comments carry the marker.
-// findMarked lists the organization's orders and returns the one whose
-// marker is exactly mark and that was not there when the plan was made (an
-// older order from an earlier, cancelled attempt may carry the same marker).
-func (v *Vendor) findMarked(ctx context.Context, orgID, mark string, known []string) (*Order, error) {
-	want, ok := parseMarker(mark)
-	if !ok {
-		return nil, fmt.Errorf("the change carries no marker")
-	}
-	orders, err := v.client.Orders(ctx, map[string][]string{"organizationId": {orgID}})
-	if err != nil {
-		return nil, err
-	}
-	for i := range orders {
-		if m, ok := parseMarker(orders[i].Comments); ok && m == want && !slices.Contains(known, orders[i].ID) {
-			return &orders[i], nil
-		}
-	}
-	return nil, nil
-}
-
-// afterIssue reads the order once more and, if it is issued with a
-// certificate other than oldSerial, writes the output files: with an instant
-// CA (the sandbox) the certificate lands in the same run.
-func (v *Vendor) afterIssue(ctx context.Context, k map[string]string, o *Order, oldSerial string, out apply.Outcome) (apply.Outcome, error) {
-	if o.Status != StatusIssued || o.Cert == nil || o.Cert.EndEntityCert == "" {
+// afterIssue writes the output files when o is issued with a certificate
+// other than oldSerial. When it is not and readBack allows, it reads the
+// order once more first: with an instant CA (the sandbox) the certificate
+// then lands in the same run.
+func (v *Vendor) afterIssue(ctx context.Context, k map[string]string, o *Order, oldSerial string, out apply.Outcome, readBack bool) (apply.Outcome, error) {
+	if readBack && (o.Status != StatusIssued || o.Cert == nil || o.Cert.EndEntityCert == "") {
 		got, err := v.client.Order(ctx, o.ID)
 		if err != nil {
 			out.Messages = append(out.Messages, "placed; reading it back failed: "+err.Error())
@@ -614,7 +526,7 @@ func (v *Vendor) afterIssue(ctx context.Context, k map[string]string, o *Order, 
 // reading the order back.
 func (v *Vendor) reissue(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	k := c.Keys
-	sans := splitList(k[kSANs])
+	sans := nonNilList(k[kSANs])
 	csr, out, err := csrFor(k, sans)
 	if err != nil {
 		return apply.Outcome{}, err
@@ -626,6 +538,11 @@ func (v *Vendor) reissue(ctx context.Context, c diff.Change) (apply.Outcome, err
 	oldSerial := ""
 	if before.Cert != nil {
 		oldSerial = before.Cert.SerialNumber
+	}
+	// Two hosts: the order must still be what the plan saw; a reissue by
+	// another host since then is not sent again.
+	if leaf, _ := bundle(before); before.Status != StatusIssued || k[kLeaf] != "" && leaf != k[kLeaf] {
+		return out, fmt.Errorf("%w: order %s is %s with another certificate than the plan saw (reissued by someone else, for example certsync on another host?); nothing was sent: plan again", ErrOrderAppeared, before.ID, before.Status)
 	}
 	body := ActionRequest{Cert: &CertRequest{DNSNames: sans, CSR: csr, AlgorithmHash: algorithmOf(csrKey(csr)), ServerPlatform: k[kPlatform]}}
 	o, err := v.client.Action(ctx, k[kOrderID], "reissue", body, false)
@@ -642,7 +559,7 @@ func (v *Vendor) reissue(ctx context.Context, c diff.Change) (apply.Outcome, err
 		return out, err
 	}
 	out.ID = o.ID
-	return v.afterIssue(ctx, k, o, oldSerial, out)
+	return v.afterIssue(ctx, k, o, oldSerial, out, true)
 }
 
 // endOrder cancels or revokes one order, once; an ambiguous failure is

@@ -27,6 +27,7 @@ import (
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/redact"
+	"github.com/certsync/certsync/internal/state"
 )
 
 // Name is the vendor's key.
@@ -44,7 +45,8 @@ const (
 	// Renew places a new, paid order for a certificate that is due.
 	Renew diff.Action = "renew"
 	// Reissue replaces an issued certificate (new names or key) within its
-	// order, at no cost.
+	// order. It is declared paid: the CA may bill names a reissue adds,
+	// so it runs only when in the plan shown and is never retried blindly.
 	Reissue diff.Action = "reissue"
 	// Cancel ends an order that is not issued yet.
 	Cancel diff.Action = "cancel"
@@ -58,10 +60,12 @@ const (
 var Actions = []diff.ActionSpec{
 	{Vendor: Name, Kind: KindOrder, Action: diff.Create, Verb: "created", Symbol: "+", Paid: true},
 	{Action: Renew, Verb: "renewed", Symbol: "+", Paid: true},
-	{Action: Reissue, Verb: "reissued", Symbol: "~"},
+	{Action: Reissue, Verb: "reissued", Symbol: "~", Paid: true},
 	{Action: Cancel, Verb: "cancelled", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Revoke, Verb: "revoked", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Download, Verb: "downloaded", Symbol: "<="},
+	{Action: Validate, Verb: "validated", Symbol: "~"},
+	{Action: Adopt, Verb: "adopted", Symbol: "<="},
 }
 
 // Capabilities: organizations can only be created (the API cannot modify
@@ -69,7 +73,7 @@ var Actions = []diff.ActionSpec{
 var Capabilities = map[string][]diff.Action{
 	KindOrganization: {diff.Create},
 	KindContact:      {diff.Create, diff.Update, diff.Delete},
-	KindOrder:        {diff.Create, Renew, Reissue, diff.Update, Cancel, Revoke, Download},
+	KindOrder:        {diff.Create, Renew, Reissue, diff.Update, Cancel, Revoke, Download, Validate, Adopt},
 }
 
 // ErrConfig means required settings are missing.
@@ -83,16 +87,23 @@ type Deps struct {
 	Clock    Clock
 	// RequestsPerMinute overrides the client's pace (tests).
 	RequestsPerMinute int
+	// State keeps what the API cannot: adopted orders, validation
+	// requests made (adopt.go, dcv.go). Nil keeps them in memory.
+	State *state.Store
 }
 
 // Vendor implements the Markmonitor side of plan and apply.
 type Vendor struct {
-	client *Client
-	log    *slog.Logger
-	clock  Clock
+	client   *Client
+	log      *slog.Logger
+	clock    Clock
+	state    *state.Store
+	currency string
 
 	mu   sync.Mutex
 	orgs map[string]*Organization // by name, from Observe and creates
+
+	paid paidGuard
 }
 
 // New checks the configuration and builds the vendor. It sends nothing.
@@ -109,8 +120,15 @@ func New(cfg Config, d Deps) (*Vendor, error) {
 	if d.Clock == nil {
 		d.Clock = realClock{}
 	}
+	if d.State == nil {
+		st, err := state.Open("", Name)
+		if err != nil {
+			return nil, err
+		}
+		d.State = st
+	}
 	c := NewClient(cfg, ClientOptions{HTTP: d.HTTP, Log: d.Log, Clock: d.Clock, Redactor: d.Redactor, RequestsPerMinute: d.RequestsPerMinute})
-	return &Vendor{client: c, log: d.Log, clock: d.Clock, orgs: map[string]*Organization{}}, nil
+	return &Vendor{client: c, log: d.Log, clock: d.Clock, state: d.State, currency: strings.TrimSpace(cfg.Currency), orgs: map[string]*Organization{}}, nil
 }
 
 // Client returns the API client.
@@ -161,6 +179,15 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 			return nil, fmt.Errorf("list orders: %w", err)
 		}
 	}
+	// Contacts on an active order cannot be deleted (the API refuses).
+	activeOrderOf := map[string]string{}
+	for i := range orders {
+		if !terminal(orders[i].Status) {
+			for _, id := range orders[i].Contacts {
+				activeOrderOf[id] = orders[i].ID
+			}
+		}
+	}
 	var pairs []diff.Pair
 	for i := range mm.Organizations {
 		want := &mm.Organizations[i]
@@ -168,7 +195,7 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		if live != nil {
 			v.setOrg(live)
 		}
-		pairs = append(pairs, orgPairs(want, live)...)
+		pairs = append(pairs, orgPairs(want, live, activeOrderOf)...)
 	}
 	byMarker := map[string][]*Order{}
 	for i := range orders {
@@ -182,14 +209,24 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		want := &mm.Orders[i]
 		hist := byMarker[want.Name.Value]
 		sort.SliceStable(hist, func(a, b int) bool { return hist[a].DateCreated.After(hist[b].DateCreated) })
-		p, err := orderPair(inv, want, hist, byID, byName[want.Organization.Value] == nil, now)
+		hist, adopted, err := v.adopt(ctx, want, hist, orders, byID)
+		var p diff.Pair
+		if err == nil {
+			p, err = orderPair(inv, want, hist, byID, byName[want.Organization.Value] == nil, now)
+		}
 		if err != nil {
 			// One bad item (its key file unreadable) must not stop the rest.
 			p = diff.Pair{Address: orderAddress(want.Name.Value), Error: err.Error()}
+		} else if adopted.problem == "" && len(hist) > 0 {
+			v.describeDCV(ctx, inv, want, &p, hist[0], byName[want.Organization.Value])
+		}
+		if err == nil {
+			planAdoption(&p, adopted)
 		}
 		p.Bundle = publish(inv, want, p)
 		pairs = append(pairs, p)
 	}
+	v.priceChanges(ctx, pairs)
 	return pairs, nil
 }
 
@@ -204,11 +241,14 @@ func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundl
 		KeyFile:         want.KeyPath,
 	}
 	switch p.Action {
-	case diff.Create, Renew, Reissue, Download:
+	case diff.Create, Renew, Reissue, Download, Validate:
 		b.Fresh = true
 	}
 	if len(p.Info) > 0 {
 		b.Pending = p.Info[0]
+	}
+	if len(p.Attention) > 0 {
+		b.Pending = p.Attention[0] // e.g. an order that cannot be adopted
 	}
 	if b.CertificateFile != "" {
 		if data, err := pemutil.ReadFile(b.CertificateFile); err == nil {
@@ -287,8 +327,9 @@ func objectFrom(id string, fields []diff.Field, live map[string]any) *diff.Objec
 
 // orgPairs plans an organization and its contacts. A missing organization
 // is created with its contacts in one request; drift in its own fields is
-// reported, since only a person can change it.
-func orgPairs(want *OrgItem, live *Organization) []diff.Pair {
+// reported, since only a person can change it. activeOrderOf maps a contact
+// id to an active order naming it: such a contact cannot be deleted.
+func orgPairs(want *OrgItem, live *Organization, activeOrderOf map[string]string) []diff.Pair {
 	addr := orgAddress(want.Name.Value)
 	desired := &diff.Object{Fields: orgFields(want)}
 	if live == nil {
@@ -327,13 +368,80 @@ func orgPairs(want *OrgItem, live *Organization) []diff.Pair {
 		if lc != nil {
 			p.Live = objectFrom(lc.ID, fields, liveContactFields(lc))
 		}
+		if !p.Absent && lc != nil && c.Types.Set && isEVApprover(lc) && !slices.Contains(c.Types.Values, "EXTENDED_VALIDATION_APPROVER") && !otherEVStays(want, live, lc) {
+			p.Attention = append(p.Attention, fmt.Sprintf("contact %s is the organization's last EV approver, and Markmonitor refuses to take that type away: give another contact the EXTENDED_VALIDATION_APPROVER type first", lc.Email))
+		}
 		if p.Absent && lc != nil {
 			p.Desired = &diff.Object{Keys: keys}
-			p.Notes = append(p.Notes, "Markmonitor refuses to delete a contact on an active order or the organization's last (EV) contact")
+			if why := undeletable(want, live, lc, activeOrderOf); why != "" {
+				// Known to be refused: a person must act, and nothing is
+				// sent on every run.
+				p.Attention = append(p.Attention, why)
+			}
 		}
 		out = append(out, p)
 	}
 	return out
+}
+
+// undeletable says why Markmonitor would refuse to delete contact lc, or
+// "": it is on an active order, or the organization would be left without
+// a contact or without an EV approver (the technical contact Markmonitor
+// adds does not count).
+func undeletable(want *OrgItem, live *Organization, lc *Contact, activeOrderOf map[string]string) string {
+	if id, ok := activeOrderOf[lc.ID]; ok {
+		return fmt.Sprintf("contact %s is on active order %s, and Markmonitor refuses to delete it while that order lives (until it expires or is cancelled or revoked): keep the contact until then", lc.Email, id)
+	}
+	absent := map[string]bool{}
+	for _, c := range want.Contacts {
+		if c.State.Value == "absent" {
+			absent[strings.ToLower(c.Email.Value)] = true
+		}
+	}
+	isEV := isEVApprover
+	others, otherEV := 0, 0
+	for i := range live.Contacts {
+		c := &live.Contacts[i]
+		if c.ID == lc.ID || absent[strings.ToLower(c.Email)] || slices.ContainsFunc(c.ContactTypes, func(t ContactType) bool { return t.Type == "TECHNICAL_CONTACT" }) {
+			continue
+		}
+		others++
+		if isEV(c) {
+			otherEV++
+		}
+	}
+	switch {
+	case others == 0:
+		return fmt.Sprintf("contact %s is the organization's last contact, which Markmonitor refuses to delete: add another contact first", lc.Email)
+	case isEV(lc) && otherEV == 0:
+		return fmt.Sprintf("contact %s is the organization's last EV approver, which Markmonitor refuses to delete: give another contact the EXTENDED_VALIDATION_APPROVER type first", lc.Email)
+	}
+	return ""
+}
+
+func isEVApprover(c *Contact) bool {
+	return slices.ContainsFunc(c.ContactTypes, func(t ContactType) bool { return t.Type == "EXTENDED_VALIDATION_APPROVER" })
+}
+
+// otherEVStays reports whether a live contact other than lc is an EV
+// approver and stays one under the inventory.
+func otherEVStays(want *OrgItem, live *Organization, lc *Contact) bool {
+	for i := range live.Contacts {
+		c := &live.Contacts[i]
+		if c.ID == lc.ID || !isEVApprover(c) {
+			continue
+		}
+		stays := true
+		for _, w := range want.Contacts {
+			if strings.EqualFold(w.Email.Value, c.Email) {
+				stays = w.State.Value != "absent" && (!w.Types.Set || slices.Contains(w.Types.Values, "EXTENDED_VALIDATION_APPROVER"))
+			}
+		}
+		if stays {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedCopy(ts []string) []string {

@@ -121,7 +121,8 @@ func TestPacingTokenExpiryAnd429s(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(r)
 	})}
 	var items []string
-	for i := 0; i < 150; i++ {
+	// New orders cost one request each (no read-back in a bulk run).
+	for i := 0; i < 300; i++ {
 		items = append(items, orderYAML(fmt.Sprintf("o%03d", i), ""))
 	}
 	inv := h.inventory(items...)
@@ -204,8 +205,8 @@ func TestRenewReissueCancelRevoke(t *testing.T) {
 	// Revoke only when asked; issued orders cannot be cancelled.
 	cancelled := h.inventory(strings.Replace(orderYAML("www", "      state: cancelled\n"), "dns_names: [www-alt.example.com]", "dns_names: [www-alt.example.com, www2.example.com]", 1))
 	p = plan(t, h.vendor(), cancelled)
-	if !p.Empty() || len(p.Info) == 0 || !strings.Contains(p.Info[0].Message, "cannot be cancelled") {
-		t.Fatalf("cancel of an issued order: %s %+v", p.Summary(), p.Info)
+	if !p.Empty() || len(p.Attention) == 0 || !strings.Contains(p.Attention[0].Message, "cannot be cancelled") {
+		t.Fatalf("cancel of an issued order: %s %+v", p.Summary(), p.Attention)
 	}
 	revoked := h.inventory(strings.Replace(orderYAML("www", "      state: revoked\n"), "dns_names: [www-alt.example.com]", "dns_names: [www-alt.example.com, www2.example.com]", 1))
 	p = plan(t, h.vendor(), revoked)

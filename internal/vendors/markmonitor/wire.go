@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// The client's view of the API's JSON (vendor notes §1.3). Decoding is
+// The client's view of the API's JSON (docs/vendors/markmonitor.md, "JSON shapes"). Decoding is
 // tolerant: unknown fields are ignored, cert may be null, a status may be a
 // value certsync does not know, and contacts may come as ids or objects.
 
@@ -24,6 +24,9 @@ type Organization struct {
 	Active      bool      `json:"active"`
 	Provider    string    `json:"provider,omitempty"`
 	Contacts    []Contact `json:"contacts"`
+	// Validations are the organization's OV/EV validations (see dcv.go);
+	// never sent.
+	Validations []OrgValidation `json:"validations,omitempty"`
 }
 
 // ContactType is the API's {"type": ...} wrapper.
@@ -55,6 +58,7 @@ type Cert struct {
 	AlgorithmHash    string     `json:"algorithmHash,omitempty"`
 	RootHash         string     `json:"rootHash,omitempty"`
 	DCVMethod        string     `json:"dcvMethod,omitempty"`
+	DCVEmails        []DCVEmail `json:"dcvEmails,omitempty"`
 	DateValidFrom    *time.Time `json:"dateValidFrom,omitempty"`
 	DateValidUntil   *time.Time `json:"dateValidUntil,omitempty"`
 	SerialNumber     string     `json:"serialNumber,omitempty"`
@@ -123,8 +127,10 @@ type ContactRef struct {
 
 // CertRequest is the cert part of an order or reissue request.
 type CertRequest struct {
-	CommonName     string   `json:"commonName,omitempty"`
-	DNSNames       []string `json:"dnsNames,omitempty"`
+	CommonName string `json:"commonName,omitempty"`
+	// DNSNames is always sent, [] included: a reissue without it keeps
+	// the old names, so "no extra names" must be an explicit [].
+	DNSNames       []string `json:"dnsNames"`
 	CSR            string   `json:"csr"`
 	ServerPlatform string   `json:"serverPlatform,omitempty"`
 	AlgorithmHash  string   `json:"algorithmHash,omitempty"`
@@ -149,8 +155,11 @@ type OrderRequest struct {
 // ActionRequest is the body of PATCH /order/{id}/{action}; the API needs at
 // least {} (an empty body fails with order.getError).
 type ActionRequest struct {
-	Cert             *CertRequest `json:"cert,omitempty"`
-	AdditionalEmails []string     `json:"additionalEmails,omitempty"`
+	Cert *CertRequest `json:"cert,omitempty"`
+	// AdditionalEmails is sent only by updateAdditionalEmails, which
+	// replaces the list: a pointer so that an empty list (clear them all)
+	// is sent as [] while other actions send no such key.
+	AdditionalEmails *[]string `json:"additionalEmails,omitempty"`
 }
 
 // page is the Spring paging envelope, with the legacy top-level totals as a
@@ -176,7 +185,7 @@ func (p page[T]) totalPages() int {
 	return 1
 }
 
-// Order statuses (seed §7.4.2 and the two the Swagger enum adds).
+// Order statuses (API guide §7.4.2 and the two the Swagger enum adds).
 const (
 	StatusCreated               = "CREATED"
 	StatusReissueRequestPending = "REISSUE_REQUEST_PENDING"
@@ -205,7 +214,7 @@ func terminal(status string) bool {
 	return false
 }
 
-// cancellable statuses, per seed §7.4.8.1 (and DigiCert's needs_approval).
+// cancellable statuses, per API guide §7.4.8.1 (and DigiCert's needs_approval).
 func cancellable(status string) bool {
 	switch status {
 	case StatusCreated, StatusPending, StatusWaitingPickup, StatusNeedsApproval, StatusReissuePendingDigi:

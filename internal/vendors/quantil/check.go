@@ -18,6 +18,22 @@ import (
 // written, an environment variable not set.
 var ErrSourceMissing = errors.New("not available")
 
+// stamp identifies the source's current content cheaply (a file's size
+// and modification time, a variable's value), "" when it cannot be read.
+func (s PEMSource) stamp() string {
+	switch {
+	case s.File != "":
+		fi, err := os.Stat(s.File)
+		if err != nil {
+			return ""
+		}
+		return fmt.Sprintf("%d %d", fi.Size(), fi.ModTime().UnixNano())
+	case s.Env != "":
+		return os.Getenv(s.Env)
+	}
+	return ""
+}
+
 // Read returns the PEM text of a source.
 func (s PEMSource) Read() ([]byte, error) {
 	switch {
@@ -125,10 +141,14 @@ func samePublicKey(a, b any) bool {
 }
 
 // Check runs the offline rules of every CDN certificate: unique names,
-// one source per part, a from that names an item publishing a bundle, and
-// what can be read now (key matches certificate, chain signs it).
+// one source per part, a from that names an item publishing a bundle (and
+// not one the inventory revokes or cancels), domains each bound by one item,
+// and what can be read now (key matches certificate, chain signs it). This
+// is the one place a bundle is verified before apply: observe reuses the
+// leaf it read.
 func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	names := map[string]bool{}
+	domainOwner := map[string]string{}
 	for i := range q.Certificates {
 		c := &q.Certificates[i]
 		path := fmt.Sprintf("quantil.certificates[%d]", i)
@@ -142,15 +162,25 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		}
 		inventory.OneOfExact(r, path+".state", c.State, CertificateStates)
 		if c.State.Value == "absent" {
+			if c.Domains.Set {
+				r.Add(c.Domains.Pos, path+".domains", "a certificate to delete serves no domains: bind them on another item")
+			}
 			continue // only the name matters for a delete
 		}
+		checkDomains(r, path, c, domainOwner)
 		var from *inventory.BundleFiles
 		if c.From.Value != "" {
 			f, err := inv.Bundle(c.From.Value)
-			if err != nil {
+			switch {
+			case err != nil:
 				r.Add(c.From.Pos, path+".from", "%v", err)
-			} else {
+			default:
 				from = &f
+				if why, withdrawn := inv.Withdrawn(c.From.Value); withdrawn {
+					// Deploying it would leave a revoked or cancelled
+					// certificate on the CDN while every plan looks clean.
+					r.Add(c.From.Pos, path+".from", "%s publishes no certificate (%s): deploy another source here, or set state: absent to delete this certificate from the CDN", c.From.Value, why)
+				}
 			}
 		}
 		parts := []struct {
@@ -199,7 +229,12 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		// Check what can be read now. A source not there yet (an order not
 		// issued, an environment variable only set where certsync runs) is
 		// fine offline; plan and apply need it.
-		_, err := LoadBundle(SourcesOf(inv, c), time.Now())
+		src := SourcesOf(inv, c)
+		stamp := src.Certificate.stamp()
+		b, err := LoadBundle(src, time.Now())
+		if err == nil && c.From.Value == "" && stamp != "" {
+			c.checked = &checkedLeaf{leaf: b.Leaf, stamp: stamp}
+		}
 		var be *BundleError
 		if err != nil && !errors.Is(err, ErrSourceMissing) && errors.As(err, &be) {
 			field, env := c.Certificate, c.CertificateEnv
@@ -227,4 +262,32 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			r.Add(pos, at, "%s", be.Err)
 		}
 	}
+}
+
+// checkDomains checks certificates[].domains: host names, each listed once
+// in the whole section (a domain serves one certificate).
+func checkDomains(r *inventory.Report, path string, c *CertificateItem, owner map[string]string) {
+	for i, d := range c.Domains.Values {
+		pos := c.Domains.Pos
+		if i < len(c.Domains.Items) {
+			pos = c.Domains.Items[i]
+		}
+		at := fmt.Sprintf("%s.domains[%d]", path, i)
+		name := normalDomain(d)
+		switch {
+		case name == "" || strings.ContainsAny(name, " /:*") || !strings.Contains(name, "."):
+			r.Add(pos, at, "%q is not a CDN domain name", d)
+		case owner[name] == c.Name.Value:
+			r.Add(pos, at, "%s is listed twice", name)
+		case owner[name] != "":
+			r.Add(pos, at, "%s is already bound to %s: a domain serves one certificate", name, owner[name])
+		default:
+			owner[name] = c.Name.Value
+		}
+	}
+}
+
+// normalDomain is a domain name as compared: lower case, no final dot.
+func normalDomain(d string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -57,8 +58,23 @@ func (e *APIError) Unwrap() error {
 	return nil
 }
 
-// Client talks to the QUANTIL SSL-certificate API (the legacy XML family).
+// Paths of the API's routes.
+const (
+	// v1Path is the legacy XML certificate family (list, view, add,
+	// modify, delete).
+	v1Path = "/api/ssl/certificate"
+	// v2Path is the V2 JSON certificate API (create, get, update, delete,
+	// and the domains using a certificate under {id}/domain).
+	v2Path = "/api/certificate"
+	// bindPath binds a certificate to CDN domains.
+	bindPath = "/api/config/certificate/batch"
+)
+
+// Client talks to the QUANTIL certificate API: the legacy XML family for
+// reads, and for writes either that family or the V2 JSON API.
 type Client struct {
+	// v2 selects the V2 API for add, modify and delete.
+	v2     bool
 	base   string
 	user   string
 	apiKey string
@@ -96,7 +112,8 @@ func NewClient(cfg Config, hc *http.Client, log *slog.Logger, r *redact.Redactor
 	if r != nil {
 		r.Add(cfg.APIKey)
 	}
-	return &Client{base: strings.TrimRight(cfg.URL, "/"), user: cfg.User, apiKey: cfg.APIKey, http: hc, log: log, now: now, clock: httpx.SystemClock{}}
+	api, _ := cfg.api() // New refused an invalid value
+	return &Client{v2: api == "v2", base: strings.TrimRight(cfg.URL, "/"), user: cfg.User, apiKey: cfg.APIKey, http: hc, log: log, now: now, clock: httpx.SystemClock{}}
 }
 
 // request builds one signed request; each attempt is signed anew. body
@@ -118,9 +135,14 @@ func (c *Client) request(ctx context.Context, method, p string, body func(date s
 	}
 	req.Header.Set("Date", date)
 	req.SetBasicAuth(c.user, signature(c.apiKey, date))
-	req.Header.Set("Accept", "application/xml")
+	// The legacy family speaks XML; the V2 and domain routes JSON.
+	mt := "application/json"
+	if strings.HasPrefix(p, v1Path) {
+		mt = "application/xml"
+	}
+	req.Header.Set("Accept", mt)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/xml")
+		req.Header.Set("Content-Type", mt)
 	}
 	return req, nil
 }
@@ -185,9 +207,12 @@ func decodeError(status int, hdr http.Header, data []byte) *APIError {
 	return e
 }
 
-// Upload is what add and modify send: PEMs in clear, encrypted per request.
+// Upload is what add and modify send: PEMs in clear, encrypted per request
+// on v1. A nil Comment leaves the certificate's comment as it is: the
+// element (v1) or key (v2) is not sent, and the API keeps the stored one.
 type Upload struct {
-	Name, Comment          string
+	Name                   string
+	Comment                *string
 	CertPEM, KeyPEM, Chain []byte
 }
 
@@ -206,9 +231,23 @@ func (u Upload) body(date string) ([]byte, error) {
 	return append([]byte(xml.Header), out...), nil
 }
 
-// List returns every certificate of the account (the v1 list has no paging).
+// v2Body is the V2 create and update body: plain PEM, the certificate
+// followed by its chain in one field.
+func (u Upload) v2Body(string) ([]byte, error) {
+	cert := string(u.CertPEM)
+	if len(u.Chain) > 0 {
+		if !strings.HasSuffix(cert, "\n") {
+			cert += "\n"
+		}
+		cert += string(u.Chain)
+	}
+	return json.Marshal(v2CertRequest{Name: u.Name, Comment: u.Comment, Certificate: cert, PrivateKey: string(u.KeyPEM)})
+}
+
+// List returns every certificate of the account, with the domains that use
+// each (the v1 list has no paging; V2 has no list).
 func (c *Client) List(ctx context.Context) ([]Certificate, error) {
-	_, data, err := c.do(ctx, http.MethodGet, "/api/ssl/certificate", nil, true)
+	_, data, err := c.do(ctx, http.MethodGet, v1Path, nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +260,7 @@ func (c *Client) List(ctx context.Context) ([]Certificate, error) {
 
 // View reads one certificate (no key material: the API never returns it).
 func (c *Client) View(ctx context.Context, id string) (*Certificate, error) {
-	_, data, err := c.do(ctx, http.MethodGet, "/api/ssl/certificate/"+url.PathEscape(id), nil, true)
+	_, data, err := c.do(ctx, http.MethodGet, v1Path+"/"+url.PathEscape(id), nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -232,9 +271,14 @@ func (c *Client) View(ctx context.Context, id string) (*Certificate, error) {
 	return &one, nil
 }
 
-// Add uploads a new certificate and returns its id, taken from Location.
+// Add uploads a new certificate and returns its id, taken from Location
+// (both generations answer so).
 func (c *Client) Add(ctx context.Context, u Upload) (string, error) {
-	hdr, _, err := c.do(ctx, http.MethodPost, "/api/ssl/certificate", u.body, false)
+	p, body := v1Path, u.body
+	if c.v2 {
+		p, body = v2Path, u.v2Body
+	}
+	hdr, _, err := c.do(ctx, http.MethodPost, p, body, false)
 	if err != nil {
 		return "", err
 	}
@@ -251,15 +295,70 @@ func (c *Client) Add(ctx context.Context, u Upload) (string, error) {
 // Modify replaces a certificate (PUT); sending the same content twice is
 // harmless, so it is retried.
 func (c *Client) Modify(ctx context.Context, id string, u Upload) error {
-	_, _, err := c.do(ctx, http.MethodPut, "/api/ssl/certificate/"+url.PathEscape(id), u.body, true)
+	p, body := v1Path, u.body
+	if c.v2 {
+		p, body = v2Path, u.v2Body
+	}
+	_, _, err := c.do(ctx, http.MethodPut, p+"/"+url.PathEscape(id), body, true)
 	return err
 }
 
-// Delete removes a certificate; one already gone counts as deleted.
+// Delete removes a certificate; one already gone counts as deleted. The API
+// refuses to delete a certificate that domains use.
 func (c *Client) Delete(ctx context.Context, id string) error {
-	_, _, err := c.do(ctx, http.MethodDelete, "/api/ssl/certificate/"+url.PathEscape(id), nil, true)
+	p := v1Path
+	if c.v2 {
+		p = v2Path
+	}
+	_, _, err := c.do(ctx, http.MethodDelete, p+"/"+url.PathEscape(id), nil, true)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
+	return err
+}
+
+// Get reads one certificate through the V2 API.
+func (c *Client) Get(ctx context.Context, id string) (*V2Certificate, error) {
+	_, data, err := c.do(ctx, http.MethodGet, v2Path+"/"+url.PathEscape(id), nil, true)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Data V2Certificate `json:"data"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("read certificate %s: %w", id, err)
+	}
+	return &r.Data, nil
+}
+
+// Domains returns the names of the CDN domains that use certificate id,
+// through the V2 API (GET /api/certificate/{id}/domain), sorted.
+func (c *Client) Domains(ctx context.Context, id string) ([]string, error) {
+	_, data, err := c.do(ctx, http.MethodGet, v2Path+"/"+url.PathEscape(id)+"/domain", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	var r v2DomainsResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("read the domains of certificate %s: %w", id, err)
+	}
+	out := make([]string, 0, len(r.Data.Domains))
+	for _, d := range r.Data.Domains {
+		out = append(out, strings.ToLower(d.DomainName))
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Bind makes the CDN domains serve certificate id (PUT
+// /api/config/certificate/batch). A domain that served another certificate
+// moves to this one. Binding the same again changes nothing, so it is
+// retried.
+func (c *Client) Bind(ctx context.Context, id string, domains []string) error {
+	body := func(string) ([]byte, error) {
+		return json.Marshal(bindRequest{CertificateID: id, DomainNames: domains})
+	}
+	_, _, err := c.do(ctx, http.MethodPut, bindPath, body, true)
 	return err
 }

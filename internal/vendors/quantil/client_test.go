@@ -26,7 +26,7 @@ func TestClientOperations(t *testing.T) {
 	}
 	c := h.vendor().client
 	ctx := context.Background()
-	u := Upload{Name: "www", Comment: "c", CertPEM: read("www.example.com.crt"), KeyPEM: read("www.example.com.key"), Chain: read("www.example.com.chain.pem")}
+	u := Upload{Name: "www", Comment: ptr("c"), CertPEM: read("www.example.com.crt"), KeyPEM: read("www.example.com.key"), Chain: read("www.example.com.chain.pem")}
 	id, err := c.Add(ctx, u)
 	if err != nil || id == "" {
 		t.Fatalf("Add = %q, %v", id, err)
@@ -42,7 +42,7 @@ func TestClientOperations(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].ID != id {
 		t.Fatalf("List = %+v, %v", list, err)
 	}
-	u.Comment = "changed"
+	u.Comment = ptr("changed")
 	if err := c.Modify(ctx, id, u); err != nil {
 		t.Fatal(err)
 	}
@@ -127,3 +127,5 @@ func TestClientThrottledAndAmbiguous(t *testing.T) {
 		})
 	}
 }
+
+func ptr(s string) *string { return &s }

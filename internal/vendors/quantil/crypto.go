@@ -12,8 +12,9 @@ import (
 )
 
 // The QUANTIL API signs and encrypts with the request's Date header, byte for
-// byte (seed 002, vendor notes §3): the same string must go into the header,
-// the HMAC and the DES key, so a request is built around one Date value.
+// byte (QUANTIL's "Modify SSL Certificate" page): the same string must go
+// into the header, the HMAC and the DES key, so a request is built around
+// one Date value.
 
 // signature is the Basic-auth password: base64(HMAC-SHA1(apiKey, date)).
 func signature(apiKey, date string) string {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The test vector of vendor notes §3.2, computed there with OpenSSL 3.0.19
+// The test vector of docs/vendors/quantil.md, computed there with OpenSSL 3.0.19
 // and Go's crypto/des.
 func TestDESAndHMACVector(t *testing.T) {
 	const date = "Thu, 17 May 2012 19:37:58 GMT"

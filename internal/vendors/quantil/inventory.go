@@ -1,6 +1,10 @@
 package quantil
 
-import "github.com/certsync/certsync/internal/inventory"
+import (
+	"crypto/x509"
+
+	"github.com/certsync/certsync/internal/inventory"
+)
 
 // Section is the `quantil` section: SSL certificates on the QUANTIL CDN.
 type Section struct {
@@ -26,9 +30,27 @@ type CertificateItem struct {
 	ChainEnv       inventory.String `yaml:"chain_env"`
 	PrivateKey     inventory.String `yaml:"private_key"`
 	PrivateKeyEnv  inventory.String `yaml:"private_key_env"`
+	// Domains are CDN domains of the account that must serve this
+	// certificate: apply binds those that do not, moving them from whatever
+	// certificate they served. Domains not listed are left as they are.
+	Domains inventory.Strings `yaml:"domains"`
 	// State is "present" (default) or "absent"; absent deletes the
 	// certificate, which is the only way certsync deletes one.
 	State inventory.String `yaml:"state"`
+
+	// checked is the leaf the offline check read and verified with its
+	// key and chain, for an item whose sources are all its own (no from):
+	// observe compares it without reading or verifying anything again,
+	// unless the certificate's source changed since.
+	checked *checkedLeaf
+}
+
+// checkedLeaf is a verified leaf and the state of its source when read.
+type checkedLeaf struct {
+	leaf *x509.Certificate
+	// stamp identifies the source's content cheaply: size and modification
+	// time of a file, the value of an environment variable.
+	stamp string
 }
 
 // PEMSource says where one PEM comes from; exactly one field is set.
@@ -76,9 +98,10 @@ func Spec() inventory.SectionSpec {
 	return inventory.SectionSpec{Key: Name, New: func() inventory.Section { return &Section{} }, Schema: inventory.SchemaHints{
 		Required: map[string][]string{"quantil.certificates[]": {"name"}},
 		Docs: map[string]string{
-			"quantil":                      "SSL certificates on the QUANTIL CDN.",
-			"quantil.certificates[].from":  "Address of an item that publishes a certificate bundle, e.g. markmonitor/order/www: deploy its certificate, chain and key.",
-			"quantil.certificates[].state": "present (default), or absent: only then does certsync delete it.",
+			"quantil":                        "SSL certificates on the QUANTIL CDN.",
+			"quantil.certificates[].from":    "Address of an item that publishes a certificate bundle, e.g. markmonitor/order/www: deploy its certificate, chain and key.",
+			"quantil.certificates[].state":   "present (default), or absent: only then does certsync delete it.",
+			"quantil.certificates[].domains": "CDN domains that must serve this certificate; apply binds them (moving them from another certificate).",
 		},
 		Enums: []inventory.Enum{{Suffix: "certificates[].state", Values: CertificateStates}},
 	}}

@@ -1,15 +1,18 @@
 // Package quantil keeps SSL certificates on the QUANTIL CDN in line with the
-// inventory, through the legacy XML API (/api/ssl/certificate), and deploys
-// certificates that Markmonitor orders issue.
+// inventory, and binds them to the CDN domains that should serve them. It
+// reads through the legacy XML API (/api/ssl/certificate) and writes
+// through it or the V2 JSON API (/api/certificate), as CERTSYNC_QUANTIL_API
+// says; certificates other vendors' items issue are deployed by address.
 //
 // Live state is one list request per run. Certificates are matched by name
-// (unique per account) and compared by serial, expiry and names; key
-// material is read only when a change is applied, and never appears in a
-// plan.
+// (unique per account) and compared by serial, expiry and names; a bundle
+// is verified once, by the inventory check, and key material is read again
+// only when a change is applied. It never appears in a plan.
 package quantil
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +26,7 @@ import (
 	"github.com/certsync/certsync/internal/diff"
 	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/redact"
 )
 
@@ -63,6 +67,9 @@ func New(cfg Config, d Deps) (*Vendor, error) {
 	if err := httpx.CheckURL("CERTSYNC_QUANTIL_URL", cfg.URL); err != nil {
 		return nil, err
 	}
+	if _, err := cfg.api(); err != nil {
+		return nil, err
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -93,6 +100,9 @@ const (
 	kLiveSerial = "live_serial"
 	// kFrom is the address of the item the files come from.
 	kFrom = "from"
+	// kDomains are the CDN domains to bind, comma-separated and sorted;
+	// absent when the item does not manage domains.
+	kDomains = "domains"
 )
 
 // fromAddress parses a from reference; the inventory checked it.
@@ -109,7 +119,9 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 // ObserveAfter lists the CDN's certificates once and returns one pair per
 // inventory certificate. upstream are the bundles other vendors' items
 // published: one that may be renewed in this run is deployed after its
-// change.
+// change. On the V2 API the domains using a certificate to delete are read
+// again from its own route; a steady-state plan is one request on either
+// API.
 func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream diff.Artifacts) ([]diff.Pair, error) {
 	sec := SectionOf(inv)
 	if sec == nil || len(sec.Certificates) == 0 {
@@ -119,25 +131,43 @@ func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, ups
 	if err != nil {
 		return nil, fmt.Errorf("list certificates: %w", err)
 	}
-	byName := map[string]*Certificate{}
+	o := &observation{byName: map[string]*Certificate{}, holder: map[string]*Certificate{}, claims: map[string]string{}}
 	for i := range live {
-		byName[live[i].Name] = &live[i]
-	}
-	var pairs []diff.Pair
-	for i := range sec.Certificates {
-		want := &sec.Certificates[i]
-		p, err := v.pair(inv, want, byName[want.Name.Value], upstream)
-		if err != nil {
-			return nil, err
+		c := &live[i]
+		o.byName[c.Name] = c
+		for _, d := range c.domains() {
+			o.holder[d] = c
 		}
-		pairs = append(pairs, p)
+	}
+	for i := range sec.Certificates {
+		c := &sec.Certificates[i]
+		if c.State.Value != "absent" {
+			for _, d := range wantedDomains(c) {
+				o.claims[d] = c.Name.Value
+			}
+		}
+	}
+	pairs := make([]diff.Pair, 0, len(sec.Certificates))
+	for i := range sec.Certificates {
+		pairs = append(pairs, v.pair(ctx, inv, &sec.Certificates[i], o, upstream))
 	}
 	return pairs, nil
 }
 
+// observation is what one list showed, with the inventory's domain claims.
+type observation struct {
+	byName map[string]*Certificate
+	// holder is the certificate each CDN domain serves now.
+	holder map[string]*Certificate
+	// claims is the item that binds each domain, by domain.
+	claims map[string]string
+}
+
 func address(name string) diff.Address { return diff.Address{Vendor: Name, Kind: Kind, Name: name} }
 
-func liveObject(c *Certificate, comment bool) *diff.Object {
+// liveObject is the live side of a pair. bound, when domains are managed,
+// are the wanted domains the certificate serves already.
+func liveObject(c *Certificate, comment bool, bound []string) *diff.Object {
 	obj := &diff.Object{ID: c.ID, Fields: []diff.Field{{Name: "serial", Value: c.serial()}}}
 	if t, ok := c.expires(); ok {
 		obj.Fields = append(obj.Fields, diff.Field{Name: "expires", Value: t.Format(time.RFC3339)})
@@ -145,13 +175,16 @@ func liveObject(c *Certificate, comment bool) *diff.Object {
 	if comment {
 		obj.Fields = append(obj.Fields, diff.Field{Name: "comment", Value: c.Comment})
 	}
+	if bound != nil {
+		obj.Fields = append(obj.Fields, diff.Field{Name: "domains", Value: bound})
+	}
 	return obj
 }
 
-func certNames(b *Bundle) []string {
-	names := slices.Clone(b.Leaf.DNSNames)
-	if len(names) == 0 && b.Leaf.Subject.CommonName != "" {
-		names = []string{b.Leaf.Subject.CommonName}
+func certNames(leaf *x509.Certificate) []string {
+	names := slices.Clone(leaf.DNSNames)
+	if len(names) == 0 && leaf.Subject.CommonName != "" {
+		names = []string{leaf.Subject.CommonName}
 	}
 	for i := range names {
 		names[i] = strings.ToLower(names[i])
@@ -160,19 +193,80 @@ func certNames(b *Bundle) []string {
 	return names
 }
 
-func (v *Vendor) pair(inv *inventory.Inventory, want *CertificateItem, live *Certificate, up diff.Artifacts) (diff.Pair, error) {
+// wantedDomains are the item's domains, normalised and sorted.
+func wantedDomains(c *CertificateItem) []string {
+	out := make([]string, 0, len(c.Domains.Values))
+	for _, d := range c.Domains.Values {
+		out = append(out, normalDomain(d))
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// users returns the domains that use live, for a delete: from the list on
+// v1, from the certificate's own domain route on V2.
+func (v *Vendor) users(ctx context.Context, live *Certificate) ([]string, error) {
+	if !v.client.v2 {
+		return live.domains(), nil
+	}
+	d, err := v.client.Domains(ctx, live.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read the domains using certificate %s: %w", live.ID, err)
+	}
+	return d, nil
+}
+
+func (v *Vendor) deletePair(ctx context.Context, p diff.Pair, live *Certificate, o *observation) diff.Pair {
+	name := p.Address.Name
+	p.Absent = true
+	if live == nil {
+		return p
+	}
+	p.Live = liveObject(live, false, nil)
+	p.Desired = &diff.Object{Keys: map[string]string{kName: name}}
+	users, err := v.users(ctx, live)
+	if err != nil {
+		p.Error, p.Desired = err.Error(), nil
+		return p
+	}
+	if len(users) == 0 {
+		p.Notes = []string{"deleting cannot be undone; no CDN domain uses this certificate"}
+		return p
+	}
+	var stay []string
+	movers := map[string]bool{}
+	for _, d := range users {
+		if item := o.claims[d]; item != "" && item != name {
+			movers[item] = true
+		} else {
+			stay = append(stay, d)
+		}
+	}
+	if len(stay) > 0 {
+		// Known to be refused: a person decides where those domains go.
+		p.Attention = []string{fmt.Sprintf("not deleted: the CDN domains %s use this certificate, and QUANTIL refuses to delete a certificate in use; list them under domains: of the certificate that should serve them, or remove them from the CDN first", strings.Join(stay, ", "))}
+		p.Desired = nil
+		return p
+	}
+	for item := range movers {
+		p.DependsOn = append(p.DependsOn, address(item))
+	}
+	slices.SortFunc(p.DependsOn, func(a, b diff.Address) int { return strings.Compare(a.Name, b.Name) })
+	p.Notes = []string{fmt.Sprintf("deleting cannot be undone; the CDN domains %s using it move to another certificate first", strings.Join(users, ", "))}
+	return p
+}
+
+func (v *Vendor) pair(ctx context.Context, inv *inventory.Inventory, want *CertificateItem, o *observation, up diff.Artifacts) diff.Pair {
 	name := want.Name.Value
+	live := o.byName[name]
 	p := diff.Pair{Address: address(name)}
 	if want.State.Value == "absent" {
-		p.Absent = true
-		if live != nil {
-			p.Live = liveObject(live, false)
-			p.Desired = &diff.Object{Keys: map[string]string{kName: name}}
-			p.Notes = []string{"deleting cannot be undone; QUANTIL refuses to delete a certificate its domains still use"}
-		}
-		return p, nil
+		return v.deletePair(ctx, p, live, o)
 	}
 	src := SourcesOf(inv, want)
+	if src.From != "" {
+		p.Uses = []diff.Address{fromAddress(src.From)} // fails with its vendor
+	}
 	keys := map[string]string{
 		kName: name, kCertFile: src.Certificate.File, kCertEnv: src.Certificate.Env,
 		kChainFile: src.Chain.File, kChainEnv: src.Chain.Env, kKeyFile: src.Key.File, kKeyEnv: src.Key.Env,
@@ -181,75 +275,177 @@ func (v *Vendor) pair(inv *inventory.Inventory, want *CertificateItem, live *Cer
 	if want.Comment.Set {
 		keys[kComment] = want.Comment.Value
 	}
+	wanted := wantedDomains(want)
+	if want.Domains.Set {
+		keys[kDomains] = strings.Join(wanted, ",")
+	}
 	desired := &diff.Object{Keys: keys}
 	if live != nil {
-		p.Live = liveObject(live, want.Comment.Set)
+		var bound []string
+		if want.Domains.Set {
+			bound = []string{}
+			for _, d := range live.domains() {
+				if slices.Contains(wanted, d) {
+					bound = append(bound, d)
+				}
+			}
+		}
+		p.Live = liveObject(live, want.Comment.Set, bound)
+		keys[kLiveSerial] = live.serial()
 	}
 	var art *diff.Bundle // what the item deployed from published, if observed
 	if src.From != "" {
 		art = up[fromAddress(src.From)]
 	}
-	if live != nil {
-		keys[kLiveSerial] = live.serial()
-	}
-	b, err := LoadBundle(src, v.now())
-	switch {
-	case art != nil && art.Fresh:
+	if art != nil && art.Fresh {
 		// The item is changed in this run and may write a new certificate
 		// (until then its files may even disagree, mid-reissue): deploy
 		// whatever it produces, after it.
 		from := fromAddress(src.From)
 		desired.Fields = []diff.Field{{Name: "serial", Value: fmt.Sprintf("(the certificate %s writes in this run)", from)}}
 		p.DependsOn = []diff.Address{from}
-		p.Desired = desired
 		if live != nil {
 			p.Action, p.Reason = diff.Update, fmt.Sprintf("%s may write a new certificate in this run", from)
 		} else {
 			p.Action, p.Reason = diff.Create, fmt.Sprintf("not on the CDN; %s may write its certificate in this run", from)
 		}
 		p.Notes = append(p.Notes, "if the order does not issue a certificate in this run, this change waits for the next run")
-		return p, nil
-	case err == nil:
-		keys[kExpect] = fmt.Sprintf("%x", b.Leaf.SerialNumber)
-		desired.Fields = []diff.Field{{Name: "serial", Value: keys[kExpect]}}
+	} else {
+		leaf, err := v.leaf(want, src)
+		if err != nil {
+			if msg, ok := waiting(err, want, src, art); ok {
+				p.Info = append(p.Info, msg)
+				p.NoChange = true // nothing to compare yet; not a create
+				return p
+			}
+			// This item cannot be deployed; the others go on.
+			p.Error = err.Error()
+			return p
+		}
+		serial := fmt.Sprintf("%x", leaf.SerialNumber)
+		keys[kExpect] = serial
+		desired.Fields = []diff.Field{{Name: "serial", Value: serial}}
 		// The expiry is shown with a new serial, never compared on its own:
 		// the CDN's date format and precision are undocumented, and a
 		// spurious difference would re-upload the key on every run.
-		if live == nil || live.serial() != keys[kExpect] {
-			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: b.Leaf.NotAfter.UTC().Format(time.RFC3339)})
+		if live == nil || live.serial() != serial {
+			desired.Fields = append(desired.Fields, diff.Field{Name: "expires", Value: leaf.NotAfter.UTC().Format(time.RFC3339)})
 		}
+		names := certNames(leaf)
 		if live == nil {
-			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: certNames(b)})
+			desired.Fields = append(desired.Fields, diff.Field{Name: "dns_names", Value: names})
 		}
-	case errors.Is(err, ErrSourceMissing) || src.From != "":
-		// An order's files are missing, or out of step (a reissue with a
-		// new key still pending): certsync writes them, so wait for it.
-		msg := fmt.Sprintf("waiting: %v", err)
-		if src.From != "" {
-			msg = fmt.Sprintf("waiting for %s to issue its certificate (%v)", src.From, err)
-			if art != nil && art.Pending != "" {
-				msg += ": " + art.Pending
-			}
+		if uncovered := uncoveredDomains(names, wanted); len(uncovered) > 0 {
+			p.Error = fmt.Sprintf("the certificate (names %s) does not cover the domains %s it is to serve", strings.Join(names, ", "), strings.Join(uncovered, ", "))
+			return p
 		}
-		p.Info = append(p.Info, msg)
-		p.NoChange, p.Desired = true, nil // nothing to compare yet; not a create
-		return p, nil
-	default:
-		// This item cannot be deployed; the others go on.
-		p.Error, p.Desired = err.Error(), nil
-		return p, nil
+		if src.From != "" && live == nil {
+			p.DependsOn = []diff.Address{fromAddress(src.From)}
+		}
 	}
 	if want.Comment.Set {
 		desired.Fields = append(desired.Fields, diff.Field{Name: "comment", Value: want.Comment.Value})
 	}
-	p.Desired = desired
-	if src.From != "" && live == nil {
-		p.DependsOn = []diff.Address{fromAddress(src.From)}
+	if want.Domains.Set {
+		desired.Fields = append(desired.Fields, diff.Field{Name: "domains", Value: wanted})
+		p.Notes = append(p.Notes, moves(name, wanted, o)...)
 	}
-	return p, nil
+	p.Desired = desired
+	// The list's related-domains say which domains an update reaches; the
+	// V2 per-certificate route is kept for deletes, which are few, so that
+	// a mass renewal costs no request per certificate at plan time.
+	if live != nil && (p.Action != "" || len(diff.Fields(desired, p.Live)) > 0) {
+		if users := live.domains(); len(users) > 0 {
+			p.Notes = append(p.Notes, "used by the CDN domains "+strings.Join(users, ", "))
+		}
+	}
+	return p
 }
 
-// Apply executes one change.
+// moves describes the wanted domains that do not serve certificate name
+// yet: which certificate each one leaves.
+func moves(name string, wanted []string, o *observation) []string {
+	var out []string
+	for _, d := range wanted {
+		h := o.holder[d]
+		switch {
+		case h != nil && h.Name == name:
+		case h != nil:
+			out = append(out, fmt.Sprintf("%s moves from certificate %s (id %s)", d, h.Name, h.ID))
+		default:
+			out = append(out, fmt.Sprintf("%s will serve this certificate (the list shows it serving none now)", d))
+		}
+	}
+	return out
+}
+
+// uncoveredDomains are the domains no name of the certificate covers (an
+// exact name, or a wildcard one label deep); a CDN would serve them with
+// certificate errors, and QUANTIL refuses such a binding.
+func uncoveredDomains(names, domains []string) []string {
+	var out []string
+	for _, d := range domains {
+		ok := false
+		for _, n := range names {
+			base, wild := strings.CutPrefix(n, "*.")
+			_, rest, _ := strings.Cut(d, ".")
+			if n == d || wild && rest == base {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// leaf is the certificate an item deploys now: the one the offline check
+// verified, or (for a from, whose files change as its order is reissued)
+// its certificate read from disk. Neither key nor chain is read here:
+// apply reads and verifies the whole bundle before sending it.
+func (v *Vendor) leaf(want *CertificateItem, src Sources) (*x509.Certificate, error) {
+	if ch := want.checked; ch != nil && src.From == "" && ch.stamp == src.Certificate.stamp() {
+		return ch.leaf, nil
+	}
+	data, err := src.Certificate.Read()
+	if err != nil {
+		return nil, bundleErr("certificate", "certificate: %w", err)
+	}
+	leaf, err := pemutil.Certificate(data)
+	if err != nil {
+		return nil, bundleErr("certificate", "certificate %s: %w", src.Certificate, err)
+	}
+	if v.now().After(leaf.NotAfter) {
+		return nil, bundleErr("certificate", "the certificate %s expired on %s", src.Certificate, leaf.NotAfter.UTC().Format("2006-01-02"))
+	}
+	return leaf, nil
+}
+
+// waiting says whether err only means that the item the certificate comes
+// from has not issued it yet, as that item's bundle says: the change then
+// waits. Any other missing or broken source (a mistyped variable or path)
+// is an error for the item.
+func waiting(err error, want *CertificateItem, src Sources, art *diff.Bundle) (string, bool) {
+	var be *BundleError
+	if src.From == "" || art == nil || art.Pending == "" || !errors.Is(err, ErrSourceMissing) || !errors.As(err, &be) {
+		return "", false
+	}
+	own := map[string]bool{
+		"certificate": want.Certificate.Set || want.CertificateEnv.Set,
+		"chain":       want.Chain.Set || want.ChainEnv.Set,
+		"private_key": want.PrivateKey.Set || want.PrivateKeyEnv.Set,
+	}
+	if own[be.Field] {
+		return "", false
+	}
+	return fmt.Sprintf("waiting for %s to issue its certificate (%v): %s", src.From, err, art.Pending), true
+}
+
+// Apply executes one change: a delete, or an upload (add or modify) when
+// more than the domains differ, then a binding of the wanted domains when
+// they differ.
 func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error) {
 	k := c.Keys
 	if c.Action == diff.Delete {
@@ -261,6 +457,35 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	if c.Action != diff.Create && c.Action != diff.Update {
 		return apply.Outcome{}, fmt.Errorf("cannot %s a CDN certificate", c.Action)
 	}
+	bind := false
+	upload := c.Action == diff.Create
+	for _, f := range c.Fields {
+		if f.Field == "domains" {
+			bind = true
+		} else {
+			upload = true
+		}
+	}
+	out := apply.Outcome{ID: c.LiveID}
+	if upload {
+		var err error
+		if out, err = v.upload(ctx, c); err != nil {
+			return out, err
+		}
+	}
+	if d := k[kDomains]; bind && d != "" {
+		domains := strings.Split(d, ",")
+		if err := v.client.Bind(ctx, out.ID, domains); err != nil {
+			return out, fmt.Errorf("bind the CDN domains %s to certificate %s: %w", d, out.ID, err)
+		}
+		out.Messages = append(out.Messages, "serves the CDN domains "+strings.Join(domains, ", "))
+	}
+	return out, nil
+}
+
+// upload reads, verifies and sends the bundle (add or modify).
+func (v *Vendor) upload(ctx context.Context, c diff.Change) (apply.Outcome, error) {
+	k := c.Keys
 	src := Sources{
 		Certificate: PEMSource{File: k[kCertFile], Env: k[kCertEnv]},
 		Chain:       PEMSource{File: k[kChainFile], Env: k[kChainEnv]},
@@ -282,7 +507,15 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	if l := k[kLiveSerial]; l != "" && l == serial && k[kExpect] == "" {
 		return apply.Outcome{}, fmt.Errorf("%s produced no new certificate in this run: %w", k[kFrom], apply.ErrNotReady)
 	}
-	u := Upload{Name: k[kName], Comment: k[kComment], CertPEM: b.CertPEM, KeyPEM: b.KeyPEM, Chain: b.ChainPEM}
+	if d := k[kDomains]; d != "" {
+		if uncovered := uncoveredDomains(certNames(b.Leaf), strings.Split(d, ",")); len(uncovered) > 0 {
+			return apply.Outcome{}, fmt.Errorf("the certificate %s does not cover the domains %s it is to serve; nothing was sent", serial, strings.Join(uncovered, ", "))
+		}
+	}
+	u := Upload{Name: k[kName], CertPEM: b.CertPEM, KeyPEM: b.KeyPEM, Chain: b.ChainPEM}
+	if cm, managed := k[kComment]; managed {
+		u.Comment = &cm
+	}
 	out := apply.Outcome{Messages: []string{fmt.Sprintf("serial %s, expires %s", serial, b.Leaf.NotAfter.UTC().Format("2006-01-02"))}}
 	if c.Action == diff.Update {
 		out.ID = c.LiveID

@@ -1,7 +1,9 @@
 package quantil
 
 import (
+	"encoding/json"
 	"encoding/xml"
+	"sort"
 	"strings"
 	"time"
 )
@@ -11,7 +13,7 @@ import (
 type certRequest struct {
 	XMLName   xml.Name `xml:"ssl-certificate"`
 	Name      string   `xml:"name"`
-	Comment   string   `xml:"comment"`
+	Comment   *string  `xml:"comment"`
 	Algorithm string   `xml:"algorithm"`
 	Cert      string   `xml:"ssl-certificate"`
 	Key       string   `xml:"ssl-key"`
@@ -29,8 +31,8 @@ type texts struct {
 }
 
 // Certificate is a certificate as the list and view show it. Both field
-// generations are read (vendor notes §4.2): QUANTIL's 2014 names and
-// Wangsu/CDNetworks' current ones.
+// generations are read: QUANTIL's 2014 names and Wangsu/CDNetworks'
+// current ones.
 type Certificate struct {
 	ID      string `xml:"certificate-id" json:"certificate-id"`
 	Name    string `xml:"name" json:"name"`
@@ -44,6 +46,62 @@ type Certificate struct {
 	ValidityTo   string `xml:"certificate-validity-to" json:"certificate-validity-to"`
 	Serial       string `xml:"certificate-serial" json:"certificate-serial"`
 	DNSNames     texts  `xml:"dns-names" json:"-"`
+	// RelatedDomains are the CDN domains that use the certificate; the
+	// element is left out when none does.
+	RelatedDomains struct {
+		Items []struct {
+			ID   string `xml:"domain-id"`
+			Name string `xml:"domain-name"`
+		} `xml:"related-domain"`
+	} `xml:"related-domains" json:"-"`
+}
+
+// domains returns the names of the domains that use the certificate,
+// lower case and sorted.
+func (c *Certificate) domains() []string {
+	out := make([]string, 0, len(c.RelatedDomains.Items))
+	for _, d := range c.RelatedDomains.Items {
+		out = append(out, strings.ToLower(strings.TrimSpace(d.Name)))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// v2CertRequest is the V2 create and update body. A nil Comment is left
+// out, so that update keeps the stored comment.
+type v2CertRequest struct {
+	Name        string  `json:"name"`
+	Comment     *string `json:"comment,omitempty"`
+	Certificate string  `json:"certificate"`
+	PrivateKey  string  `json:"privateKey"`
+}
+
+// V2Certificate is the data of a V2 get.
+type V2Certificate struct {
+	// CertificateID is a number in the answer.
+	CertificateID json.Number `json:"certificateId"`
+	Name          string      `json:"name"`
+	Comment       string      `json:"comment"`
+	Serial        string      `json:"serial"`
+	NotBefore     string      `json:"notBefore"`
+	NotAfter      string      `json:"notAfter"`
+	CommonName    string      `json:"commonName"`
+}
+
+// v2DomainsResponse is the answer of GET /api/certificate/{id}/domain.
+type v2DomainsResponse struct {
+	Data struct {
+		Domains []struct {
+			DomainName string `json:"domainName"`
+		} `json:"domains"`
+	} `json:"data"`
+}
+
+// bindRequest is the body of PUT /api/config/certificate/batch; the id is
+// sent as the string the Location header gave.
+type bindRequest struct {
+	CertificateID string   `json:"certificateId"`
+	DomainNames   []string `json:"domainNames"`
 }
 
 type certList struct {

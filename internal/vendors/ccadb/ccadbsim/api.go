@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,7 +17,7 @@ import (
 )
 
 // Messages of the two Apex REST APIs, in Errors/Warnings. The first three
-// are documented in seed 001 and reproduced verbatim; the CCADB's other
+// are documented in the API documentation and reproduced verbatim; the CCADB's other
 // messages are not published, so the rest are this simulator's own wording.
 // Messages with verbs are fmt formats, their arguments named in the comment;
 // field names in them are the canonical ones (see FieldNames), whatever
@@ -73,8 +74,16 @@ const (
 	// MsgUnknownAuditorLocation: location, auditor.
 	MsgUnknownAuditorLocation = "AuditorLocation '%s' is not one of the locations of Auditor '%s'."
 	MsgLocationWithoutAuditor = "AuditorLocation requires Auditor."
-	// MsgPartitionedCRLsTooLong: length in characters.
-	MsgPartitionedCRLsTooLong = "JSONArrayofPartitionedCRLs exceeds the limit of 20,000 characters: %d."
+	// MsgListTooLong: field, length in characters.
+	MsgListTooLong = "%s exceeds the limit of 100,000 characters: %d."
+	// MsgInvalidListURL: field, entry. The CRL arrays take "only JSON array
+	// of URLs".
+	MsgInvalidListURL = "%s must be a JSON array of URLs: '%s' is not a valid URL."
+	// MsgBlankCRLEntry: field. [""] alone says "not yet issuing"; a blank
+	// entry among URLs says nothing.
+	MsgBlankCRLEntry = "%s: use [\"\"] alone when not yet issuing; a blank entry cannot be listed with URLs."
+	// MsgInvalidCABForumPolicyID: value.
+	MsgInvalidCABForumPolicyID = "CABForumCertificatePolicyIdentifier '%s' is not one of the values in CCADB."
 
 	// MsgNameNotSubjectCN is the warning (SuccessWithWarnings, the record is
 	// saved) when IntermediateCertificateName is not the subject CN: name, CN.
@@ -95,6 +104,9 @@ const (
 	MsgMethodNotAllowed = "HTTP Method '%s' not allowed. Allowed are POST"
 	// MsgDuplicateRequest: 429 TOO_MANY_REQUESTS (invented); the window.
 	MsgDuplicateRequest = "The same API request was made more than once within %s; try again later."
+	// MsgUnsupportedMediaType: 415 UNSUPPORTED_MEDIA_TYPE; the Content-Type
+	// sent ("" when none).
+	MsgUnsupportedMediaType = "Content-Type header specified in HTTP request is not supported: %s"
 )
 
 // ProcessingStatus values.
@@ -143,8 +155,15 @@ type addUpdateResponse struct {
 	SalesforceRecordID string   `json:"SalesforceRecordId"`
 }
 
-// apex serves /services/apexrest/...: session check, request limit, routing.
+// apex serves /services/apexrest/...: session check, request limit,
+// routing, Content-Type, the duplicate-request window, then the API. Every
+// request is kept raw (Server.Requests) before any check.
 func (s *Server) apex(w http.ResponseWriter, r *http.Request) {
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	s.mu.Lock()
+	s.requests = append(s.requests, APIRequest{Method: r.Method, Path: r.URL.Path,
+		ContentType: r.Header.Get("Content-Type"), Body: string(body), At: s.opt.Now()})
+	s.mu.Unlock()
 	if !s.validAccessToken(bearerToken(r)) {
 		writeAPIError(w, &apexError{http.StatusUnauthorized, "INVALID_SESSION_ID", MsgInvalidSession})
 		return
@@ -166,19 +185,70 @@ func (s *Server) apex(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apexError{http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf(MsgMethodNotAllowed, r.Method)})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
+	if ct := r.Header.Get("Content-Type"); !isJSONMediaType(ct) {
+		writeAPIError(w, &apexError{http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", fmt.Sprintf(MsgUnsupportedMediaType, ct)})
+		return
+	}
+	if readErr != nil {
 		writeAPIError(w, &apexError{http.StatusRequestEntityTooLarge, "REQUEST_ENTITY_TOO_LARGE", "Request body too large or unreadable"})
 		return
 	}
 	var status int
 	var resp []byte
 	if r.URL.Path == GetIDPath {
+		if e := s.duplicate(r.URL.Path, body); e != nil {
+			writeAPIError(w, e)
+			return
+		}
 		status, resp = s.getRecordID(body)
 	} else {
 		status, resp = s.addUpdate(r.URL.Path, body)
 	}
 	writeJSON(w, status, resp)
+}
+
+// isJSONMediaType reports whether a request Content-Type is JSON. The CCADB
+// documents JSON bodies only, and every published client (HARICA's curl
+// commands included) sends "Content-Type: application/json". What the live
+// API answers to another type is not published; Salesforce REST answers an
+// unsupported request media type with 415 and an UNSUPPORTED_MEDIA_TYPE
+// error in its usual array shape, which is what the simulator does for any
+// other type or none (curl -d without -H sends
+// application/x-www-form-urlencoded, which Apex REST reads as form
+// parameters, not as the JSON body the CCADB parses). XML, which Apex REST
+// can map onto typed parameters, is refused too: the CCADB documents none.
+func isJSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// duplicate records a request that will be processed and returns the 429
+// for the same route and body processed less than Options.DuplicateWindow
+// ago (the CCADB's "a user made the same API call request more than once
+// within a minute"). A refused request does not restart the window. The
+// caller must not hold s.mu.
+func (s *Server) duplicate(route string, body []byte) *apexError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.duplicateLocked(route, body, s.opt.Now())
+}
+
+func (s *Server) duplicateLocked(route string, body []byte, now time.Time) *apexError {
+	window := s.opt.DuplicateWindow
+	if window <= 0 {
+		return nil
+	}
+	key := route + "\x00" + string(body)
+	if last, ok := s.recent[key]; ok && now.Sub(last) < window {
+		return &apexError{http.StatusTooManyRequests, "TOO_MANY_REQUESTS", fmt.Sprintf(MsgDuplicateRequest, window)}
+	}
+	for k, at := range s.recent {
+		if now.Sub(at) >= window {
+			delete(s.recent, k)
+		}
+	}
+	s.recent[key] = now
+	return nil
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" (or
@@ -207,7 +277,7 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// getRecordID is GetCertificateIdAPI (seed 001): the first record of the
+// getRecordID is GetCertificateIdAPI: the first record of the
 // requested type whose SHA-256 is the given one, or that of the given PEM.
 func (s *Server) getRecordID(body []byte) (int, []byte) {
 	req, aerr := decodeRequest(body, getIDSchema)
@@ -238,7 +308,7 @@ func (s *Server) getRecordID(body []byte) (int, []byte) {
 		case err != nil:
 			errs = append(errs, fmt.Sprintf(MsgInvalidPEM, reqGetPEM))
 		case sha != "" && sha != pc.sha256:
-			// Seed 001's [FAILURE] sample is exactly this case (the SHA256
+			// The documentation's [FAILURE] sample is exactly this case (the SHA256
 			// has a stray "x") and answers "not found".
 			errs = append(errs, MsgCertificateNotFound)
 		default:
@@ -259,36 +329,27 @@ func (s *Server) getRecordID(body []byte) (int, []byte) {
 }
 
 // addUpdate is AddUpdateIntermediateCertAPI: duplicate-request throttling,
-// processing and the API Log.
+// processing and the API Log (which also logs the 429s).
 func (s *Server) addUpdate(route string, body []byte) (int, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opt.Now()
 	var status int
 	var resp []byte
-	if last, ok := s.recent[string(body)]; ok && s.opt.DuplicateWindow > 0 && now.Sub(last) < s.opt.DuplicateWindow {
-		e := &apexError{http.StatusTooManyRequests, "TOO_MANY_REQUESTS", fmt.Sprintf(MsgDuplicateRequest, s.opt.DuplicateWindow)}
+	if e := s.duplicateLocked(route, body, now); e != nil {
 		status, resp = e.status, e.body()
 	} else {
 		status, resp = s.processLocked(body, now)
-		if s.opt.DuplicateWindow > 0 {
-			for b, at := range s.recent {
-				if now.Sub(at) >= s.opt.DuplicateWindow {
-					delete(s.recent, b)
-				}
-			}
-			s.recent[string(body)] = now
-		}
 	}
 	s.apiLog = append(s.apiLog, LogEntry{Route: route, Request: string(body), Status: status, Response: string(resp), At: now})
 	return status, resp
 }
 
-// processLocked decodes and applies one add/update request. Rules, from seed
-// 001's Processing Highlights and field comments:
+// processLocked decodes and applies one add/update request. Rules, from the
+// documentation's Processing Highlights and field comments:
 //
-//   - An 18-character SalesforceRecordId makes it an update, anything else an
-//     add.
+//   - An 18-character SalesforceRecordId makes it an update, anything else
+//     (the report's "A0…" CCADB unique ids included) an add.
 //   - Identity checks come first: mandatory fields, PEM parsing, own
 //     hierarchy, duplicate (add) or record/SHA-256 match (update), parent
 //     record and signature (add). Their errors are answered alone: the
@@ -441,8 +502,8 @@ func (s *Server) updateLocked(req request, id string) (int, []byte) {
 	if !strings.EqualFold(rec.CAOwner, s.opt.CAOwner) {
 		errs = append(errs, fmt.Sprintf(MsgNotOwnHierarchy, rec.CAOwner))
 	}
-	// CAOwner is mandatory on update per seed 001 but HARICA's procedure,
-	// which the CCADB links as its example, omits it (vendor notes §0.6):
+	// CAOwner is mandatory on update per the documentation but HARICA's
+	// procedure, which the CCADB links as its example, omits it:
 	// optional here, checked when given.
 	if owner := strings.TrimSpace(req.text(reqCAOwner)); owner != "" && !strings.EqualFold(owner, s.opt.CAOwner) {
 		errs = append(errs, fmt.Sprintf(MsgNotOwnHierarchy, owner))
@@ -484,20 +545,11 @@ func applyFields(fields map[string]string, req request) {
 		if !ok || v.null {
 			continue
 		}
-		if name == FieldPartitionedCRLs {
+		if listFields[name] {
 			fields[name] = compactJSON(v.list)
 			continue
 		}
 		fields[name] = v.s
-	}
-	// The 2026 JSONArrayofAllFullCRLURLs replaces FullCRLIssuedByThisCA,
-	// which the CCADB now fills with the array's first URL.
-	if v, ok := req[reqAllFullCRLURLs]; ok && !v.null {
-		first := ""
-		if len(v.list) > 0 {
-			first = v.list[0]
-		}
-		fields[FieldFullCRL] = first
 	}
 }
 
@@ -594,16 +646,72 @@ func (s *Server) validateFields(f map[string]string) []string {
 		add(MsgLocationWithoutAuditor)
 	}
 
-	if v := f[FieldCPCPSLastUpdatedDate]; v != "" {
-		if _, err := parseDate(v); err != nil {
-			add(MsgInvalidDate, FieldCPCPSLastUpdatedDate, v)
+	for _, name := range []string{FieldAllFullCRLURLs, FieldPartitionedCRLs} {
+		errs = append(errs, crlListErrors(name, f[name])...)
+	}
+	if v := f[FieldCABForumPolicyID]; v != "" && !slices.Contains(s.opt.CABForumPolicyIdentifiers, v) {
+		add(MsgInvalidCABForumPolicyID, v)
+	}
+	// "can be null or a link". The other-automated-solution descriptions are
+	// documented as "can be null or a link" too, a copy of the lines around
+	// them: a description is text, so they are not checked.
+	for _, kind := range validationKinds {
+		for _, field := range []string{ACMEField(kind), TestWebsiteField(kind)} {
+			if v := f[field]; v != "" && !validURL(v, "http", "https") {
+				add(MsgInvalidURL, field, v)
+			}
 		}
 	}
-	if v := f[FieldFullCRL]; v != "" && !validURL(v, "http", "https") {
-		add(MsgInvalidURL, FieldFullCRL, v)
+	// "document link must be provided along with the date", and a date is
+	// "yyyy-MM-dd" when provided. A date without its link is refused too: it
+	// would date nothing. The link's form is not checked (the CCADB stores
+	// repository pages, PDFs and anchors alike).
+	for _, d := range documents {
+		link, date := f[d.Link], f[d.Date]
+		switch {
+		case date != "":
+			if _, err := parseDate(date); err != nil {
+				add(MsgInvalidDate, d.Date, date)
+			}
+			if link == "" {
+				add(MsgRequiredWhen, d.Link, d.Date)
+			}
+		case link != "":
+			add(MsgRequiredWhen, d.Date, d.Link)
+		}
 	}
-	if n := utf8.RuneCountInString(f[FieldPartitionedCRLs]); n > maxPartitionedCRLs {
-		add(MsgPartitionedCRLsTooLong, n)
+	return errs
+}
+
+// crlListErrors checks a stored CRL array (compact JSON text, "" when never
+// set): "only JSON array of URLs allowed", at most 100,000 characters, and
+// [""] alone for a CA not yet issuing partitioned CRLs.
+func crlListErrors(name, text string) []string {
+	if text == "" {
+		return nil
+	}
+	var errs []string
+	if n := utf8.RuneCountInString(text); n > maxCRLList {
+		errs = append(errs, fmt.Sprintf(MsgListTooLong, name, n))
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(text), &list); err != nil {
+		return append(errs, fmt.Sprintf(MsgInvalidListURL, name, text))
+	}
+	if name == FieldPartitionedCRLs && len(list) == 1 && list[0] == "" {
+		return errs
+	}
+	blank := false
+	for _, u := range list {
+		switch {
+		case u == "" && name == FieldPartitionedCRLs:
+			blank = true
+		case !validURL(u, "http", "https"):
+			errs = append(errs, fmt.Sprintf(MsgInvalidListURL, name, u))
+		}
+	}
+	if blank {
+		errs = append(errs, fmt.Sprintf(MsgBlankCRLEntry, name))
 	}
 	return errs
 }

@@ -2,7 +2,9 @@ package ccadbsim
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -70,7 +72,7 @@ func TestLenientDecoding(t *testing.T) {
 	body := `{"certificateinformation":{"caowner":"Example CA","INTERMEDIATECERTIFICATENAME":"Lenient CA",` +
 		`"intermediateCertPem":` + string(mustJSON(c.PEM())) + `,"parentcertpem":"` + f.root.FlatPEM() + `",` +
 		`"ConsentForTechnicallyConstrainedCert":"TRUE","Unknown":{"deep":[1,2,{"x":null}]}},` +
-		`"policyinformation":{"PolicyDocumentation":false,"cpcpssameasparent":"false"},` +
+		`"nonauditdocumentinformation":{"PolicyDocumentation":false,"cpcpssameasparent":"false"},` +
 		`"NoSuchSection":{"Description":"ignored"},"description":12.5e3}`
 	status, resp := f.post(AddUpdatePath, body)
 	r := decodeAddUpdate(t, resp)
@@ -80,7 +82,7 @@ func TestLenientDecoding(t *testing.T) {
 	rec := f.record(r.SalesforceRecordID)
 	for k, v := range map[string]string{
 		FieldConsentTechnicallyConstrained: "true", FieldPolicyDocumentation: "false",
-		FieldCPCPSSameAsParent: "false", FieldDescription: "12.5e3",
+		"CPCPSSameAsParent": "false", FieldDescription: "12.5e3",
 	} {
 		if rec.Fields[k] != v {
 			t.Errorf("Fields[%s] = %q, want %q", k, rec.Fields[k], v)
@@ -91,38 +93,57 @@ func TestLenientDecoding(t *testing.T) {
 	}
 }
 
-func TestAlternateSpellings(t *testing.T) {
+// TestRetiredKeysIgnored: every key of an earlier version of the API, and
+// every misspelling the documents once showed, is ignored like any unknown
+// key: the request succeeds and the record does not change.
+func TestRetiredKeysIgnored(t *testing.T) {
+	retiredAudit := func(kind string) obj {
+		return obj{
+			kind + "Audit": "https://audit.example/" + kind + ".pdf", kind + "AuditType": "WebTrust",
+			kind + "AuditStatementDate": "2025-03-01", kind + "AuditPeriodStartDate": "2024-01-01", kind + "AuditPeriodEndDate": "2024-12-31",
+		}
+	}
 	tests := []struct {
 		name     string
 		sections obj
-		field    string
-		want     string
+		ignored  []string
 	}{
-		{"JSONArrayofPartitionedCRLsByCA", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLsByCA": []string{"http://a/1.crl", "http://a/2.crl"}}},
-			FieldPartitionedCRLs, `["http://a/1.crl","http://a/2.crl"]`},
-		{"JSONArrayofAllFullCRLURLs", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": []string{"http://a/full.crl", "http://b/full.crl"}}},
-			FieldFullCRL, "http://a/full.crl"},
-		{"DocumentRepositatory", obj{"PolicyInformation": obj{"DocumentRepositatory": "https://a/repo"}},
-			FieldDocumentRepository, "https://a/repo"},
-		{"NonAuditDocumentInformation", obj{"NonAuditDocumentInformation": obj{"DocumentRepository": "https://a/repo2", "CPCPSEffectiveDate": "2025-10-14"}},
-			FieldCPCPSLastUpdatedDate, "2025-10-14"},
-		{"NonAuditDocumentationInformation", obj{"NonAuditDocumentationInformation": obj{"CertificatePolicy": "https://a/cp"}},
-			FieldCertificatePolicy, "https://a/cp"},
-		{"TLSBRAudit", obj{"AuditInformation": obj{"TLSBRAudit": "https://a/br.pdf", "TLSBRAuditType": "WebTrust",
-			"TLSBRAuditStatementDate": "2025-03-01", "TLSBRAuditPeriodStartDate": "2024-01-01", "TLSBRAuditPeriodEndDate": "2024-12-31"}},
-			AuditField("BR", "PeriodEndDate"), "2024-12-31"},
-		{"TLSEVGAudit", obj{"AuditInformation": obj{"TLSEVGAudit": "https://a/ev.pdf", "TLSEVGAuditType": "WebTrust",
-			"TLSEVGAuditStatementDate": "2025-03-01", "TLSEVGAuditPeriodStartDate": "2024-01-01", "TLSEVGAuditPeriodEndDate": "2024-12-31"}},
-			AuditField("EVSSL", ""), "https://a/ev.pdf"},
-		{"a later null does not override", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": []string{"http://x"}, "JSONArrayofPartitionedCRLsByCA": nil}},
-			FieldPartitionedCRLs, `["http://x"]`},
+		{"FullCRLIssuedByThisCA", obj{"PertainingToCertificatesIssued": obj{"FullCRLIssuedByThisCA": "http://crl.example/full.crl"}},
+			[]string{"PertainingToCertificatesIssued.FullCRLIssuedByThisCA"}},
+		{"JSONArrayofPartitionedCRLsByCA", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLsByCA": []string{"http://a/1.crl"}}},
+			[]string{"PertainingToCertificatesIssued.JSONArrayofPartitionedCRLsByCA"}},
+		{"BR audit", obj{"AuditInformation": retiredAudit("BR")}, []string{
+			"AuditInformation.BRAudit", "AuditInformation.BRAuditPeriodEndDate", "AuditInformation.BRAuditPeriodStartDate",
+			"AuditInformation.BRAuditStatementDate", "AuditInformation.BRAuditType"}},
+		{"EVSSL audit", obj{"AuditInformation": obj{"EVSSLAudit": "https://a/ev.pdf"}}, []string{"AuditInformation.EVSSLAudit"}},
+		{"EVCodeSigning audit", obj{"AuditInformation": obj{"EVCodeSigningAuditType": "WebTrust"}}, []string{"AuditInformation.EVCodeSigningAuditType"}},
+		{"PolicyInformation", obj{"PolicyInformation": obj{"CPCPSSameAsParent": true, "CertificatePolicy": "https://a/cp", "DocumentRepositatory": "https://a/repo",
+			"CPCPSLastUpdatedDate": "2019-02-01"}}, []string{"PolicyInformation"}},
+		{"NonAuditDocumentationInformation (2024-09 name)", obj{"NonAuditDocumentationInformation": obj{"CertificatePolicy": "https://a/cp"}},
+			[]string{"NonAuditDocumentationInformation"}},
+		{"*LastUpdatedDate and DocumentRepositatory in today's section", obj{"NonAuditDocumentInformation": obj{
+			"CPLastUpdatedDate": "2025-01-01", "CPSLastUpdatedDate": "2025-01-01", "CPCPSLastUpdatedDate": "2025-01-01",
+			"MarkdownOrAsciiDocCPCPSLastUpdatedDate": "2025-01-01", "DocumentRepositatory": "https://a/repo"}}, []string{
+			"NonAuditDocumentInformation.CPCPSLastUpdatedDate", "NonAuditDocumentInformation.CPLastUpdatedDate",
+			"NonAuditDocumentInformation.CPSLastUpdatedDate", "NonAuditDocumentInformation.DocumentRepositatory",
+			"NonAuditDocumentInformation.MarkdownOrAsciiDocCPCPSLastUpdatedDate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			id := f.add(f.issue("Spelling CA"), f.root, tt.sections)
-			if got := f.record(id).Fields[tt.field]; got != tt.want {
-				t.Errorf("Fields[%s] = %q, want %q", tt.field, got, tt.want)
+			body := f.addBody(f.issue("Retired Keys CA"), f.root, tt.sections)
+			status, resp := f.post(AddUpdatePath, body)
+			r := decodeAddUpdate(t, resp)
+			if status != 200 || r.ProcessingStatus != StatusSuccess {
+				t.Fatalf("%d %s", status, resp)
+			}
+			if rec := f.record(r.SalesforceRecordID); len(rec.Fields) != 0 {
+				t.Errorf("retired keys stored: %v", rec.Fields)
+			}
+			got, err := IgnoredKeys([]byte(body))
+			slices.Sort(got)
+			if err != nil || !slices.Equal(got, tt.ignored) {
+				t.Errorf("IgnoredKeys = %q, %v; want %q", got, err, tt.ignored)
 			}
 		})
 	}
@@ -133,8 +154,32 @@ func TestAlternateSpellings(t *testing.T) {
 		body := encode(t, obj{"CertificateInformation": obj{"CAOwner": "Example CA", "IntermediateCertName": "Old Name Spelling",
 			"IntermediateCertPEM": c.FlatPEM(), "ParentCertPEM": f.root.FlatPEM()}})
 		status, resp := f.post(AddUpdatePath, body)
-		if r := decodeAddUpdate(t, resp); status != 200 || f.record(r.SalesforceRecordID).Name != "Old Name Spelling" {
-			t.Errorf("%d %s", status, resp)
+		if want := failBody("", fmt.Sprintf(MsgRequired, "IntermediateCertificateName")); status != 400 || resp != want {
+			t.Errorf("%d %s, want %s", status, resp, want)
+		}
+	})
+
+	t.Run("an update with only retired keys changes nothing", func(t *testing.T) {
+		f := newFixture(t)
+		c := f.issue("Drifting CA")
+		id := f.add(c, f.root, obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": []string{"http://crl.example/old.crl"}}})
+		status, resp := f.post(AddUpdatePath, f.updateBody(id, c, obj{"PertainingToCertificatesIssued": obj{"FullCRLIssuedByThisCA": "http://crl.example/new.crl"}}))
+		if want := `{"ProcessingStatus":"Success","Errors/Warnings":[],"SalesforceRecordId":"` + id + `"}`; status != 200 || resp != want {
+			t.Fatalf("%d %s", status, resp)
+		}
+		if got := f.record(id).Fields[FieldAllFullCRLURLs]; got != `["http://crl.example/old.crl"]` {
+			t.Errorf("full CRLs %s: a retired key must change nothing", got)
+		}
+	})
+
+	t.Run("today's keys are not reported, in any case", func(t *testing.T) {
+		body := `{"certificateinformation":{"SalesforceRecordId":"x"},"PertainingToCertificatesIssued":{"jsonarrayofallfullcrlurls":[]},` +
+			`"AuditInformation":{"TLSBRAudit":"","SMIMEAuditType":""},"NonAuditDocumentInformation":{"SelfAssessmentCompletionDate":""},"Description":""}`
+		if got, err := IgnoredKeys([]byte(body)); err != nil || len(got) != 0 {
+			t.Errorf("IgnoredKeys = %q, %v", got, err)
+		}
+		if _, err := IgnoredKeys([]byte(`[]`)); err == nil {
+			t.Error("IgnoredKeys of an array: no error")
 		}
 	})
 }
@@ -171,10 +216,12 @@ func TestUpdateNullBlankAndReset(t *testing.T) {
 			map[string]string{FieldPartitionedCRLs: `[""]`}},
 		{"blank string resets the list too", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": ""}},
 			map[string]string{FieldPartitionedCRLs: `[]`}},
-		{"JSONArrayofAllFullCRLURLs [] blanks FullCRLIssuedByThisCA", obj{"PertainingToCertificatesIssued": obj{"FullCRLIssuedByThisCA": "http://full"}},
-			map[string]string{FieldFullCRL: "http://full"}},
-		{"...", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": []string{}}},
-			map[string]string{FieldFullCRL: ""}},
+		{"full CRLs set", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": []string{"http://full/1.crl", "http://full/2.crl"}}},
+			map[string]string{FieldAllFullCRLURLs: `["http://full/1.crl","http://full/2.crl"]`}},
+		{"full CRLs null: untouched", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": nil}},
+			map[string]string{FieldAllFullCRLURLs: `["http://full/1.crl","http://full/2.crl"]`}},
+		{"full CRLs [] resets", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": []string{}}},
+			map[string]string{FieldAllFullCRLURLs: `[]`}},
 	}
 	for _, st := range steps {
 		status, resp := f.post(AddUpdatePath, f.updateBody(id, c, st.sections))
@@ -226,44 +273,58 @@ func TestFieldValidation(t *testing.T) {
 		u := "http://crl.example/é"
 		return []string{u + strings.Repeat("x", chars-4-len([]rune(u)))}
 	}
+	allAudits := obj{}
+	for _, kind := range AuditKinds() {
+		allAudits = merge(allAudits, validAudit(kind))
+	}
+	allDocuments := obj{"PolicyDocumentation": "Policies", "DocumentRepository": "https://repo.example/"}
+	for i, d := range Documents() {
+		allDocuments[d.SameAsParent] = false
+		allDocuments[d.Link] = fmt.Sprintf("https://repo.example/doc%d.pdf", i)
+		allDocuments[d.Date] = "2026-01-15"
+	}
+	pertaining := obj{
+		"JSONArrayofAllFullCRLURLs": []string{"http://crl.example/1.crl", "https://crl.example/2.crl"}, "JSONArrayofPartitionedCRLs": []string{""},
+		"CABForumCertificatePolicyIdentifier": "2.23.140.1.2.2",
+	}
+	for _, kind := range []string{"DV", "OV", "EV", "IV"} {
+		pertaining[ACMEField(kind)] = "https://acme.example/" + kind + "/directory"
+		pertaining[AutomatedSolutionField(kind)] = "Our own " + kind + " tooling, described at length"
+		pertaining[TestWebsiteField(kind)] = "https://test-" + strings.ToLower(kind) + ".example/"
+	}
 
 	tests := []struct {
 		name     string
 		sections obj
 		want     []string // nil = success
 	}{
-		{"every audit valid", obj{"AuditInformation": merge(merge(merge(merge(validAudit("Standard"), validAudit("BR")), validAudit("EVSSL")), validAudit("CodeSigning")), validAudit("EVCodeSigning"))}, nil},
-		{"http audit URL", obj{"AuditInformation": with(validAudit("BR"), "BRAudit", "http://audit.example/br.pdf")},
-			[]string{fmt.Sprintf(MsgInvalidHTTPSURL, "BRAudit", "http://audit.example/br.pdf")}},
+		{"every audit valid", obj{"AuditInformation": allAudits}, nil},
+		{"every document valid", obj{"NonAuditDocumentInformation": allDocuments}, nil},
+		{"every PertainingToCertificatesIssued field valid", obj{"PertainingToCertificatesIssued": pertaining}, nil},
+		{"http audit URL", obj{"AuditInformation": with(validAudit("TLSBR"), "TLSBRAudit", "http://audit.example/br.pdf")},
+			[]string{fmt.Sprintf(MsgInvalidHTTPSURL, "TLSBRAudit", "http://audit.example/br.pdf")}},
 		{"not a URL", obj{"AuditInformation": with(validAudit("Standard"), "StandardAudit", "audit report")},
 			[]string{fmt.Sprintf(MsgInvalidHTTPSURL, "StandardAudit", "audit report")}},
-		{"URL without type and dates", obj{"AuditInformation": obj{"EVSSLAudit": "https://a/ev.pdf"}}, []string{
-			fmt.Sprintf(MsgRequiredWhen, "EVSSLAuditType", "EVSSLAudit"),
-			fmt.Sprintf(MsgRequiredWhen, "EVSSLAuditStatementDate", "EVSSLAudit"),
-			fmt.Sprintf(MsgRequiredWhen, "EVSSLAuditPeriodStartDate", "EVSSLAudit"),
-			fmt.Sprintf(MsgRequiredWhen, "EVSSLAuditPeriodEndDate", "EVSSLAudit"),
+		{"URL without type and dates", obj{"AuditInformation": obj{"TLSEVGAudit": "https://a/ev.pdf"}}, []string{
+			fmt.Sprintf(MsgRequiredWhen, "TLSEVGAuditType", "TLSEVGAudit"),
+			fmt.Sprintf(MsgRequiredWhen, "TLSEVGAuditStatementDate", "TLSEVGAudit"),
+			fmt.Sprintf(MsgRequiredWhen, "TLSEVGAuditPeriodStartDate", "TLSEVGAudit"),
+			fmt.Sprintf(MsgRequiredWhen, "TLSEVGAuditPeriodEndDate", "TLSEVGAudit"),
 		}},
 		{"type not in the picklist", obj{"AuditInformation": with(validAudit("CodeSigning"), "CodeSigningAuditType", "webtrust")},
 			[]string{fmt.Sprintf(MsgInvalidAuditType, "CodeSigningAuditType", "webtrust")}},
-		{"type without URL is still a picklist", obj{"AuditInformation": obj{"BRAuditType": "Nope"}},
-			[]string{fmt.Sprintf(MsgInvalidAuditType, "BRAuditType", "Nope")}},
+		{"type without URL is still a picklist", obj{"AuditInformation": obj{"SMIMEAuditType": "Nope"}},
+			[]string{fmt.Sprintf(MsgInvalidAuditType, "SMIMEAuditType", "Nope")}},
 		{"date formats", obj{"AuditInformation": with(validAudit("Standard"), "StandardAuditStatementDate", "2025/03/01", "StandardAuditPeriodStartDate", "2024-1-1", "StandardAuditPeriodEndDate", "2024-02-30")}, []string{
 			fmt.Sprintf(MsgInvalidDate, "StandardAuditStatementDate", "2025/03/01"),
 			fmt.Sprintf(MsgInvalidDate, "StandardAuditPeriodStartDate", "2024-1-1"),
 			fmt.Sprintf(MsgInvalidDate, "StandardAuditPeriodEndDate", "2024-02-30"),
 		}},
-		{"end after statement", obj{"AuditInformation": with(validAudit("BR"), "BRAuditStatementDate", "2024-12-30")},
-			[]string{fmt.Sprintf(MsgEndAfterStatement, "BRAuditPeriodEndDate", "BRAuditStatementDate")}},
-		{"end equal to statement and start", obj{"AuditInformation": with(validAudit("BR"), "BRAuditStatementDate", "2024-12-31", "BRAuditPeriodStartDate", "2024-12-31")}, nil},
-		{"end before start", obj{"AuditInformation": with(validAudit("BR"), "BRAuditPeriodStartDate", "2025-01-01")},
-			[]string{fmt.Sprintf(MsgEndBeforeStart, "BRAuditPeriodEndDate", "BRAuditPeriodStartDate")}},
-		{"2024 audit names report canonical names", obj{"AuditInformation": obj{"TLSBRAudit": "ftp://a"}}, []string{
-			fmt.Sprintf(MsgInvalidHTTPSURL, "BRAudit", "ftp://a"),
-			fmt.Sprintf(MsgRequiredWhen, "BRAuditType", "BRAudit"),
-			fmt.Sprintf(MsgRequiredWhen, "BRAuditStatementDate", "BRAudit"),
-			fmt.Sprintf(MsgRequiredWhen, "BRAuditPeriodStartDate", "BRAudit"),
-			fmt.Sprintf(MsgRequiredWhen, "BRAuditPeriodEndDate", "BRAudit"),
-		}},
+		{"end after statement", obj{"AuditInformation": with(validAudit("NetSec"), "NetSecAuditStatementDate", "2024-12-30")},
+			[]string{fmt.Sprintf(MsgEndAfterStatement, "NetSecAuditPeriodEndDate", "NetSecAuditStatementDate")}},
+		{"end equal to statement and start", obj{"AuditInformation": with(validAudit("VMC"), "VMCAuditStatementDate", "2024-12-31", "VMCAuditPeriodStartDate", "2024-12-31")}, nil},
+		{"end before start", obj{"AuditInformation": with(validAudit("VMC"), "VMCAuditPeriodStartDate", "2025-01-01")},
+			[]string{fmt.Sprintf(MsgEndBeforeStart, "VMCAuditPeriodEndDate", "VMCAuditPeriodStartDate")}},
 		{"revocation status not in the list", obj{"RevocationInformation": obj{"RevocationStatus": "Not Revoked"}},
 			[]string{fmt.Sprintf(MsgInvalidRevocationStatus, "Not Revoked")}},
 		{"revoked without date and reason", obj{"RevocationInformation": obj{"RevocationStatus": "Revoked"}}, []string{
@@ -283,23 +344,45 @@ func TestFieldValidation(t *testing.T) {
 			[]string{fmt.Sprintf(MsgUnknownAuditorLocation, "France", "Auditor Name")}},
 		{"location without auditor", obj{"AuditorInformation": obj{"AuditorLocation": "France"}}, []string{MsgLocationWithoutAuditor}},
 		{"auditor without location", obj{"AuditorInformation": obj{"Auditor": "LSTI Group"}}, nil},
-		{"CP/CPS date", obj{"PolicyInformation": obj{"CPCPSLastUpdatedDate": "01.02.2019"}},
-			[]string{fmt.Sprintf(MsgInvalidDate, "CPCPSLastUpdatedDate", "01.02.2019")}},
-		{"full CRL not a link", obj{"PertainingToCertificatesIssued": obj{"FullCRLIssuedByThisCA": "crl.example/x.crl"}},
-			[]string{fmt.Sprintf(MsgInvalidURL, "FullCRLIssuedByThisCA", "crl.example/x.crl")}},
-		{"partitioned CRLs over 20,000 characters", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": crlList(20001)}},
-			[]string{fmt.Sprintf(MsgPartitionedCRLsTooLong, 20001)}},
-		{"partitioned CRLs at 20,000 characters", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": crlList(20000)}}, nil},
+		{"document link without its date", obj{"NonAuditDocumentInformation": obj{"CertificatePolicy": "https://repo.example/cp.pdf", "SelfAssessment": "https://repo.example/sa.xlsx"}}, []string{
+			fmt.Sprintf(MsgRequiredWhen, "CPEffectiveDate", "CertificatePolicy"),
+			fmt.Sprintf(MsgRequiredWhen, "SelfAssessmentCompletionDate", "SelfAssessment"),
+		}},
+		{"document date without its link", obj{"NonAuditDocumentInformation": obj{"MarkdownOrAsciiDocCPCPSEffectiveDate": "2026-01-15"}},
+			[]string{fmt.Sprintf(MsgRequiredWhen, "MarkdownOrAsciiDocCPCPS", "MarkdownOrAsciiDocCPCPSEffectiveDate")}},
+		{"document date format", obj{"NonAuditDocumentInformation": obj{"CertificationPracticeStatement": "https://repo.example/cps.pdf", "CPSEffectiveDate": "01.02.2019"}},
+			[]string{fmt.Sprintf(MsgInvalidDate, "CPSEffectiveDate", "01.02.2019")}},
+		{"same as parent alone", obj{"NonAuditDocumentInformation": obj{"CPCPSSameAsParent": true}}, nil},
+		{"full CRL not a link", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": []string{"crl.example/x.crl"}}},
+			[]string{fmt.Sprintf(MsgInvalidListURL, "JSONArrayofAllFullCRLURLs", "crl.example/x.crl")}},
+		{"blank full CRL", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": []string{""}}},
+			[]string{fmt.Sprintf(MsgInvalidListURL, "JSONArrayofAllFullCRLURLs", "")}},
+		{"partitioned CRLs, markdown-mangled as in the documentation's sample", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": []string{"[http://cdn.example/crl-1.crl](http://cdn.example/crl-1.crl)"}}},
+			[]string{fmt.Sprintf(MsgInvalidListURL, "JSONArrayofPartitionedCRLs", "[http://cdn.example/crl-1.crl](http://cdn.example/crl-1.crl)")}},
+		{"partitioned CRLs: a blank entry among URLs", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": []string{"http://a/1.crl", ""}}},
+			[]string{fmt.Sprintf(MsgBlankCRLEntry, "JSONArrayofPartitionedCRLs")}},
+		{"partitioned CRLs [\"\"]: not yet issuing", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": []string{""}}}, nil},
+		{"partitioned CRLs over 100,000 characters", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": crlList(100_001)}},
+			[]string{fmt.Sprintf(MsgListTooLong, "JSONArrayofPartitionedCRLs", 100_001)}},
+		{"full CRLs over 100,000 characters", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofAllFullCRLURLs": crlList(100_001)}},
+			[]string{fmt.Sprintf(MsgListTooLong, "JSONArrayofAllFullCRLURLs", 100_001)}},
+		{"CRL lists at 100,000 characters", obj{"PertainingToCertificatesIssued": obj{"JSONArrayofPartitionedCRLs": crlList(100_000), "JSONArrayofAllFullCRLURLs": crlList(100_000)}}, nil},
+		{"CA/B Forum policy not in the picklist", obj{"PertainingToCertificatesIssued": obj{"CABForumCertificatePolicyIdentifier": "OV"}},
+			[]string{fmt.Sprintf(MsgInvalidCABForumPolicyID, "OV")}},
+		{"ACME endpoints and test websites are links", obj{"PertainingToCertificatesIssued": obj{"DVACMEEndpoints": "acme.example/dir", "IVAutomatedTestCertificateWebsite": "ftp://test.example/"}}, []string{
+			fmt.Sprintf(MsgInvalidURL, "DVACMEEndpoints", "acme.example/dir"),
+			fmt.Sprintf(MsgInvalidURL, "IVAutomatedTestCertificateWebsite", "ftp://test.example/"),
+		}},
 		{"errors of every section collected", obj{
-			"AuditInformation":      obj{"StandardAudit": "http://a", "StandardAuditType": "WebTrust", "StandardAuditStatementDate": "2025-01-01", "StandardAuditPeriodStartDate": "2024-01-01", "StandardAuditPeriodEndDate": "2024-12-31"},
-			"RevocationInformation": obj{"RevocationReasonCode": "(11) bogus"},
-			"AuditorInformation":    obj{"Auditor": "Nobody"},
-			"PolicyInformation":     obj{"CPCPSLastUpdatedDate": "tomorrow"},
+			"AuditInformation":            obj{"StandardAudit": "http://a", "StandardAuditType": "WebTrust", "StandardAuditStatementDate": "2025-01-01", "StandardAuditPeriodStartDate": "2024-01-01", "StandardAuditPeriodEndDate": "2024-12-31"},
+			"RevocationInformation":       obj{"RevocationReasonCode": "(11) bogus"},
+			"AuditorInformation":          obj{"Auditor": "Nobody"},
+			"NonAuditDocumentInformation": obj{"CPCPSEffectiveDate": "tomorrow", "CertificatePracticeAndPolicyStatement": "https://a/cpcps"},
 		}, []string{
 			fmt.Sprintf(MsgInvalidHTTPSURL, "StandardAudit", "http://a"),
 			fmt.Sprintf(MsgInvalidReasonCode, "(11) bogus"),
 			fmt.Sprintf(MsgUnknownAuditor, "Nobody"),
-			fmt.Sprintf(MsgInvalidDate, "CPCPSLastUpdatedDate", "tomorrow"),
+			fmt.Sprintf(MsgInvalidDate, "CPCPSEffectiveDate", "tomorrow"),
 		}},
 	}
 	f := newFixture(t)
@@ -390,6 +473,14 @@ func TestIdentityRules(t *testing.T) {
 		{"not signed by the parent", f.addBody(testpki.Issue(otherRoot, testpki.Options{CommonName: "Wrong Parent"}), f.root, nil), 400,
 			failBody("", MsgNotSignedByParent)},
 		{"intermediate under an intermediate", f.addBody(testpki.Issue(existing, testpki.Options{CommonName: "Level 2"}), existing, nil), 200, ""},
+		// The report's CCADB unique id is not a record id the API takes: the
+		// request is an add, and an update's body lacks what an add needs.
+		{"the report's A0 id is an add", f.updateBody(f.s.mustCCADBID(t, existingID), existing, obj{"CertificateInformation": obj{"CAOwner": "Example CA"}}), 400,
+			failBody("", fmt.Sprintf(MsgRequired, "ParentCertPEM"))},
+		{"the report's A0 id without CAOwner", f.updateBody(f.s.mustCCADBID(t, existingID), existing, nil), 400, failBody("",
+			fmt.Sprintf(MsgRequired, "CAOwner"), fmt.Sprintf(MsgRequired, "ParentCertPEM"))},
+		{"the report's A0 id with a parent: the duplicate answers the 18-character id", f.updateBody(f.s.mustCCADBID(t, existingID), existing,
+			obj{"CertificateInformation": obj{"CAOwner": "Example CA", "ParentCertPEM": f.root.FlatPEM()}}), 400, failBody(existingID, MsgAlreadyExists)},
 		{"a 15-character id is an add", f.updateBody(existingID[:15], existing, nil), 400, failBody("",
 			fmt.Sprintf(MsgRequired, "CAOwner"), fmt.Sprintf(MsgRequired, "ParentCertPEM"))},
 		{"unknown id", f.updateBody(CaseSafeID("001000000000000"), existing, nil), 400, failBody("", MsgRecordIDNotFound)},
@@ -495,16 +586,16 @@ func TestRESTErrors(t *testing.T) {
 }
 
 func TestDuplicateWindow(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.DuplicateWindow = time.Minute })
+	f := newFixture(t) // the default window: a minute, as the CCADB's
 	c := f.issue("Throttled CA")
 	id := f.add(c, f.root, nil)
 	body := f.updateBody(id, c, obj{"Description": "same"})
 	if status, resp := f.post(AddUpdatePath, body); status != 200 {
 		t.Fatalf("first: %d %s", status, resp)
 	}
+	const refused = `[{"message":"The same API request was made more than once within 1m0s; try again later.","errorCode":"TOO_MANY_REQUESTS"}]`
 	f.clock.Advance(59 * time.Second)
-	status, resp := f.post(AddUpdatePath, body)
-	if want := `[{"message":"The same API request was made more than once within 1m0s; try again later.","errorCode":"TOO_MANY_REQUESTS"}]`; status != 429 || resp != want {
+	if status, resp := f.post(AddUpdatePath, body); status != 429 || resp != refused {
 		t.Errorf("repeat within the window: %d %s", status, resp)
 	}
 	if status, _ := f.post(AddUpdatePath, f.updateBody(id, c, obj{"Description": "different"})); status != 200 {
@@ -517,10 +608,100 @@ func TestDuplicateWindow(t *testing.T) {
 	if log := f.s.APILog(); len(log) != 5 || log[2].Status != 429 {
 		t.Errorf("API log: %+v", log)
 	}
+
+	// GetCertificateIdAPI too: "the same API call request".
+	lookup := encode(t, obj{"SHA256": c.SHA256(), "RecordType": "Intermediate Certificate"})
+	if status, _ := f.post(GetIDPath, lookup); status != 200 {
+		t.Errorf("first lookup: %d", status)
+	}
+	if status, resp := f.post(GetIDPath, lookup); status != 429 || resp != refused {
+		t.Errorf("repeated lookup: %d %s", status, resp)
+	}
+	// The same body on the other route is another request.
+	if status, resp := f.post(AddUpdatePath, lookup); status != 400 || !strings.Contains(resp, "is required") {
+		t.Errorf("the lookup's body as an add: %d %s", status, resp)
+	}
+
+	off := newFixture(t, func(o *Options) { o.DuplicateWindow = -1 })
+	for i := range 2 {
+		if status, resp := off.post(GetIDPath, encode(t, obj{"SHA256": off.root.SHA256(), "RecordType": "Root Certificate"})); status != 200 {
+			t.Errorf("window off, request %d: %d %s", i+1, status, resp)
+		}
+	}
+}
+
+func TestContentType(t *testing.T) {
+	f := newFixture(t)
+	send := func(path, ct, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, f.ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	lookup := func(i int) string {
+		return encode(t, obj{"SHA256": f.root.SHA256(), "RecordType": "Root Certificate", "Nonce": i}) // distinct bodies
+	}
+	for i, tt := range []struct {
+		ct     string
+		status int
+	}{
+		{"", 415},
+		{"text/plain", 415},
+		{"application/x-www-form-urlencoded", 415}, // curl -d without -H
+		{"application/xml", 415},
+		{"text/json", 415},
+		{"application/json", 200},
+		{"application/json; charset=UTF-8", 200},
+		{"Application/JSON", 200},
+	} {
+		for _, path := range []string{GetIDPath, AddUpdatePath} {
+			status, resp := send(path, tt.ct, lookup(i))
+			if tt.status == 415 {
+				want := `[{"message":"Content-Type header specified in HTTP request is not supported: ` + tt.ct + `","errorCode":"UNSUPPORTED_MEDIA_TYPE"}]`
+				if status != 415 || resp != want {
+					t.Errorf("%s %q: %d %s", path, tt.ct, status, resp)
+				}
+			} else if status == 415 {
+				t.Errorf("%s %q refused: %s", path, tt.ct, resp)
+			}
+		}
+	}
+	if n := len(f.s.APILog()); n != 3 {
+		t.Errorf("API log has %d entries: refused media types never reach the controller", n)
+	}
+}
+
+func TestRequests(t *testing.T) {
+	f := newFixture(t)
+	c := f.issue("Raw CA")
+	add := f.addBody(c, f.root, obj{"PertainingToCertificatesIssued": obj{"FullCRLIssuedByThisCA": "http://old"}})
+	f.post(AddUpdatePath, add)
+	f.postToken(GetIDPath, `{"SHA256":"00"}`, "bad token")
+	reqs := f.s.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	if r := reqs[0]; r.Method != http.MethodPost || r.Path != AddUpdatePath || r.ContentType != "application/json" || r.Body != add || r.At.IsZero() {
+		t.Errorf("first request %+v", r)
+	}
+	if r := reqs[1]; r.Path != GetIDPath || r.Body != `{"SHA256":"00"}` {
+		t.Errorf("a refused request is kept too: %+v", r)
+	}
+	if got, err := IgnoredKeys([]byte(reqs[0].Body)); err != nil || !slices.Equal(got, []string{"PertainingToCertificatesIssued.FullCRLIssuedByThisCA"}) {
+		t.Errorf("IgnoredKeys = %q, %v", got, err)
+	}
 }
 
 func TestRequestLimit(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.RequestLimit = 2 })
+	f := newFixture(t, func(o *Options) { o.RequestLimit = 2; o.DuplicateWindow = -1 })
 	body := `{"SHA256":"` + f.root.SHA256() + `","RecordType":"Root Certificate"}`
 	for i := range 2 {
 		if status, _ := f.post(GetIDPath, body); status != 200 {
@@ -544,6 +725,7 @@ func TestDropAfterCommit(t *testing.T) {
 	body := f.addBody(c, f.root, nil)
 	req, _ := http.NewRequest(http.MethodPost, f.ts.URL+AddUpdatePath, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Content-Type", "application/json")
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatalf("the connection should drop, got %d", resp.StatusCode)
@@ -552,12 +734,17 @@ func TestDropAfterCommit(t *testing.T) {
 	if !ok {
 		t.Fatal("the add was committed before the drop")
 	}
-	// A client that blindly retries learns the id from the duplicate answer.
+	// A client that blindly retries at once is refused as a repeated
+	// request; a minute later it learns the id from the duplicate answer.
+	if status, _ := f.post(AddUpdatePath, body); status != 429 {
+		t.Errorf("retry at once: %d, want 429", status)
+	}
+	f.clock.Advance(time.Minute)
 	status, resp := f.post(AddUpdatePath, body)
 	if want := failBody(rec.ID, MsgAlreadyExists); status != 400 || resp != want {
 		t.Errorf("retry: %d %s", status, resp)
 	}
-	if n := f.s.Faults().Count("POST " + AddUpdatePath); n != 2 {
+	if n := f.s.Faults().Count("POST " + AddUpdatePath); n != 3 {
 		t.Errorf("request count %d", n)
 	}
 }
@@ -596,7 +783,7 @@ func TestSeedPreload(t *testing.T) {
 	for i := range 1000 {
 		c := f.issue(fmt.Sprintf("Preloaded CA %d", i))
 		certs = append(certs, c)
-		recs = append(recs, Record{PEM: c.FlatPEM(), ParentID: f.rootID, Fields: map[string]string{FieldFullCRL: "http://crl.example/" + fmt.Sprint(i)}})
+		recs = append(recs, Record{PEM: c.FlatPEM(), ParentID: f.rootID, Fields: map[string]string{FieldAllFullCRLURLs: `["http://crl.example/` + fmt.Sprint(i) + `"]`}})
 	}
 	start := time.Now()
 	for _, r := range recs {

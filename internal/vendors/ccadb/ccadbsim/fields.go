@@ -6,8 +6,16 @@ import (
 	"strings"
 )
 
-// Canonical field names: the keys of Record.Fields. They are seed 001's
-// class-definition names with the vendor-notes corrections.
+// Canonical field names: the keys of Record.Fields, spelt exactly as the
+// AddUpdateIntermediateCertAPI request keys of the CCADB documentation of
+// 2026-03-20 (mozilla/CCADB-Tools, API_AddUpdateIntermediateCert/README.md).
+// Keys of earlier versions of the API (FullCRLIssuedByThisCA, the BR, EVSSL
+// and EVCodeSigning audits, the PolicyInformation section,
+// CPCPSLastUpdatedDate and the other *LastUpdatedDate, the misspellings
+// JSONArrayofPartitionedCRLsByCA, DocumentRepositatory and
+// IntermediateCertName) are not part of the schema: like Apex's typed JSON
+// deserialisation, the API ignores them, reports Success and changes
+// nothing.
 const (
 	FieldConsentTechnicallyConstrained = "ConsentforTechnicallyConstrainedCert" // "true"/"false"
 	FieldRevocationStatus              = "RevocationStatus"
@@ -16,50 +24,87 @@ const (
 	FieldAlternateCRL                  = "AlternateCRL"
 	FieldRecognizedCAADomains          = "RecognizedCAADomains"
 	FieldProblemReportingMechanism     = "ProblemReportingMechanism"
-	FieldFullCRL                       = "FullCRLIssuedByThisCA"
-	FieldPartitionedCRLs               = "JSONArrayofPartitionedCRLs" // compact JSON array text
-	FieldAuditor                       = "Auditor"
-	FieldAuditorLocation               = "AuditorLocation"
-	FieldAuditSameAsParent             = "AuditSameAsParent" // "true"/"false"
-	FieldCPCPSSameAsParent             = "CPCPSSameAsParent" // "true"/"false"
-	FieldPolicyDocumentation           = "PolicyDocumentation"
-	FieldDocumentRepository            = "DocumentRepository"
-	FieldCertificatePolicy             = "CertificatePolicy"
-	FieldCertificationPracticeStmt     = "CertificationPracticeStatement"
-	FieldCPCPSLastUpdatedDate          = "CPCPSLastUpdatedDate"
-	FieldDescription                   = "Description"
-	FieldPublicComments                = "PublicComments"
+	// FieldAllFullCRLURLs and FieldPartitionedCRLs hold compact JSON array
+	// text, e.g. ["http://crl.example/1.crl"].
+	FieldAllFullCRLURLs      = "JSONArrayofAllFullCRLURLs"
+	FieldPartitionedCRLs     = "JSONArrayofPartitionedCRLs"
+	FieldCABForumPolicyID    = "CABForumCertificatePolicyIdentifier"
+	FieldAuditor             = "Auditor"
+	FieldAuditorLocation     = "AuditorLocation"
+	FieldAuditSameAsParent   = "AuditSameAsParent" // "true"/"false"
+	FieldPolicyDocumentation = "PolicyDocumentation"
+	FieldDocumentRepository  = "DocumentRepository"
+	FieldDescription         = "Description"
+	FieldPublicComments      = "PublicComments"
 )
 
-// auditKinds are the five audits of the API, in document order; each has
-// the fields AuditField(kind, suffix) for every suffix in auditSuffixes.
+// validationKinds are the kind arguments of ACMEField,
+// AutomatedSolutionField and TestWebsiteField, in document order.
+var validationKinds = []string{"DV", "OV", "EV", "IV"}
+
+// ACMEField returns the ACME directory field of a validation kind ("DV",
+// "OV", "EV" or "IV"), e.g. "DVACMEEndpoints".
+func ACMEField(kind string) string { return kind + "ACMEEndpoints" }
+
+// AutomatedSolutionField returns the other-automated-solution description
+// field of a validation kind, e.g. "OtherDVAutomatedSolutionDescription".
+func AutomatedSolutionField(kind string) string {
+	return "Other" + kind + "AutomatedSolutionDescription"
+}
+
+// TestWebsiteField returns the automated test certificate website field of a
+// validation kind, e.g. "DVAutomatedTestCertificateWebsite".
+func TestWebsiteField(kind string) string { return kind + "AutomatedTestCertificateWebsite" }
+
+// AuditKinds returns the seven audits of today's API, in document order. Each
+// has the fields AuditField(kind, suffix) for the suffixes "", "Type",
+// "StatementDate", "PeriodStartDate" and "PeriodEndDate".
+func AuditKinds() []string { return append([]string(nil), auditKinds...) }
+
 var (
-	auditKinds    = []string{"Standard", "CodeSigning", "BR", "EVSSL", "EVCodeSigning"}
+	auditKinds    = []string{"Standard", "NetSec", "TLSBR", "TLSEVG", "CodeSigning", "SMIME", "VMC"}
 	auditSuffixes = []string{"", "Type", "StatementDate", "PeriodStartDate", "PeriodEndDate"}
 )
 
-// AuditField returns the canonical name of one audit field, e.g.
-// AuditField("BR", "StatementDate") = "BRAuditStatementDate". kind is one of
-// "Standard", "CodeSigning", "BR", "EVSSL", "EVCodeSigning"; suffix one of "",
-// "Type", "StatementDate", "PeriodStartDate", "PeriodEndDate".
+// AuditField returns the name of one audit field, e.g.
+// AuditField("TLSBR", "StatementDate") = "TLSBRAuditStatementDate". kind is
+// one of AuditKinds(); suffix one of "", "Type", "StatementDate",
+// "PeriodStartDate", "PeriodEndDate".
 func AuditField(kind, suffix string) string { return kind + "Audit" + suffix }
 
-// auditAliases are the 2024 names of two audit kinds (vendor notes §2.2).
-var auditAliases = map[string]string{"BR": "TLSBR", "EVSSL": "TLSEVG"}
+// Document is one document of NonAuditDocumentInformation: its same-as-parent
+// flag, its link and the date that must accompany the link.
+type Document struct {
+	SameAsParent, Link, Date string
+}
+
+// Documents returns the five documents of NonAuditDocumentInformation, in
+// document order: CP, CPS, combined CP/CPS, Markdown-or-AsciiDoc CP/CPS and
+// the self-assessment (whose date is a completion date).
+func Documents() []Document { return append([]Document(nil), documents...) }
+
+var documents = []Document{
+	{"CPSameAsParent", "CertificatePolicy", "CPEffectiveDate"},
+	{"CPSSameAsParent", "CertificationPracticeStatement", "CPSEffectiveDate"},
+	{"CPCPSSameAsParent", "CertificatePracticeAndPolicyStatement", "CPCPSEffectiveDate"},
+	{"MarkdownOrAsciiDocCPCPSSameAsParent", "MarkdownOrAsciiDocCPCPS", "MarkdownOrAsciiDocCPCPSEffectiveDate"},
+	{"SelfAssessmentSameAsParent", "SelfAssessment", "SelfAssessmentCompletionDate"},
+}
 
 // Pseudo-fields of a request that are not kept in Record.Fields.
 const (
-	reqRecordID        = "SalesforceRecordId"
-	reqCAOwner         = "CAOwner"
-	reqSubordinate     = "SubordinateCAOwner"
-	reqName            = "IntermediateCertificateName"
-	reqPEM             = "IntermediateCertPEM"
-	reqParentPEM       = "ParentCertPEM"
-	reqAllFullCRLURLs  = "JSONArrayofAllFullCRLURLs" // 2026: its first URL becomes FullCRLIssuedByThisCA
-	reqGetPEM          = "PEM"
-	reqGetSHA256       = "SHA256"
-	reqGetRecordType   = "RecordType"
-	maxPartitionedCRLs = 20000 // characters of compact JSON
+	reqRecordID      = "SalesforceRecordId"
+	reqCAOwner       = "CAOwner"
+	reqSubordinate   = "SubordinateCAOwner"
+	reqName          = "IntermediateCertificateName"
+	reqPEM           = "IntermediateCertPEM"
+	reqParentPEM     = "ParentCertPEM"
+	reqGetPEM        = "PEM"
+	reqGetSHA256     = "SHA256"
+	reqGetRecordType = "RecordType"
+	// maxCRLList is the limit of each CRL array, in characters of compact
+	// JSON (README 2026-01-28 onwards).
+	maxCRLList = 100_000
 )
 
 type fieldKind int
@@ -96,28 +141,25 @@ type sectionSpec struct {
 	fields []fieldSpec
 }
 
-func str(name string, alias ...string) fieldSpec {
-	return fieldSpec{name: name, keys: append([]string{name}, alias...)}
-}
+func str(name string) fieldSpec { return fieldSpec{name: name, keys: []string{name}} }
 
 func boolean(name string) fieldSpec {
 	return fieldSpec{name: name, keys: []string{name}, kind: kindBool}
 }
 
-func list(name string, alias ...string) fieldSpec {
-	return fieldSpec{name: name, keys: append([]string{name}, alias...), kind: kindList}
+func list(name string) fieldSpec {
+	return fieldSpec{name: name, keys: []string{name}, kind: kindList}
 }
 
-// addUpdateSchema is the AddUpdateIntermediateCertAPI request, with every
-// spelling from seed 000, seed 001 and the later README versions the vendor
-// notes trace (§2.2): misspellings, the 2024 audit and section names, the
-// 2025 "EffectiveDate" and the 2026 full-CRL array.
+// addUpdateSchema is the AddUpdateIntermediateCertAPI request of the
+// documentation of 2026-03-20, every field, in document order. The
+// SalesforceRecordId key is that version's (a later one renames it).
 var addUpdateSchema = []sectionSpec{
 	{name: "CertificateInformation", keys: []string{"CertificateInformation"}, fields: []fieldSpec{
 		str(reqRecordID),
 		str(reqCAOwner),
 		str(reqSubordinate),
-		str(reqName, "IntermediateCertName"),
+		str(reqName),
 		str(reqPEM),
 		str(reqParentPEM),
 		boolean(FieldConsentTechnicallyConstrained),
@@ -132,40 +174,43 @@ var addUpdateSchema = []sectionSpec{
 		str(FieldRecognizedCAADomains),
 		str(FieldProblemReportingMechanism),
 	}},
-	{name: "PertainingToCertificatesIssued", keys: []string{"PertainingToCertificatesIssued"}, fields: []fieldSpec{
-		str(FieldFullCRL),
-		list(FieldPartitionedCRLs, "JSONArrayofPartitionedCRLsByCA"),
-		list(reqAllFullCRLURLs),
-	}},
+	{name: "PertainingToCertificatesIssued", keys: []string{"PertainingToCertificatesIssued"}, fields: pertainingFieldSpecs()},
 	{name: "AuditorInformation", keys: []string{"AuditorInformation"}, fields: []fieldSpec{
 		str(FieldAuditor),
 		str(FieldAuditorLocation),
 	}},
 	{name: "AuditInformation", keys: []string{"AuditInformation"}, fields: auditFieldSpecs()},
-	{name: "PolicyInformation", keys: []string{"PolicyInformation", "NonAuditDocumentInformation", "NonAuditDocumentationInformation"}, fields: []fieldSpec{
-		boolean(FieldCPCPSSameAsParent),
-		str(FieldPolicyDocumentation),
-		str(FieldDocumentRepository, "DocumentRepositatory"),
-		str(FieldCertificatePolicy),
-		str(FieldCertificationPracticeStmt),
-		str(FieldCPCPSLastUpdatedDate, "CPCPSEffectiveDate"),
-	}},
+	{name: "NonAuditDocumentInformation", keys: []string{"NonAuditDocumentInformation"}, fields: documentFieldSpecs()},
 	{name: "AddUpdateIntermediateCertAPI", fields: []fieldSpec{
 		str(FieldDescription),
 		str(FieldPublicComments),
 	}},
 }
 
+func pertainingFieldSpecs() []fieldSpec {
+	specs := []fieldSpec{list(FieldAllFullCRLURLs), list(FieldPartitionedCRLs), str(FieldCABForumPolicyID)}
+	for _, field := range []func(string) string{ACMEField, AutomatedSolutionField, TestWebsiteField} {
+		for _, kind := range validationKinds {
+			specs = append(specs, str(field(kind)))
+		}
+	}
+	return specs
+}
+
 func auditFieldSpecs() []fieldSpec {
 	specs := []fieldSpec{boolean(FieldAuditSameAsParent)}
 	for _, kind := range auditKinds {
 		for _, suf := range auditSuffixes {
-			f := str(AuditField(kind, suf))
-			if alias, ok := auditAliases[kind]; ok {
-				f.keys = append(f.keys, AuditField(alias, suf))
-			}
-			specs = append(specs, f)
+			specs = append(specs, str(AuditField(kind, suf)))
 		}
+	}
+	return specs
+}
+
+func documentFieldSpecs() []fieldSpec {
+	specs := []fieldSpec{str(FieldPolicyDocumentation), str(FieldDocumentRepository)}
+	for _, d := range documents {
+		specs = append(specs, boolean(d.SameAsParent), str(d.Link), str(d.Date))
 	}
 	return specs
 }
@@ -175,17 +220,23 @@ var getIDSchema = []sectionSpec{
 	{name: "GetCertificateIdAPI", fields: []fieldSpec{str(reqGetPEM), str(reqGetSHA256), str(reqGetRecordType)}},
 }
 
-// requestOnly are the request fields that are record attributes or feed
-// another field, not entries of Record.Fields.
+// requestOnly are the request fields that are record attributes, not
+// entries of Record.Fields.
 var requestOnly = map[string]bool{
 	reqRecordID: true, reqCAOwner: true, reqSubordinate: true, reqName: true,
-	reqPEM: true, reqParentPEM: true, reqAllFullCRLURLs: true,
+	reqPEM: true, reqParentPEM: true,
 }
+
+// listFields are the Record.Fields keys that hold JSON array text.
+var listFields = map[string]bool{FieldAllFullCRLURLs: true, FieldPartitionedCRLs: true}
 
 // storedFields are the canonical Record.Fields keys, in request order.
 var storedFields = FieldNames()
 
-// FieldNames returns every canonical Record.Fields key, in request order.
+// FieldNames returns every canonical Record.Fields key, in request order:
+// every field of today's AddUpdateIntermediateCertAPI except the record's
+// identity (SalesforceRecordId, CAOwner, SubordinateCAOwner,
+// IntermediateCertificateName and the two PEMs), which are Record attributes.
 func FieldNames() []string {
 	var out []string
 	for _, sec := range addUpdateSchema {
@@ -196,6 +247,54 @@ func FieldNames() []string {
 		}
 	}
 	return out
+}
+
+// IgnoredKeys returns the key paths of an AddUpdateIntermediateCertAPI
+// request body that today's API does not read, such as
+// "PertainingToCertificatesIssued.FullCRLIssuedByThisCA" or "PolicyInformation":
+// retired and misspelt keys, which the CCADB silently ignores. Keys are
+// matched case-insensitively, like Apex; a section it ignores is reported
+// once, not key by key. A body that is not a JSON object is an error. Tests
+// use it on Server.Requests to prove a client sends no retired key.
+func IgnoredKeys(body []byte) ([]string, error) {
+	root, err := parseJSON(body)
+	if err != nil {
+		return nil, err
+	}
+	if root.kind != jsonObject {
+		return nil, fmt.Errorf("request body is a %s, not a JSON object", root.describe())
+	}
+	var out []string
+	known := func(specs []fieldSpec, key string) bool {
+		for _, f := range specs {
+			if strings.EqualFold(f.name, key) {
+				return true
+			}
+		}
+		return false
+	}
+	top := addUpdateSchema[len(addUpdateSchema)-1]
+keys:
+	for i, key := range root.keys {
+		if known(top.fields, key) {
+			continue
+		}
+		for _, sec := range addUpdateSchema[:len(addUpdateSchema)-1] {
+			if !strings.EqualFold(sec.name, key) {
+				continue
+			}
+			if obj := root.vals[i]; obj.kind == jsonObject {
+				for _, k := range obj.keys {
+					if !known(sec.fields, k) {
+						out = append(out, key+"."+k)
+					}
+				}
+			}
+			continue keys
+		}
+		out = append(out, key)
+	}
+	return out, nil
 }
 
 // reqValue is one decoded request field. A field absent from the request has
@@ -231,8 +330,8 @@ func typeMismatch(body []byte, want string, n *jsonNode) *apexError {
 // decodeRequest parses body against schema the way Apex's typed JSON
 // deserialisation does: keys match case-insensitively, unknown keys are
 // ignored, scalars are coerced to String, and anything else of the wrong
-// type is a JSON_PARSER_ERROR. When a field is sent under several spellings,
-// a later non-null value wins and null never overrides a value.
+// type is a JSON_PARSER_ERROR. When a key is sent twice (in two cases), a
+// later non-null value wins and null never overrides a value.
 func decodeRequest(body []byte, schema []sectionSpec) (request, *apexError) {
 	root, err := parseJSON(body)
 	if err != nil {

@@ -16,8 +16,8 @@ func curlBody(s string) string {
 	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
 }
 
-// HARICA's JSON files (vendor notes §1.2, preparation step 7 and update
-// step 7), as their heredocs write them.
+// HARICA's JSON files (preparation step 7 and update step 7 of
+// HARICA-official/ccadb-ca-tools, CCADB-API-update-FullCRLIssuedByThisCA.md), as their heredocs write them.
 const (
 	haricaGetIDJSON = `{
   "PEM": "$pem",
@@ -56,21 +56,35 @@ func TestHARICARequests(t *testing.T) {
 		t.Fatalf("recordid: %d %s", status, resp)
 	}
 
-	// Update step 9: no CAOwner, only the four fields.
-	body = curlBody(strings.NewReplacer("$id", id, "$cn", "HARICA Test Issuing CA 1", "$pem", ca.FlatPEM(),
-		"$crl", "http://crl.harica.gr/ca1.crl").Replace(haricaUpdateJSON))
-	status, resp = f.post(AddUpdatePath, body)
-	if want := `{"ProcessingStatus":"Success","Errors/Warnings":[],"SalesforceRecordId":"` + id + `"}`; status != 200 || resp != want {
-		t.Fatalf("update: %d %s", status, resp)
-	}
-	if rec := f.record(id); rec.Fields[FieldFullCRL] != "http://crl.harica.gr/ca1.crl" || rec.CAOwner != "Example CA" {
-		t.Errorf("record after update: %+v", rec)
+	// Update step 9: no CAOwner, only the four fields. Today's CCADB answers
+	// Success but ignores the retired FullCRLIssuedByThisCA; the same update
+	// with today's JSONArrayofAllFullCRLURLs sets the record's full CRLs.
+	for _, tt := range []struct{ name, update, want string }{
+		{"as published", haricaUpdateJSON, ""},
+		{"with today's key", todaysKey(haricaUpdateJSON), `["http://crl.harica.gr/ca1.crl"]`},
+	} {
+		body = curlBody(strings.NewReplacer("$id", id, "$cn", "HARICA Test Issuing CA 1", "$pem", ca.FlatPEM(),
+			"$crl", "http://crl.harica.gr/ca1.crl").Replace(tt.update))
+		status, resp = f.post(AddUpdatePath, body)
+		if want := `{"ProcessingStatus":"Success","Errors/Warnings":[],"SalesforceRecordId":"` + id + `"}`; status != 200 || resp != want {
+			t.Fatalf("update %s: %d %s", tt.name, status, resp)
+		}
+		if rec := f.record(id); rec.Fields[FieldAllFullCRLURLs] != tt.want || rec.CAOwner != "Example CA" {
+			t.Errorf("record after the update %s: %+v", tt.name, rec)
+		}
 	}
 }
 
+// todaysKey turns HARICA's update body into today's: the full CRL as
+// JSONArrayofAllFullCRLURLs, which replaced FullCRLIssuedByThisCA on
+// 2026-03-20.
+func todaysKey(s string) string {
+	return strings.Replace(s, `"FullCRLIssuedByThisCA": "$crl"`, `"JSONArrayofAllFullCRLURLs": ["$crl"]`, 1)
+}
+
 // haricaScript is HARICA's procedure (HARICA-official/ccadb-ca-tools,
-// CCADB-API-update-FullCRLIssuedByThisCA.md) run as Recipe A of vendor notes
-// §1.6: step 3's download replaced by local files (its sed kept), the token
+// CCADB-API-update-FullCRLIssuedByThisCA.md) run against the simulator:
+// step 3's download replaced by local files (its sed kept), the token
 // from the simulator's refresh grant, and the two hard-coded URLs replaced
 // with $SIM. Everything else is HARICA's commands as published; where
 // openssl is missing, the test writes the two files openssl would have.
@@ -193,12 +207,24 @@ done
 grep -v Success salesforce/*update.log > failures || true
 `
 
+// TestHARICACurlProcedure runs HARICA's procedure as published, which
+// today's CCADB answers with Success while ignoring its retired
+// FullCRLIssuedByThisCA, then with today's JSONArrayofAllFullCRLURLs in the
+// update heredoc, which sets the full CRLs.
 func TestHARICACurlProcedure(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq", "awk", "sed", "paste"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("HARICA's procedure needs %s on PATH: %v", tool, err)
 		}
 	}
+	if !strings.Contains(haricaScript, `"FullCRLIssuedByThisCA": "$crl"`) {
+		t.Fatal("the update heredoc changed")
+	}
+	t.Run("as published", func(t *testing.T) { runHARICAProcedure(t, haricaScript, false) })
+	t.Run("with today's key", func(t *testing.T) { runHARICAProcedure(t, todaysKey(haricaScript), true) })
+}
+
+func runHARICAProcedure(t *testing.T, script string, setsCRL bool) {
 	f := newFixture(t)
 	work := t.TempDir()
 	must := func(err error) {
@@ -237,7 +263,7 @@ func TestHARICACurlProcedure(t *testing.T) {
 	}
 	must(os.WriteFile(filepath.Join(work, "CCADB-Disclosed-Intermediates"), []byte("ca1\nca2\n"), 0o600))
 
-	cmd := exec.Command("bash", "-c", haricaScript)
+	cmd := exec.Command("bash", "-c", script)
 	cmd.Env = append(os.Environ(), "WORK="+work, "SIM="+f.ts.URL, "CLIENT_ID="+testClientID,
 		"CLIENT_SECRET="+testClientSecret, "REFRESH="+f.s.NewRefreshToken(), "CURL_HOME="+work)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -269,8 +295,12 @@ func TestHARICACurlProcedure(t *testing.T) {
 	}
 	for name, id := range ids {
 		rec := f.record(id)
-		if rec.Fields[FieldFullCRL] != "http://crl.harica.gr/"+name+".crl" || rec.Name != cas[name].Cert.Subject.CommonName {
-			t.Errorf("%s after the procedure: name %q, FullCRL %q", name, rec.Name, rec.Fields[FieldFullCRL])
+		want := ""
+		if setsCRL {
+			want = `["http://crl.harica.gr/` + name + `.crl"]`
+		}
+		if rec.Fields[FieldAllFullCRLURLs] != want || rec.Name != cas[name].Cert.Subject.CommonName {
+			t.Errorf("%s after the procedure: name %q, full CRLs %q, want %q", name, rec.Name, rec.Fields[FieldAllFullCRLURLs], want)
 		}
 	}
 }

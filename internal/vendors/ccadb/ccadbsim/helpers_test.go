@@ -210,3 +210,13 @@ func (f *fixture) record(id string) Record {
 func failBody(id string, msgs ...string) string {
 	return string(mustJSON(addUpdateResponse{StatusFail, msgs, id}))
 }
+
+// mustCCADBID returns the CCADB unique id of the record with 18-character id.
+func (s *Server) mustCCADBID(t *testing.T, id string) string {
+	t.Helper()
+	rec, ok := s.Record(id)
+	if !ok {
+		t.Fatalf("no record %s", id)
+	}
+	return rec.CCADBID
+}

@@ -3,6 +3,7 @@ package ccadbsim
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"strings"
 )
 
@@ -83,3 +84,28 @@ func randomToken(n int, enc *base64.Encoding) string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
 	return enc.EncodeToString(b)
 }
+
+// CCADB unique ids: "A" and six digits, the ids the V5 report shows in its
+// "Salesforce Record ID" column (e.g. "A000086", "A012486").
+
+// ValidCCADBID reports whether id has the form of a CCADB unique id.
+func ValidCCADBID(id string) bool {
+	_, ok := parseCCADBID(id)
+	return ok
+}
+
+func parseCCADBID(id string) (int, bool) {
+	if len(id) != 7 || id[0] != 'A' && id[0] != 'a' {
+		return 0, false
+	}
+	n := 0
+	for i := 1; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(id[i]-'0')
+	}
+	return n, true
+}
+
+func formatCCADBID(n int) string { return fmt.Sprintf("A%06d", n) }

@@ -19,7 +19,7 @@ import (
 // error_description strings.
 
 // OAuth error descriptions. The first six are Salesforce's wording as the
-// vendor notes (§5.1) quote it; the last three are Salesforce's wording as
+// public write-ups quote it; the last three are Salesforce's wording as
 // far as known, not quoted by any source at hand.
 const (
 	OAuthInvalidClientID         = "client identifier invalid"             // error "invalid_client_id"
@@ -33,7 +33,7 @@ const (
 	OAuthMustPost                = "must use HTTP POST"                    // error "invalid_request"
 )
 
-// Scopes the seeds show for the two grants (same set, different order).
+// Scopes the API documentation shows for the two grants (same set, different order).
 const (
 	scopeAuthCode = "visualforce refresh_token web api full"
 	scopeRefresh  = "refresh_token visualforce web api full"
@@ -44,7 +44,7 @@ type authCode struct {
 	redirectURI string
 }
 
-// tokenResponse is shaped like the seeds' samples. There is deliberately no
+// tokenResponse is shaped like the API documentation's samples. There is deliberately no
 // expires_in: Salesforce never sends one, so clients only learn of an expiry
 // from a 401 INVALID_SESSION_ID.
 type tokenResponse struct {
@@ -79,7 +79,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Real codes are base64 and end in "==", which the redirect escapes as
-	// %3D%3D (seed 001): 40 random bytes give exactly that padding.
+	// %3D%3D (the API documentation's sample): 40 random bytes give exactly that padding.
 	code := "aPrx" + randomToken(40, base64.StdEncoding)
 	s.mu.Lock()
 	now := s.opt.Now()
@@ -97,7 +97,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(redirect, "?") {
 		sep = "&"
 	}
-	// The community URL goes unescaped, as in seed 001's sample redirect.
+	// The community URL goes unescaped, as in the API documentation's sample redirect.
 	loc := redirect + sep + "code=" + url.QueryEscape(code) +
 		"&sfdc_community_url=" + s.opt.CommunityURL +
 		"&sfdc_community_id=" + s.communityID
@@ -123,7 +123,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	grant := f.Get("grant_type")
 	switch grant {
 	case "authorization_code", "refresh_token":
-	case "code": // seed 000's spelling of authorization_code
+	case "code": // the 2020 documentation's spelling of authorization_code
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", OAuthUnsupportedGrant)
 		return
@@ -188,7 +188,7 @@ func (s *Server) grant(grant string, f url.Values) (*tokenResponse, *oauthFailur
 		case now.Sub(ac.issued) >= s.opt.AuthCodeTTL:
 			return nil, invalidGrant(OAuthExpiredCode)
 		}
-		// redirect_uri must repeat the authorize request's; seed 000 spells
+		// redirect_uri must repeat the authorize request's; the 2020 documentation spells
 		// it redirect_url. Absent is tolerated.
 		redirect := f.Get("redirect_uri")
 		if redirect == "" {

@@ -41,7 +41,7 @@ func TestAuthorizeRedirect(t *testing.T) {
 	}
 	resp.Body.Close()
 	loc := resp.Header.Get("Location")
-	// Seed 001: https://[HOST_URL]/?code=…%3D%3D&sfdc_community_url=https://[HOST_URL]&sfdc_community_id=…
+	// The documentation: https://[HOST_URL]/?code=…%3D%3D&sfdc_community_url=https://[HOST_URL]&sfdc_community_id=…
 	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "https://ccadb.example/?code=") ||
 		!strings.Contains(loc, "%3D%3D&sfdc_community_url=https://ccadb.example&sfdc_community_id=") ||
 		!strings.HasSuffix(loc, "&state=xyz") {
@@ -60,7 +60,7 @@ func TestAuthorizeRedirect(t *testing.T) {
 	}
 }
 
-// Keys of the seeds' token responses (vendor notes §5.1). Never expires_in.
+// Keys of the documentation's token responses. Never expires_in.
 var (
 	refreshKeys  = []string{"access_token", "sfdc_community_url", "sfdc_community_id", "signature", "scope", "instance_url", "id", "token_type", "issued_at"}
 	authCodeKeys = append([]string{"refresh_token"}, refreshKeys...)
@@ -90,7 +90,7 @@ func TestTokenEndpoint(t *testing.T) {
 		return v
 	}
 
-	// The authorization-code grant, seed 001's spelling.
+	// The authorization-code grant, the documentation's spelling.
 	code := f.authorize(redirect)
 	status, body := f.tokenRequest(creds(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}}))
 	if status != 200 || !slices.Equal(keysOf(body), sorted(authCodeKeys)) {
@@ -113,10 +113,10 @@ func TestTokenEndpoint(t *testing.T) {
 		t.Errorf("the refreshed access token should reach the API, got %d", st)
 	}
 
-	// Seed 000's spelling: grant_type=code, redirect_url.
+	// The 2020 documentation's spelling: grant_type=code, redirect_url.
 	code2 := f.authorize(redirect)
 	if status, body := f.tokenRequest(creds(url.Values{"grant_type": {"code"}, "code": {code2}, "redirect_url": {redirect}})); status != 200 || body["refresh_token"] == nil {
-		t.Errorf("seed 000 code grant: %d %v", status, body)
+		t.Errorf("2020 code grant: %d %v", status, body)
 	}
 
 	expiredCode := f.authorize(redirect)
@@ -226,6 +226,7 @@ func TestAccessTokenExpiry(t *testing.T) {
 		t.Errorf("after ExpireAccessTokens: %d %s", status, body)
 	}
 	f.token = f.accessToken()
+	f.clock.Advance(time.Minute) // past the duplicate-request window
 	if status, _ := f.post(GetIDPath, getRoot); status != 200 {
 		t.Errorf("after refresh: %d", status)
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // ReportV5Header returns the header of the public
-// AllCertificateRecordsCSVFormatV5 report, verbatim (vendor notes §4.2), in
+// AllCertificateRecordsCSVFormatV5 report, verbatim (as published by crt.sh's hourly copy,
+// https://github.com/crtsh/ccadb_data), in
 // column order.
 func ReportV5Header() []string { return slices.Clone(reportV5Header) }
 
@@ -35,20 +36,35 @@ var reportV5Header = []string{
 	"Test Website URL - Revoked", "TLS Capable", "TLS EV Capable", "Code Signing Capable", "S/MIME Capable", "Country",
 }
 
-// reportAudits maps the V5 audit column prefixes the API can write to the
-// API's audit kinds. NetSec, S/MIME BR and VMC stay empty; EVCodeSigning has
-// no V5 column.
+// reportAudits maps the V5 audit column prefixes to the API's audit kinds,
+// all seven.
 var reportAudits = map[string]string{
 	"Standard Audit":     "Standard",
-	"TLS BR Audit":       "BR",
-	"TLS EVG Audit":      "EVSSL",
+	"NetSec Audit":       "NetSec",
+	"TLS BR Audit":       "TLSBR",
+	"TLS EVG Audit":      "TLSEVG",
 	"Code Signing Audit": "CodeSigning",
+	"S/MIME BR Audit":    "SMIME",
+	"VMC Audit":          "VMC",
 }
 
 // reportAuditColumns pairs the V5 audit column suffixes with the API's.
 var reportAuditColumns = [][2]string{
 	{" URL", ""}, {" Type", "Type"}, {" Statement Date", "StatementDate"},
 	{" Period Start Date", "PeriodStartDate"}, {" Period End Date", "PeriodEndDate"},
+}
+
+// reportDocuments maps the V5 document column triples (same as parent, link,
+// effective date) to the API's documents. The self-assessment has no V5
+// column.
+var reportDocuments = []struct {
+	columns [3]string
+	doc     Document
+}{
+	{[3]string{"CP Same as Parent", "Certificate Policy (CP) URL", "CP Effective Date"}, documents[0]},
+	{[3]string{"CPS Same as Parent", "Certificate Practice Statement (CPS) URL", "CPS Effective Date"}, documents[1]},
+	{[3]string{"CP/CPS Same as Parent", "Certificate Practice & Policy Statement", "CP/CPS Effective Date"}, documents[2]},
+	{[3]string{"MD/AsciiDoc CP/CPS Same as Parent", "MD/AsciiDoc CP/CPS URL", "MD/AsciiDoc CP/CPS Effective Date"}, documents[3]},
 }
 
 // report serves the AllCertificateRecordsCSVFormatV5 report, built from the
@@ -70,12 +86,19 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 
 // ReportCSV returns the AllCertificateRecordsCSVFormatV5 report as served:
 // the header, then one row per record in creation order, leaving out records
-// created less than Options.ReportDelay ago. Only the columns the API can
-// write, or that derive from the certificate, are filled (vendor notes §4.4);
-// the report does not carry DateOfRevocation, RevocationReasonCode,
-// AlternateCRL, RecognizedCAADomains, ProblemReportingMechanism,
-// EVCodeSigning audits, ConsentforTechnicallyConstrainedCert, Description or
-// PublicComments, as the real one does not.
+// created less than Options.ReportDelay ago. A certificate with records
+// under several CA Owners has one row per record. Its "Salesforce Record ID"
+// and "Parent Salesforce Record ID" columns carry CCADB unique ids ("A0…"),
+// as the real report does, never the 18-character ids.
+//
+// Only the columns the API can write, or that derive from the certificate,
+// are filled; the report does not carry DateOfRevocation,
+// RevocationReasonCode, AlternateCRL, RecognizedCAADomains,
+// ProblemReportingMechanism, CABForumCertificatePolicyIdentifier, the
+// other-automated-solution descriptions, the automated test certificate
+// websites, the self-assessment, ConsentforTechnicallyConstrainedCert,
+// Description or PublicComments, as the real one does not (its "Test Website
+// URL" columns are the root's test websites, not these).
 func (s *Server) ReportCSV() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -96,27 +119,32 @@ func (s *Server) ReportCSV() []byte {
 func (s *Server) reportRowLocked(rec *Record) []string {
 	f := rec.Fields
 	col := map[string]string{
-		"CA Owner":                                 rec.CAOwner,
-		"Salesforce Record ID":                     rec.ID,
-		"Certificate Name":                         rec.Name,
-		"Parent Salesforce Record ID":              rec.ParentID,
-		"Certificate Record Type":                  rec.RecordType,
-		"Subordinate CA Owner":                     rec.SubordinateCAOwner,
-		"SHA-256 Fingerprint":                      rec.SHA256,
-		"Parent SHA-256 Fingerprint":               rec.ParentSHA256,
-		"Authority Key Identifier":                 s.keyIDs[rec.ID].aki,
-		"Subject Key Identifier":                   s.keyIDs[rec.ID].ski,
-		"Technically Constrained":                  reportBool(rec.TechnicallyConstrained),
-		"Audit Firm":                               f[FieldAuditor],
-		"Audit Firm Location":                      f[FieldAuditorLocation],
-		"Audits Same as Parent":                    reportBool(f[FieldAuditSameAsParent] == "true"),
-		"Policy Documentation":                     f[FieldPolicyDocumentation],
-		"CA Document Repository":                   f[FieldDocumentRepository],
-		"Certificate Policy (CP) URL":              f[FieldCertificatePolicy],
-		"Certificate Practice Statement (CPS) URL": f[FieldCertificationPracticeStmt],
-		"CP/CPS Same as Parent":                    reportBool(f[FieldCPCPSSameAsParent] == "true"),
-		"CP/CPS Effective Date":                    f[FieldCPCPSLastUpdatedDate],
-		"JSON Array of Partitioned CRLs":           f[FieldPartitionedCRLs],
+		"CA Owner":                        rec.CAOwner,
+		"Salesforce Record ID":            rec.CCADBID,
+		"Certificate Name":                rec.Name,
+		"Certificate Record Type":         rec.RecordType,
+		"Subordinate CA Owner":            rec.SubordinateCAOwner,
+		"SHA-256 Fingerprint":             rec.SHA256,
+		"Parent SHA-256 Fingerprint":      rec.ParentSHA256,
+		"Authority Key Identifier":        s.keyIDs[rec.ID].aki,
+		"Subject Key Identifier":          s.keyIDs[rec.ID].ski,
+		"Technically Constrained":         reportBool(rec.TechnicallyConstrained),
+		"JSON Array of All Full CRL URLs": f[FieldAllFullCRLURLs],
+		"JSON Array of Partitioned CRLs":  f[FieldPartitionedCRLs],
+		"DV ACME Directory URL(s)":        f[ACMEField("DV")],
+		"OV ACME Directory URL(s)":        f[ACMEField("OV")],
+		"EV ACME Directory URL(s)":        f[ACMEField("EV")],
+		"IV ACME Directory URL(s)":        f[ACMEField("IV")],
+		"Audit Firm":                      f[FieldAuditor],
+		"Audit Firm Location":             f[FieldAuditorLocation],
+		"Audits Same as Parent":           reportBool(f[FieldAuditSameAsParent] == "true"),
+		"Policy Documentation":            f[FieldPolicyDocumentation],
+		"CA Document Repository":          f[FieldDocumentRepository],
+	}
+	for _, d := range reportDocuments {
+		col[d.columns[0]] = reportBool(f[d.doc.SameAsParent] == "true")
+		col[d.columns[1]] = f[d.doc.Link]
+		col[d.columns[2]] = f[d.doc.Date]
 	}
 	if !rec.ValidFrom.IsZero() {
 		col["Valid From (GMT)"] = rec.ValidFrom.UTC().Format("2006-01-02")
@@ -125,10 +153,8 @@ func (s *Server) reportRowLocked(rec *Record) []string {
 		col["Valid To (GMT)"] = rec.ValidTo.UTC().Format("2006-01-02")
 	}
 	if parent := s.byID[strings.ToUpper(rec.ParentID)]; rec.ParentID != "" && parent != nil {
+		col["Parent Salesforce Record ID"] = parent.CCADBID
 		col["Parent Certificate Name"] = parent.Name
-	}
-	if crl := f[FieldFullCRL]; crl != "" {
-		col["JSON Array of All Full CRL URLs"] = compactJSON([]string{crl})
 	}
 	if rec.RecordType == IntermediateCertificate {
 		col["Revocation Status"] = s.revocationStatusLocked(rec)

@@ -59,15 +59,23 @@ type Options struct {
 	// "WebTrust", "ETSI TS 102 042", "ETSI TS 101 456"}.
 	AuditTypes []string
 	// Auditors maps each auditor name of the CCADB auditor list to its
-	// locations. Default: a few, including the seed sample's
+	// locations. Default: a few, including the documentation sample's
 	// "Auditor Name": {"United States"}.
 	Auditors map[string][]string
-	// DuplicateWindow, when > 0, answers 429 to an add/update whose body is
-	// byte-identical to one processed less than DuplicateWindow ago (the
-	// CCADB's "same API call request more than once within a minute").
+	// CABForumPolicyIdentifiers is the CABForumCertificatePolicyIdentifier
+	// picklist ("one of the values available in the CCADB", unpublished).
+	// Default DefaultCABForumPolicyIdentifiers().
+	CABForumPolicyIdentifiers []string
+	// DuplicateWindow: a request to either Apex REST API whose route and body
+	// are byte-identical to one processed less than DuplicateWindow ago is
+	// answered 429 (the CCADB's "a user made the same API call request more
+	// than once within a minute"). Default one minute, as the CCADB; < 0
+	// turns the check off.
 	DuplicateWindow time.Duration
 	// ReportDelay, when > 0, leaves records created less than ReportDelay ago
-	// out of the CSV report, which lags behind the database in reality.
+	// out of the CSV report, which lags behind the database in reality: a
+	// record added is listed only once the clock (Now) has moved ReportDelay
+	// past its creation. Updates show at once.
 	ReportDelay time.Duration
 	// RequestLimit, when > 0, is how many authenticated Apex REST requests
 	// are served; later ones answer 403 REQUEST_LIMIT_EXCEEDED.
@@ -80,8 +88,24 @@ func DefaultAuditTypes() []string {
 	return []string{"ETSI EN 319 411", "WebTrust", "ETSI TS 102 042", "ETSI TS 101 456"}
 }
 
+// DefaultCABForumPolicyIdentifiers returns the CABForumCertificatePolicyIdentifier
+// picklist used when Options.CABForumPolicyIdentifiers is empty: the
+// CA/Browser Forum's reserved certificate policy OIDs (EV, DV, OV, IV, EV
+// code signing, code signing, timestamping and the S/MIME generations). The
+// CCADB's own list is not published.
+func DefaultCABForumPolicyIdentifiers() []string {
+	return []string{
+		"2.23.140.1.1", "2.23.140.1.2.1", "2.23.140.1.2.2", "2.23.140.1.2.3",
+		"2.23.140.1.3", "2.23.140.1.4.1", "2.23.140.1.4.2",
+		"2.23.140.1.5.1.1", "2.23.140.1.5.1.2", "2.23.140.1.5.1.3",
+		"2.23.140.1.5.2.1", "2.23.140.1.5.2.2", "2.23.140.1.5.2.3",
+		"2.23.140.1.5.3.1", "2.23.140.1.5.3.2", "2.23.140.1.5.3.3",
+		"2.23.140.1.5.4.1", "2.23.140.1.5.4.2", "2.23.140.1.5.4.3",
+	}
+}
+
 // DefaultAuditors returns the auditor list used when Options.Auditors is
-// empty. "Auditor Name" / "United States" are the seed documents' sample
+// empty. "Auditor Name" / "United States" are the API documentation's sample
 // values.
 func DefaultAuditors() map[string][]string {
 	return map[string][]string{
@@ -95,8 +119,14 @@ func DefaultAuditors() map[string][]string {
 
 // Record is one CCADB certificate record.
 type Record struct {
-	// ID is the 18-character Salesforce record id.
+	// ID is the 18-character Salesforce record id, the one the API takes as
+	// SalesforceRecordId and answers GetCertificateIdAPI and adds with.
 	ID string
+	// CCADBID is the CCADB unique id, "A" and six digits (e.g. "A000086"):
+	// what the V5 report shows in its "Salesforce Record ID" column. The API
+	// does not accept it as SalesforceRecordId (not 18 characters: the
+	// request is an add).
+	CCADBID string
 	// RecordType is RootCertificate or IntermediateCertificate.
 	RecordType string
 	// CAOwner, SubordinateCAOwner and Name (the "Certificate Name";
@@ -113,10 +143,12 @@ type Record struct {
 	// constraints, or an EKU that excludes TLS server auth, S/MIME and
 	// anyExtendedKeyUsage).
 	TechnicallyConstrained bool
-	// Fields holds every other API field under its canonical name (the
-	// Field* constants). An absent key was never set (null); "" is blank.
-	// Booleans are "true"/"false"; FieldPartitionedCRLs is compact JSON
-	// array text.
+	// Fields holds every other API field under its request key (FieldNames:
+	// the Field* constants and the names AuditField, Documents, ACMEField,
+	// AutomatedSolutionField and TestWebsiteField return). An absent key was
+	// never set (null); "" is blank. Booleans are "true"/"false";
+	// FieldAllFullCRLURLs and FieldPartitionedCRLs are compact JSON array
+	// text. Seeding may store any key; the API only ever writes these.
 	Fields map[string]string
 	// CreatedAt is when the record was created.
 	CreatedAt time.Time
@@ -140,6 +172,14 @@ type LogEntry struct {
 	At       time.Time
 }
 
+// APIRequest is one request to an Apex REST route, kept raw as received,
+// whatever the answer (refused ones included).
+type APIRequest struct {
+	Method, Path, ContentType string
+	Body                      string
+	At                        time.Time
+}
+
 // Server simulates the CCADB's Salesforce OAuth endpoints, the two Apex REST
 // APIs and the AllCertificateRecordsCSVFormatV5 report. It is an
 // http.Handler, safe for concurrent use.
@@ -154,6 +194,7 @@ type Server struct {
 	mu            sync.Mutex
 	records       []*Record
 	byID          map[string]*Record   // key: upper-case id (18-char ids are case-insensitive)
+	byCCADBID     map[string]*Record   // key: upper-case CCADB unique id
 	bySHA         map[string][]*Record // key: upper-case SHA-256, creation order
 	keyIDs        map[string]keyIDs    // by record id, for the report
 	nextID        uint64
@@ -161,7 +202,9 @@ type Server struct {
 	accessTokens  map[string]time.Time // token -> issued at
 	authCodes     map[string]authCode
 	apiLog        []LogEntry
-	recent        map[string]time.Time // add/update body -> processed at
+	requests      []APIRequest
+	recent        map[string]time.Time // route + body -> processed at
+	nextCCADBID   int
 	apiRequests   int
 	persist       persistence // Options.StatePath; empty when not set
 }
@@ -192,6 +235,13 @@ func New(o Options) (*Server, error) {
 	if len(o.AuditTypes) == 0 {
 		o.AuditTypes = DefaultAuditTypes()
 	}
+	o.CABForumPolicyIdentifiers = slices.Clone(o.CABForumPolicyIdentifiers)
+	if len(o.CABForumPolicyIdentifiers) == 0 {
+		o.CABForumPolicyIdentifiers = DefaultCABForumPolicyIdentifiers()
+	}
+	if o.DuplicateWindow == 0 {
+		o.DuplicateWindow = time.Minute
+	}
 	o.Auditors = maps.Clone(o.Auditors)
 	if len(o.Auditors) == 0 {
 		o.Auditors = DefaultAuditors()
@@ -202,9 +252,11 @@ func New(o Options) (*Server, error) {
 		userID:        makeID("005", "8Z", 1),
 		communityID:   makeID("0DB", "8Z", 1),
 		byID:          map[string]*Record{},
+		byCCADBID:     map[string]*Record{},
 		bySHA:         map[string][]*Record{},
 		keyIDs:        map[string]keyIDs{},
 		nextID:        firstRecordCounter,
+		nextCCADBID:   1,
 		refreshTokens: map[string]bool{},
 		accessTokens:  map[string]time.Time{},
 		authCodes:     map[string]authCode{},
@@ -254,12 +306,19 @@ func (s *Server) AddRoot(pem, caOwner string) (id string, err error) {
 
 // Seed stores rec directly, without the API's validation or signature check,
 // and returns its id. It fills what rec leaves empty: ID (a new id; a given
-// one must be a valid, unused 18-character id), CAOwner (Options.CAOwner),
+// one must be a valid, unused 18-character id), CCADBID (the next "A0…" id;
+// a given one must be "A" and six digits, unused), CAOwner (Options.CAOwner),
 // SHA256, ValidFrom/ValidTo and Name (subject CN) from PEM,
 // TechnicallyConstrained (computed from PEM, or kept when set), ParentID from
 // ParentSHA256 or ParentSHA256 from ParentID, RecordType (Intermediate when a
 // parent is given, else Root) and CreatedAt (now). Either PEM or SHA256 is
 // required.
+//
+// Seeding the same certificate again under another CAOwner makes a second
+// record, as the CCADB has for a certificate in two CA Owners' hierarchies:
+// the report then lists it once per owner, and GetCertificateIdAPI answers
+// the first one created. The same certificate twice under one owner is an
+// error, as an add of it would be.
 func (s *Server) Seed(rec Record) (id string, err error) {
 	ids, err := s.SeedAll([]Record{rec})
 	if err != nil {
@@ -346,6 +405,19 @@ func (s *Server) seedLocked(rec Record) (string, error) {
 	default:
 		return "", fmt.Errorf("unknown RecordType %q", rec.RecordType)
 	}
+	for _, other := range s.bySHA[rec.SHA256] {
+		if strings.EqualFold(other.CAOwner, rec.CAOwner) && other.RecordType == rec.RecordType {
+			return "", fmt.Errorf("certificate %s already has a record for CA Owner %q", rec.SHA256, rec.CAOwner)
+		}
+	}
+	if rec.CCADBID != "" {
+		if !ValidCCADBID(rec.CCADBID) {
+			return "", fmt.Errorf("CCADBID %q is not \"A\" and six digits", rec.CCADBID)
+		}
+		if s.byCCADBIDLocked(rec.CCADBID) != nil {
+			return "", fmt.Errorf("CCADBID %s already used", rec.CCADBID)
+		}
+	}
 	if rec.ID == "" {
 		rec.ID = s.newIDLocked()
 	} else if !ValidID(rec.ID) {
@@ -371,9 +443,21 @@ func (s *Server) newIDLocked() string {
 	}
 }
 
+// insertLocked adds rec to the indexes, giving it the next CCADB unique id
+// when it has none (records of state files written before there were any).
 func (s *Server) insertLocked(rec *Record, kid keyIDs) {
+	if rec.CCADBID == "" {
+		for s.byCCADBIDLocked(formatCCADBID(s.nextCCADBID)) != nil {
+			s.nextCCADBID++
+		}
+		rec.CCADBID = formatCCADBID(s.nextCCADBID)
+	}
+	if n, ok := parseCCADBID(rec.CCADBID); ok && n >= s.nextCCADBID {
+		s.nextCCADBID = n + 1
+	}
 	s.records = append(s.records, rec)
 	s.byID[strings.ToUpper(rec.ID)] = rec
+	s.byCCADBID[strings.ToUpper(rec.CCADBID)] = rec
 	s.bySHA[rec.SHA256] = append(s.bySHA[rec.SHA256], rec)
 	s.keyIDs[rec.ID] = kid
 }
@@ -389,6 +473,23 @@ func (s *Server) Records() []Record {
 	return out
 }
 
+// Record returns a copy of the record with id, either its 18-character id
+// (in any case) or its CCADB unique id.
+func (s *Server) Record(id string) (Record, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec := s.byID[strings.ToUpper(id)]; rec != nil {
+		return rec.clone(), true
+	}
+	if rec := s.byCCADBIDLocked(id); rec != nil {
+		return rec.clone(), true
+	}
+	return Record{}, false
+}
+
+// byCCADBIDLocked finds a record by CCADB unique id.
+func (s *Server) byCCADBIDLocked(id string) *Record { return s.byCCADBID[strings.ToUpper(id)] }
+
 // RecordBySHA256 returns a copy of the first record with fingerprint sha,
 // compared case-insensitively.
 func (s *Server) RecordBySHA256(sha string) (Record, bool) {
@@ -398,6 +499,15 @@ func (s *Server) RecordBySHA256(sha string) (Record, bool) {
 		return rs[0].clone(), true
 	}
 	return Record{}, false
+}
+
+// Requests returns every request made to an Apex REST route, oldest first,
+// raw as received (method, path, Content-Type, body), refused ones included:
+// tests read the exact JSON keys a client sent, e.g. with IgnoredKeys.
+func (s *Server) Requests() []APIRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]APIRequest(nil), s.requests...)
 }
 
 // APILog returns the API Log: every add/update request that reached the

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Authentication (seed §5): every request carries the x-api-key header, and
+// Authentication (API guide §5): every request carries the x-api-key header, and
 // every cert API request also an "Authorization: Bearer <JWT>" obtained from
 // POST /auth/v1/auth/authenticate ({"username","password"} →
 // {"token","expiresIn"}) and renewed with GET /auth/v1/auth/refresh.
@@ -25,7 +25,7 @@ import (
 // token, which invalidates all tokens issued before it without a list of
 // them.
 
-// DefaultTokenTTL is the seed's 90-minute JWT lifetime.
+// DefaultTokenTTL is the API guide's 90-minute JWT lifetime.
 const DefaultTokenTTL = 90 * time.Minute
 
 // Auth paths.

@@ -5,8 +5,8 @@ import "strings"
 // ProviderDigiCert is the only provider (DigiCert fronts every order).
 const ProviderDigiCert = "DIGICERT"
 
-// Order statuses: the seed's fourteen plus REISSUE_PENDING and
-// DIGI_NEEDS_CSR from the Swagger enum (vendor notes §1.4).
+// Order statuses: the API guide's fourteen plus REISSUE_PENDING and
+// DIGI_NEEDS_CSR from the Swagger enum (docs/vendors/markmonitor.md, "Order statuses").
 const (
 	StatusCreated               = "CREATED"
 	StatusReissueRequestPending = "REISSUE_REQUEST_PENDING"
@@ -46,7 +46,7 @@ func terminal(st string) bool {
 	return false
 }
 
-// Certificate types (seed §7.4).
+// Certificate types (API guide §7.4).
 const (
 	CertTypeEVBasic             = "SSL_EV_BASIC"
 	CertTypeOVBasic             = "SSL_OV_BASIC"
@@ -62,7 +62,7 @@ const (
 	CertTypeOVThawteWebServer   = "SSL_OV_THAWTE_WEBSERVER"
 )
 
-// CertTypes returns the twelve certificate types, in the seed's order.
+// CertTypes returns the twelve certificate types, in the API guide's order.
 func CertTypes() []string {
 	return []string{
 		CertTypeEVBasic, CertTypeOVBasic, CertTypeEVSecureSite, CertTypeOVSecureSite,
@@ -97,7 +97,7 @@ const (
 	ContactTypeTechnical    = "TECHNICAL_CONTACT"
 )
 
-// DCV methods (seed §6.1.2).
+// DCV methods (API guide §6.1.2).
 const (
 	DcvMethodEmail    = "EMAIL"
 	DcvMethodDNSCNAME = "DNS_CNAME_TOKEN"

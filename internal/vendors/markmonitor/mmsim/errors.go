@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Error bodies. The API has two documented shapes (vendor notes §1.5):
+// Error bodies. The API has two documented shapes (docs/vendors/markmonitor.md, "Error bodies"):
 //
 //	400  {"validations":[{"field":"cert.csr","code":"…","message":"…"}]}
 //	else {"errors":[{"code":"request.genericError","message":"…"}]}

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// The order state machine (vendor notes §2.6), driven by Options.Now and
+// The order state machine (docs/vendors/markmonitor.md, "Order lifecycle"), driven by Options.Now and
 // evaluated lazily whenever an order is read, listed or acted on. With D =
 // Options.IssueDelay:
 //
@@ -41,7 +41,7 @@ import (
 // DCVRecordHistoryPrefix per domain the record to publish (dcv.go): the
 // public JSON has no field for them.
 //
-// Action rules (seed §7.4.8, vendor notes §2.1/§2.2), 409 order.invalidStatus
+// Action rules (API guide §7.4.8; docs/vendors/markmonitor.md, "Order actions"), 409 order.invalidStatus
 // otherwise:
 //
 //	cancel                  CREATED, DIGI_PENDING, DIGI_WAITING_PICKUP, DIGI_NEEDS_APPROVAL → DIGI_CANCELED;
@@ -322,7 +322,7 @@ func validAction(a string) bool {
 }
 
 // orderAction is PATCH /order/{id}/{action}: 200 with the order (202 for
-// reissue, the seed's "renew order" PATCH).
+// reissue, the API guide's "renew order" PATCH).
 func (s *Server) orderAction(c *call, rawID, action string) {
 	if _, err := pathID(rawID); err != nil {
 		writeErr(c.w, err)

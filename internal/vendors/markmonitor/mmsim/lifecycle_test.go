@@ -233,7 +233,7 @@ func TestRevoke(t *testing.T) {
 }
 
 // TestActionStatusRules tries every action in every status a test can put
-// an order in, against the seed's rules.
+// an order in, against the API guide's rules.
 func TestActionStatusRules(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.HoldPending = true })
 	org := f.newOrg("Rules Inc.", true)

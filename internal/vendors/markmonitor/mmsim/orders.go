@@ -12,14 +12,14 @@ import (
 	"github.com/certsync/certsync/internal/pemutil"
 )
 
-// Orders (seed §7.4): create, read, list, prices, download, histories. The
+// Orders (API guide §7.4): create, read, list, prices, download, histories. The
 // state machine and the actions are in lifecycle.go.
 //
 // Order validation (400 validations, all failures at once):
 //   - organizationId: required, a UUID, an existing organization;
 //   - contacts: at least one; each id exists and belongs to the organization;
 //     EV certificate types need an EXTENDED_VALIDATION_APPROVER among them
-//     (the seed's approval e-mail goes to the order's EV contact);
+//     (the API guide's approval e-mail goes to the order's EV contact);
 //   - certType, cert.dcvMethod, provider: required values of their enums;
 //     locale: required (API guide §6.1.1 step 4 lists it as mandatory; no
 //     default is filled in);
@@ -124,7 +124,7 @@ func (s *Server) orderViewLocked(o *orderRec, now time.Time, withHistory bool) O
 // ---- prices ----
 
 // The price list: invented figures (USD, one-year term) in DigiCert's
-// product naming; the seed documents the shape only.
+// product naming; the API guide documents the shape only.
 func priceList() []Price {
 	type row struct {
 		certType, product string
@@ -518,7 +518,7 @@ func (f orderFilter) match(o *Order) bool {
 	return true
 }
 
-// listOrders is GET /order with the seed's filters: providerId,
+// listOrders is GET /order with the API guide's filters: providerId,
 // organizationId, certificateTypes, statuses, commonNames (lists repeated or
 // comma-separated; common names case-insensitive) and validUntil
 // (certificates that expire on or before it). Entries carry the full cert

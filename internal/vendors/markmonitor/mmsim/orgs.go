@@ -10,29 +10,29 @@ import (
 	"time"
 )
 
-// Organizations and contacts (seed §7.1, §7.2).
+// Organizations and contacts (API guide §7.1, §7.2).
 //
-// Rules enforced, beyond the seed's text where noted:
+// Rules enforced, beyond the API guide's text where noted:
 //   - Creating an organization needs its name, address1, city, state,
 //     country (ISO 3166 alpha-2, the simulator's check), zipcode, phone and
-//     at least one contact, created with it (seed §6.1.1, §7.1.1).
+//     at least one contact, created with it (API guide §6.1.1, §7.1.1).
 //   - An organization whose name and country equal an existing one's
 //     (case-insensitively) is a 409 organization.duplicate: DigiCert refuses
 //     duplicate organizations.
 //   - Contacts need firstName, lastName, jobTitle, email, phone and at least
-//     one contact type (seed §6.1.1 step 2). TECHNICAL_CONTACT cannot be
+//     one contact type (API guide §6.1.1 step 2). TECHNICAL_CONTACT cannot be
 //     given: Markmonitor adds its own technical contact to every
-//     organization (seed §7.2), and it cannot be changed or deleted.
+//     organization (API guide §7.2), and it cannot be changed or deleted.
 //   - Organizations are submitted for OV validation, and for EV validation
 //     when they have an EV approver, on creation; validations complete
 //     IssueDelay later, by the clock, and last 13 months. Adding, modifying
-//     or deleting an EV approver re-submits the EV validation (seed §7.2.4,
+//     or deleting an EV approver re-submits the EV validation (API guide §7.2.4,
 //     §7.2.5).
 //   - Deleting a contact is refused (409) when it is on an active
 //     (non-terminal) order, is the organization's last contact (the
 //     technical contact does not count), or is its last EV approver.
 
-// Markmonitor's technical contact, added to every organization. The seed
+// Markmonitor's technical contact, added to every organization. The API guide
 // only says it exists; these details are the simulator's.
 const (
 	techFirstName = "Markmonitor"
@@ -42,7 +42,7 @@ const (
 	techPhone     = "+1.8005550100"
 )
 
-// orgValidityMonths is how long an organization validation lasts (seed §7.1).
+// orgValidityMonths is how long an organization validation lasts (API guide §7.1).
 const orgValidityMonths = 13
 
 // orgRec is a stored organization. Org.Contacts is always nil: contacts are

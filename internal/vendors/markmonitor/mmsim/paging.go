@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Paging follows Spring Data's defaults (vendor notes §4.1): page is 0-based,
+// Paging follows Spring Data's defaults (docs/vendors/markmonitor.md, "Lists and paging"): page is 0-based,
 // size defaults to 20 and is clamped to 2000, bad or negative values fall back
 // to the defaults, and a page past the end answers empty content with the
 // right totals. sort=property[,asc|desc] may repeat; unknown properties are

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// DefaultRateLimit is the seed's "100 requests per minute" (seed §4).
+// DefaultRateLimit is the API guide's "100 requests per minute" (API guide §4).
 const DefaultRateLimit = 100
 
 // rateWindow is the rolling window the limit applies to.

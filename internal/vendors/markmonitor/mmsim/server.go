@@ -1,6 +1,6 @@
-// Package mmsim simulates the Markmonitor SSL Certs API (seed 003, "SSL Certs
-// API", revision 4/18/2024) as corrected by the vendor notes
-// (shared/vendor-notes/markmonitor.md), so that certsync's Markmonitor client,
+// Package mmsim simulates the Markmonitor SSL Certs API (the API guide,
+// revision 4/18/2024, as corrected by what clients observe of the live API;
+// docs/vendors/markmonitor.md says what is relied on), so that certsync's Markmonitor client,
 // its tests and `certsync --sandbox` run offline.
 //
 // Served:
@@ -21,7 +21,7 @@
 //     Content-Type only (else 415), property names matched exactly, unknown
 //     ones ignored.
 //
-// Orders move through the DigiCert states of vendor notes §2.6 by the
+// Orders move through the DigiCert states of docs/vendors/markmonitor.md ("Order lifecycle") by the
 // simulator's clock (Options.Now), evaluated lazily whenever anything reads
 // them, so tests drive them by advancing a fake clock. Issued certificates
 // are real X.509 certificates signed by the simulator's own CA (ca.go).
@@ -72,10 +72,10 @@ type Options struct {
 	// order transitions, certificate validity. Default time.Now.
 	Now func() time.Time
 	// TokenTTL is the JWT lifetime; expiresIn is it in seconds. Default
-	// 90 minutes (seed §5.2.2).
+	// 90 minutes (API guide §5.2.2).
 	TokenTTL time.Duration
 	// RateLimit is the number of requests per rolling minute per API key;
-	// more are answered 429 with Retry-After. Default 100 (seed §4); a
+	// more are answered 429 with Retry-After. Default 100 (API guide §4); a
 	// negative value disables the limit.
 	RateLimit int
 	// IssueDelay is how long a new order (or a reissue) stays pending before

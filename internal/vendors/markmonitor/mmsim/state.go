@@ -84,7 +84,7 @@ func (s *Server) touchOrg(o *orgRec)      { s.touch(orgKeyPref+o.Org.ID, o) }
 func (s *Server) touchContact(c *Contact) { s.touch(contactKeyPref+c.ID, c) }
 func (s *Server) dropContact(c *Contact)  { s.touch(contactKeyPref+c.ID, nil) }
 
-// First DigiCert ids. The seed's examples show organization 4068 and order
+// First DigiCert ids. The API guide's examples show organization 4068 and order
 // 1858474; these ranges merely look alike.
 const (
 	firstOrgProviderID   = 4068

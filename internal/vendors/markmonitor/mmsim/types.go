@@ -8,7 +8,7 @@ import (
 )
 
 // The wire types below carry the exact JSON field names of the Markmonitor
-// Swagger samples (vendor notes §1.3 and §5). The simulator stores them as its
+// Swagger samples (docs/vendors/markmonitor.md, "JSON shapes"). The simulator stores them as its
 // own records too, so a test can decode any response into them and compare.
 
 // TimeLayout is how the API writes timestamps: ISO-8601 UTC with
@@ -62,7 +62,7 @@ type ContactType struct {
 type History struct {
 	DateCreated Time `json:"dateCreated"`
 	// UserName is the API user whose request caused the line; empty (and
-	// omitted) when the system made the change, as the seed says.
+	// omitted) when the system made the change, as the API guide says.
 	UserName string `json:"userName,omitempty"`
 	Text     string `json:"text"`
 	ID       string `json:"id"`
@@ -75,7 +75,7 @@ type Validation struct {
 	Type                string `json:"type"` // ValidationOV or ValidationEV
 	Name                string `json:"name"`
 	ProviderDateCreated Time   `json:"providerDateCreated"`
-	// DateValidatedUntil is 13 months after validation (seed §7.1); null
+	// DateValidatedUntil is 13 months after validation (API guide §7.1); null
 	// while pending.
 	DateValidatedUntil Time   `json:"dateValidatedUntil"`
 	Status             string `json:"status"` // ValidationPending or ValidationValidated
@@ -161,7 +161,7 @@ type Price struct {
 	ErrorMessage *string `json:"errorMessage"`
 }
 
-// Cert is the certificate of an order (one per order; seed §7.3). Absent
+// Cert is the certificate of an order (one per order; API guide §7.3). Absent
 // values are null or omitted: the dates and daysRemaining until issuance,
 // endEntityCert/intermediateCert/rootCert until the certificate exists.
 type Cert struct {
@@ -280,7 +280,7 @@ type ActionRequest struct {
 	AdditionalEmails []string    `json:"additionalEmails,omitempty"`
 }
 
-// ParsedCSR is one answer of POST /cert/parse. The seed lists the content
+// ParsedCSR is one answer of POST /cert/parse. The API guide lists the content
 // ("CSR, common name, organization name, organizational unit, locale, state,
 // country, email, signature algorithm, etc."); the field names are this
 // simulator's.

@@ -11,13 +11,13 @@ import (
 	"time"
 )
 
-// Authentication (vendor notes §2): HTTP Basic with the account's user name
+// Authentication: HTTP Basic with the account's user name
 // and, as password, Signature(apiKey, date), where date is the raw x-cnc-date
 // header when present and the raw Date header otherwise. The same raw string
 // keys the DES encryption of the request's fields, so authenticate returns it.
 //
 // The date is parsed only to check the clock-skew window, and leniently: the
-// seed script sends `date "+… %Z"` in the sender's local zone (UTC, PDT, CST…)
+// reference script sends `date "+… %Z"` in the sender's local zone (UTC, PDT, CST…)
 // and QUANTIL's own samples carry PDT, so insisting on GMT would refuse the
 // vendor's own reference client.
 

@@ -25,7 +25,7 @@ func TestAuth(t *testing.T) {
 		hdr  http.Header
 	}{
 		{"GMT", signed(now.UTC().Format(http.TimeFormat))},
-		{"UTC (the seed's %Z on a UTC host)", signed(zoned(now, "UTC", 0))},
+		{"UTC (the reference script's %Z on a UTC host)", signed(zoned(now, "UTC", 0))},
 		{"PDT (QUANTIL's own samples)", signed(zoned(now, "PDT", -7*time.Hour))},
 		{"PST", signed(zoned(now, "PST", -8*time.Hour))},
 		{"CST as China", signed(zoned(now, "CST", 8*time.Hour))},

@@ -15,8 +15,8 @@ import (
 )
 
 // The API signs and encrypts with the request's Date string, byte for byte
-// (seed 002; vendor notes §3.2, which has the test vector these functions are
-// tested against). They are exported, and pure, so that the client's tests can
+// (QUANTIL's "Modify SSL Certificate" page; docs/vendors/quantil.md has the
+// test vector these functions are tested against). They are exported, and pure, so that the client's tests can
 // cross-check their own implementation against the simulator's.
 
 // Signature returns the Basic-auth password of a request:
@@ -30,7 +30,7 @@ func Signature(apiKey, date string) string {
 
 // DESKeyIV derives the DES key and IV from a Date header value: the ASCII
 // bytes of the first and of the last eight characters of the lower-case hex
-// MD5 of date (what the seed's `${MD5:0:8}` and `${MD5:24:8}` take from
+// MD5 of date (what the reference script's `${MD5:0:8}` and `${MD5:24:8}` take from
 // `openssl md5`). Both are 8 bytes.
 func DESKeyIV(date string) (key, iv []byte) {
 	sum := md5.Sum([]byte(date))
@@ -58,7 +58,7 @@ func Encrypt(plain []byte, date string) string {
 // InvalidCertificate.
 var (
 	// ErrEmpty means the field holds no ciphertext at all, which is what the
-	// seed script sends when `openssl des` fails (OpenSSL 3 without the
+	// reference script sends when `openssl des` fails (OpenSSL 3 without the
 	// legacy provider).
 	ErrEmpty = errors.New("empty")
 	// ErrBase64 means the field is not standard base64.
@@ -73,8 +73,8 @@ var (
 )
 
 // Decrypt reverses Encrypt. Every ASCII whitespace character in b64 is
-// removed first: the seed script sends openssl's 64-column base64 through an
-// unquoted eval, which turns the line breaks into spaces (vendor notes §6.2).
+// removed first: the reference script sends openssl's 64-column base64 through an
+// unquoted eval, which turns the line breaks into spaces.
 func Decrypt(b64, date string) ([]byte, error) {
 	b64 = strings.Map(func(r rune) rune {
 		switch r {

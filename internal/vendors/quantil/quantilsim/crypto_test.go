@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// The test vector of vendor notes §3.2, computed with OpenSSL 3.0.19 and
+// The test vector of docs/vendors/quantil.md, computed with OpenSSL 3.0.19 and
 // crypto/des.
 func TestVendorTestVector(t *testing.T) {
 	const date = "Thu, 17 May 2012 19:37:58 GMT"
@@ -50,7 +50,7 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 		if err != nil || !bytes.Equal(got, in) {
 			t.Errorf("round trip of %d bytes: %q, %v", len(in), got, err)
 		}
-		// What the seed script sends: openssl's 64-column lines joined by
+		// What the reference script sends: openssl's 64-column lines joined by
 		// spaces by eval; also CRLF and tabs.
 		var wrapped strings.Builder
 		for i := 0; i < len(enc); i += 64 {

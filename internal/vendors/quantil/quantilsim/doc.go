@@ -2,9 +2,9 @@
 // SSL-certificate API, the V2 JSON certificate API over the same store
 // (v2.go) and the account's CDN domains with their certificate bindings
 // (domains.go), so that certsync's QUANTIL client, the CLI and the
-// vendor's own curl/openssl reference script (seed 002, "Modify SSL
-// Certificate") run offline. The contract is seed 002 as completed and
-// corrected by shared/vendor-notes/quantil.md.
+// vendor's own curl/openssl reference script (QUANTIL's "Modify SSL
+// Certificate" page) run offline. The contract is that page as completed and
+// corrected by the other public sources docs/vendors/quantil.md lists.
 //
 // v1 routes, under CertificatePath:
 //
@@ -29,7 +29,7 @@
 // Options.ClockSkew of the clock. The same raw string keys the DES fields
 // (crypto.go): key and IV are the ASCII of md5hex(date)[0:8] and [24:32],
 // DES-CBC, PKCS#5, base64 in which all whitespace is ignored, because the
-// seed script's eval turns openssl's line wraps into spaces.
+// reference script's eval turns openssl's line wraps into spaces.
 //
 // Responses are XML (Content-Type ContentTypeXML) when Accept mentions xml,
 // JSON otherwise, the documented default. Every response, injected faults
@@ -38,9 +38,9 @@
 // <response><code>…</code><message>…</message></response>, or
 // {"code":…,"message":…} in JSON.
 //
-// List and view items carry both generations of field names (vendor notes
-// §4.2) and never key material (related-domains, when a domain uses the
-// certificate, is described in domains.go): certificate-id, name, comment,
+// List and view items carry both generations of field names
+// (docs/vendors/quantil.md) and never key material (related-domains, when a
+// domain uses the certificate, is described in domains.go): certificate-id, name, comment,
 // expiration-date, serial-number, common-names/common-name, share-ssl
 // (always false), certificate-validity-from, certificate-validity-to,
 // certificate-update-time (view only), certificate-serial,

@@ -5,10 +5,10 @@ import (
 	"net/http"
 )
 
-// Error codes, the <code> of an error body. Only InvalidCertificate (seed 002)
+// Error codes, the <code> of an error body. Only InvalidCertificate (the "Modify SSL Certificate" page)
 // and NoSuchSsl (CDNetworks QueryCertificate page) are documented; the others
 // are this simulator's, named in the same style, because the v1 API's codes
-// for them are not in any document that could be read (vendor notes §4.4, §8).
+// for them are not in any document that could be read.
 const (
 	// CodeInvalidCertificate (403, documented): a certificate, key or chain
 	// field that is empty, not base64, not DES ciphertext under the request's
@@ -53,7 +53,7 @@ const (
 // Fixed messages. Details, when there are any, follow the fixed part after a
 // space, so a client matching the documented sentence still matches.
 const (
-	// MsgInvalidCertificate is seed 002's message for CodeInvalidCertificate.
+	// MsgInvalidCertificate is the "Modify SSL Certificate" page's message for CodeInvalidCertificate.
 	MsgInvalidCertificate = "The certificate you provided is invalid."
 	// MsgNoSuchSsl is the documented beginning of the NoSuchSsl message (the
 	// rest of the sentence is cut off in the document).

@@ -16,12 +16,11 @@ import (
 	"time"
 )
 
-// The vendor's reference client: the curl/openssl script of seed 002
-// ("Modify SSL Certificate"), stored byte for byte in
-// testdata/seed_modify.sh (lines 104-217 of
-// shared/seeds/002_4511c609e203ceb2.txt, no-break spaces and typo included).
-// The test applies only the fixes of vendor notes §6.2, in code, so that the
-// template stays the vendor's text:
+// The vendor's reference client: the curl/openssl script of QUANTIL's
+// "Modify SSL Certificate" page, stored byte for byte in
+// testdata/seed_modify.sh (no-break spaces and typo included). The test
+// applies only the fixes docs/vendors/quantil.md lists, in code, so that
+// the template stays the vendor's text:
 //
 //  1. U+00A0 no-break spaces (from the HTML) become spaces;
 //  2. the typo private_key=""-----BEGIN… becomes private_key="-----BEGIN…;
@@ -30,10 +29,10 @@ import (
 // plus a real certificate and key in the script's cert and private_key
 // variables, certificate id 123 (the script's) seeded beforehand, and
 // OpenSSL 3's legacy provider enabled through OPENSSL_CONF
-// (testdata/openssl-legacy.cnf, vendor notes §6.1) rather than by editing
+// (testdata/openssl-legacy.cnf, docs/vendors/quantil.md) rather than by editing
 // the script.
 
-// scriptTools are the commands the seed script runs.
+// scriptTools are the commands the reference script runs.
 var scriptTools = []string{"bash", "curl", "openssl", "od", "sed"}
 
 func requireScriptTools(t *testing.T) {
@@ -49,7 +48,7 @@ func requireScriptTools(t *testing.T) {
 		missing = append(missing, "/bin/echo")
 	}
 	if len(missing) > 0 {
-		t.Skipf("the seed script needs %s, not found", strings.Join(missing, ", "))
+		t.Skipf("the reference script needs %s, not found", strings.Join(missing, ", "))
 	}
 }
 
@@ -144,7 +143,7 @@ func requireDES(t *testing.T, conf string, want bool) {
 	}
 }
 
-// scriptRun is one run of the seed script against a fresh simulator holding
+// scriptRun is one run of the reference script against a fresh simulator holding
 // certificate 123.
 type scriptRun struct {
 	s    *Server
@@ -222,7 +221,7 @@ func (run *scriptRun) sent() (date, body string) {
 	return run.date, run.body
 }
 
-// fixScript applies the fixes of vendor notes §6.2 to the seed's script and
+// fixScript applies the fixes docs/vendors/quantil.md lists to the reference script and
 // puts leaf and its key into it. Each edit must apply exactly once, so that
 // a changed template fails here rather than silently.
 func fixScript(t *testing.T, s, server string, leaf *pkiCert) string {
@@ -243,7 +242,7 @@ func fixScript(t *testing.T, s, server string, leaf *pkiCert) string {
 		s = rx.ReplaceAllLiteralString(s, repl)
 	}
 	if !strings.Contains(s, "\u00a0") {
-		t.Fatal("the template lost its no-break spaces: is it still the seed's text?")
+		t.Fatal("the template lost its no-break spaces: is it still the published text?")
 	}
 	s = strings.ReplaceAll(s, "\u00a0", " ")                                                      // fix 1
 	once(`private_key=""-----BEGIN PRIVATE KEY-----`, `private_key="-----BEGIN PRIVATE KEY-----`) // fix 2

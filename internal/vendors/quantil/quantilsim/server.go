@@ -113,7 +113,7 @@ func New(o Options) (*Server, error) {
 	if err := s.load(); err != nil {
 		return nil, fmt.Errorf("quantilsim: %w", err)
 	}
-	// Request ids look like the seed's sample (1127554): numbers, here from
+	// Request ids look like the reference script's sample (1127554): numbers, here from
 	// a random start so that two servers on one state file do not repeat
 	// each other's ids.
 	start, err := rand.Int(rand.Reader, big.NewInt(8_000_000))
@@ -157,7 +157,7 @@ func (s *Server) Certificates() []Certificate {
 // stored. CertPEM is required and its first certificate fills Serial,
 // NotBefore, NotAfter, DNSNames and Issuer (any values given are replaced).
 // ID "" takes the next free id; a given ID must be a canonical decimal number
-// not in use (the seed script modifies id 123). Name "" becomes
+// not in use (the reference script modifies id 123). Name "" becomes
 // "certificate-<id>"; a taken name is an error. Zero CreatedAt is Now and
 // zero UpdatedAt is CreatedAt. KeyPEM and ChainPEM are stored unchecked.
 func (s *Server) Seed(c Certificate) (Certificate, error) {
@@ -341,7 +341,7 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request, asXML bool, date st
 	writeSuccess(w, asXML, http.StatusAccepted)
 }
 
-// modify answers PUT /api/ssl/certificate/{id}, the seed's operation.
+// modify answers PUT /api/ssl/certificate/{id}, the reference script's operation.
 //
 // The body is complete, as the Modify SSL Certificate page documents it: it "contains one of each
 // of these elements: name, comment, algorithm, ssl-certificate, ssl-key,

@@ -317,7 +317,7 @@ func TestInvalidCertificate(t *testing.T) {
 	for _, tc := range []struct {
 		name, body, detail string
 	}{
-		// What the seed script sends when `openssl des` fails.
+		// What the reference script sends when `openssl des` fails.
 		{"empty fields", body("", ""), "ssl-certificate: empty"},
 		{"blank fields", body(" \n ", " "), "ssl-certificate: empty"},
 		{"empty key", body(enc(good.PEM()), ""), "ssl-key: empty"},
@@ -326,7 +326,7 @@ func TestInvalidCertificate(t *testing.T) {
 		{"not encrypted", body(strings.Join(strings.Fields(strings.TrimSpace(good.PEM())), ""), enc(good.keyPEM)), "ssl-certificate:"},
 		{"bad padding", body(Encrypt([]byte(good.PEM()), "Fri, 01 May 2026 11:59:59 GMT"), enc(good.keyPEM)), "padding"},
 		{"non-PEM certificate", body(enc("The body of the certificate goes here."), enc(good.keyPEM)), "no PEM block"},
-		{"seed placeholder", body(enc("-----BEGIN CERTIFICATE-----\n\nThe body of the certificate goes here.\n\n-----END CERTIFICATE-----"), enc(good.keyPEM)), "ssl-certificate:"},
+		{"reference script placeholder", body(enc("-----BEGIN CERTIFICATE-----\n\nThe body of the certificate goes here.\n\n-----END CERTIFICATE-----"), enc(good.keyPEM)), "ssl-certificate:"},
 		{"DER certificate", body(enc(string(good.DER)), enc(good.keyPEM)), "no PEM block"},
 		{"non-PEM key", body(enc(good.PEM()), enc("The private key goes here")), "ssl-key:"},
 		{"mismatched key", body(enc(good.PEM()), enc(pkcs8PEM(t, rsaB))), "does not match"},
@@ -378,7 +378,7 @@ func TestAcceptedMaterial(t *testing.T) {
 	}
 	sec1 := string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1DER}))
 	notYetValid := newLeaf(t, leafOpts{notBefore: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), notAfter: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)})
-	wrapped := func(s string) string { // openssl -a lines joined by spaces, as the seed's eval sends them
+	wrapped := func(s string) string { // openssl -a lines joined by spaces, as the reference script's eval sends them
 		e := enc(s)
 		var parts []string
 		for i := 0; i < len(e); i += 64 {
@@ -399,9 +399,9 @@ func TestAcceptedMaterial(t *testing.T) {
 		{"not yet valid", uploadBody("future", notYetValid, "", date)},
 		{"ssl-key-id and csr-id", xmlBody(elem{"name", "csr"}, elem{"algorithm", "des"}, elem{"ssl-certificate", enc(rsaLeaf.PEM())},
 			elem{"ssl-key", enc(rsaLeaf.keyPEM)}, elem{"ssl-key-id", "42"}, elem{"csr-id", "42"})},
-		// The seed script's body after eval: declaration with spaces round
+		// The reference script's body after eval: declaration with spaces round
 		// "=", every newline turned into a space, base64 wrapped.
-		{"seed-style body", `<?xml version = "1.0" encoding = "UTF-8"?> <ssl-certificate> <name>{certificate name}</name> ` +
+		{"reference-script-style body", `<?xml version = "1.0" encoding = "UTF-8"?> <ssl-certificate> <name>{certificate name}</name> ` +
 			`<comment>{any comment you want}</comment> <algorithm>des</algorithm> <ssl-certificate>` + wrapped(rsaLeaf.PEM()) +
 			`</ssl-certificate> <ssl-key>` + wrapped(rsaLeaf.keyPEM) + `</ssl-key> </ssl-certificate>`},
 	} {

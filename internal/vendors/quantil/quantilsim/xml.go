@@ -16,11 +16,11 @@ import (
 
 // Wire formats. Requests are XML only (the v1 API documents no JSON body).
 // Responses are XML when Accept mentions xml and JSON otherwise, JSON being
-// the documented default (vendor notes §2); both carry the same element and
+// the documented default; both carry the same element and
 // key names.
 
 // ContentTypeXML and ContentTypeJSON are the response Content-Type values
-// (the XML one as in seed 002's sample response).
+// (the XML one as in the "Modify SSL Certificate" page's sample response).
 const (
 	ContentTypeXML  = "application/xml;charset=UTF-8"
 	ContentTypeJSON = "application/json;charset=UTF-8"
@@ -109,7 +109,7 @@ func readUpload(w http.ResponseWriter, r *http.Request) (*upload, *apiError) {
 }
 
 // certView is a certificate in list and view responses: both generations of
-// field names (vendor notes §4.2) and never any key material.
+// field names and never any key material.
 type certView struct {
 	XMLName xml.Name `xml:"ssl-certificate" json:"-"`
 	ID      string   `xml:"certificate-id" json:"certificate-id"`
@@ -196,7 +196,7 @@ func wantsXML(r *http.Request) bool {
 
 // writeBody sends v in the negotiated format. XML bodies are the standard
 // declaration, a line break and the compact document: byte for byte the
-// 86-byte success body of seed 002's sample.
+// 86-byte success body of the "Modify SSL Certificate" page's sample.
 func writeBody(w http.ResponseWriter, asXML bool, status int, v any) {
 	var body []byte
 	if asXML {

@@ -5,13 +5,13 @@ import (
 	"testing"
 )
 
-// A fault with a Chance hits about that share of matching requests, the same
+// A fault with a Probability hits about that share of matching requests, the same
 // ones again for the same seed, and never a request it does not match.
-func TestFaultChance(t *testing.T) {
+func TestFaultProbabilitySeeded(t *testing.T) {
 	hits := func(seed uint64) []bool {
 		var in Injector
 		in.Seed(seed)
-		in.Add(Fault{Method: "POST", Status: 503, Chance: 0.1})
+		in.Add(Fault{Method: "POST", Status: 503, Probability: 0.1})
 		var out []bool
 		for i := 0; i < 2000; i++ {
 			if f, _ := in.match(httptest.NewRequest("GET", "/read", nil)); f != nil {
@@ -32,7 +32,7 @@ func TestFaultChance(t *testing.T) {
 		differ = differ || a[i] != c[i]
 	}
 	if n < 120 || n > 280 {
-		t.Errorf("%d of 2000 requests hit at chance 0.1, want about 200", n)
+		t.Errorf("%d of 2000 requests hit at probability 0.1, want about 200", n)
 	}
 	if !same {
 		t.Error("the same seed hit different requests")
@@ -41,9 +41,9 @@ func TestFaultChance(t *testing.T) {
 		t.Error("seeds 7 and 8 hit the same requests")
 	}
 
-	// Times still caps a fault with a chance.
+	// Times still caps a fault with a probability.
 	var in Injector
-	in.Add(Fault{Status: 503, Chance: 0.5, Times: 3})
+	in.Add(Fault{Status: 503, Probability: 0.5, Times: 3})
 	got := 0
 	for i := 0; i < 200; i++ {
 		if f, _ := in.match(httptest.NewRequest("POST", "/", nil)); f != nil {

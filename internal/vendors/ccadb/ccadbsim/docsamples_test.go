@@ -4,15 +4,16 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certsync/certsync/internal/testpki"
 )
 
-// seed001AddSample is seed 001's "JSON Definition Sample to Add Intermediate
-// Cert" verbatim, except for the PEMs (the seed's are truncated) and the
+// doc2022AddSample is the 2022-02-15 API documentation's "JSON Definition
+// Sample to Add Intermediate Cert" verbatim, except for the PEMs (the sample's are truncated) and the
 // StandardAudit URL, which is a placeholder: the sample's own
 // "http://URL/StandardAudit04FINAL.PDF" contradicts "valid https url".
-const seed001AddSample = `{
+const doc2022AddSample = `{
     "CertificateInformation": {
         "SalesforceRecordId": "",
         "CAOwner": "Digicert",
@@ -84,9 +85,9 @@ const seed001AddSample = `{
     "PublicComments": ""
 }`
 
-// seed001UpdateSample is seed 001's "JSON Definition Sample to Update
-// Existing Intermediate Cert", with a real id and PEM.
-const seed001UpdateSample = `{
+// doc2022UpdateSample is the 2022-02-15 API documentation's "JSON Definition
+// Sample to Update Existing Intermediate Cert", with a real id and PEM.
+const doc2022UpdateSample = `{
     "CertificateInformation": {
         "SalesforceRecordId": "{{ID}}",
         "CAOwner": "Digicert",
@@ -112,12 +113,12 @@ func fill(tmpl string, kv ...string) string {
 	return strings.NewReplacer(kv...).Replace(tmpl)
 }
 
-func TestSeedDocumentedResponses(t *testing.T) {
+func TestDocumentedResponses(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.CAOwner = "Digicert" })
 	inter := testpki.Issue(f.root, testpki.Options{CommonName: "Test Intermediate Cert"})
 	other := f.issue("Another Intermediate")
 	addBody := func(audit string) string {
-		return fill(seed001AddSample, "{{PEM}}", inter.FlatPEM(), "{{PARENT}}", f.root.FlatPEM(), "{{AUDIT}}", audit)
+		return fill(doc2022AddSample, "{{PEM}}", inter.FlatPEM(), "{{PARENT}}", f.root.FlatPEM(), "{{AUDIT}}", audit)
 	}
 
 	// The sample as printed fails on its http:// audit URL.
@@ -133,16 +134,25 @@ func TestSeedDocumentedResponses(t *testing.T) {
 		t.Fatalf("add: %d %s", status, body)
 	}
 
-	// Failed Response Body: the duplicate, with the existing record's id.
+	// Failed Response Body: the duplicate, with the existing record's id
+	// (once the same request may be repeated).
+	f.clock.Advance(time.Minute)
 	status, body = f.post(AddUpdatePath, addBody("https://URL/StandardAudit04FINAL.PDF"))
 	if want := `{"ProcessingStatus":"Fail","Errors/Warnings":["This Intermediate Certificate already exists in CCADB."],"SalesforceRecordId":"` + id + `"}`; status != 400 || body != want {
 		t.Fatalf("duplicate add: %d %s, want %s", status, body, want)
 	}
 
+	// The sample's retired keys (FullCRLIssuedByThisCA,
+	// JSONArrayofPartitionedCRLsByCA, the BR/EVSSL/EVCodeSigning audits and
+	// the whole PolicyInformation section) are ignored: nothing of them is
+	// stored.
 	rec := f.record(id)
+	for _, k := range []string{FieldAllFullCRLURLs, FieldPartitionedCRLs, FieldDocumentRepository, "CertificationPracticeStatement", "CPCPSSameAsParent", "CPCPSEffectiveDate"} {
+		if v, set := rec.Fields[k]; set {
+			t.Errorf("Fields[%s] = %q, from a retired key", k, v)
+		}
+	}
 	wantFields := map[string]string{
-		FieldPartitionedCRLs:               `["[http://cdn.example/crl-1.crl](http://cdn.example/crl-1.crl)","[http://cdn.example/crl-2.crl](http://cdn.example/crl-2.crl)"]`,
-		FieldDocumentRepository:            "https://URL/repository/CA#CPS",
 		FieldConsentTechnicallyConstrained: "true",
 		FieldAuditSameAsParent:             "false",
 		FieldRevocationStatus:              "",
@@ -161,13 +171,13 @@ func TestSeedDocumentedResponses(t *testing.T) {
 	}
 
 	// Update: Success Response Body.
-	status, body = f.post(AddUpdatePath, fill(seed001UpdateSample, "{{ID}}", id, "{{PEM}}", inter.FlatPEM()))
+	status, body = f.post(AddUpdatePath, fill(doc2022UpdateSample, "{{ID}}", id, "{{PEM}}", inter.FlatPEM()))
 	if want := `{"ProcessingStatus":"Success","Errors/Warnings":[],"SalesforceRecordId":"` + id + `"}`; status != 200 || body != want {
 		t.Fatalf("update: %d %s", status, body)
 	}
 	rec = f.record(id)
 	for k, v := range map[string]string{
-		FieldAuditor: "", FieldAuditorLocation: "", FieldAuditSameAsParent: "true", FieldCPCPSSameAsParent: "true",
+		FieldAuditor: "", FieldAuditorLocation: "", FieldAuditSameAsParent: "true", "CPCPSSameAsParent": "", // PolicyInformation is ignored
 		FieldDescription: "This is the description", FieldPublicComments: "This is the public comment",
 		AuditField("Standard", ""): "https://URL/StandardAudit04FINAL.PDF", // absent: untouched
 	} {
@@ -177,7 +187,7 @@ func TestSeedDocumentedResponses(t *testing.T) {
 	}
 
 	// Update: Failed Response Body, the PEM of another certificate.
-	status, body = f.post(AddUpdatePath, fill(seed001UpdateSample, "{{ID}}", id, "{{PEM}}", other.FlatPEM()))
+	status, body = f.post(AddUpdatePath, fill(doc2022UpdateSample, "{{ID}}", id, "{{PEM}}", other.FlatPEM()))
 	if want := `{"ProcessingStatus":"Fail","Errors/Warnings":["The provided Salesforce Record ID and SHA-256 of the provided Intermediate Certificate does not match."],"SalesforceRecordId":""}`; status != 400 || body != want {
 		t.Fatalf("mismatched update: %d %s", status, body)
 	}
@@ -206,7 +216,7 @@ func TestSeedDocumentedResponses(t *testing.T) {
 		t.Fatalf("API log has %d entries, want %d", len(log), len(wantStatus))
 	}
 	for i, e := range log {
-		if e.Status != wantStatus[i] || e.Route != AddUpdatePath || e.Request == "" || e.Response == "" || !e.At.Equal(f.clock.Now()) {
+		if e.Status != wantStatus[i] || e.Route != AddUpdatePath || e.Request == "" || e.Response == "" || e.At.IsZero() {
 			t.Errorf("log[%d] = %+v", i, e)
 		}
 	}

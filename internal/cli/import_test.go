@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// demoed applies the example inventory to a fresh sandbox (what make demo
+// does) and returns the runner and the example's folder.
+func demoed(t *testing.T) (*runner, string) {
+	t.Helper()
+	example := exampleCopy(t)
+	r := newRunner(t)
+	if res := r.run("apply", "--sandbox", "--auto-approve", "-i", example); res.code != ExitOK {
+		t.Fatalf("apply exit %d:\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	return r, filepath.Dir(example)
+}
+
+func readYAML(t *testing.T, path string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return doc
+}
+
+// noKeyMaterial fails when any file below dir holds a private key.
+func noKeyMaterial(t *testing.T, dir string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), "PRIVATE KEY") {
+			t.Errorf("%s holds a private key", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// After the demo, the imported inventory covers all three vendors and plans
+// no change against the state it was read from.
+func TestImportPlansNoChange(t *testing.T) {
+	r, dir := demoed(t)
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "imported.yaml")
+	res := r.run("import", "--sandbox", "--ca-owner", "Example CA", "--pem-dir", filepath.Join(dir, "testdata", "pki"), "--out", out)
+	if res.code != ExitOK {
+		t.Fatalf("import exit %d:\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	doc := readYAML(t, out)
+	for _, c := range []struct {
+		path []any
+		n    int
+	}{
+		{[]any{"ccadb", "intermediates"}, 4},
+		{[]any{"markmonitor", "organizations"}, 1},
+		{[]any{"markmonitor", "orders"}, 1},
+		{[]any{"quantil", "certificates"}, 1},
+	} {
+		if l, _ := dig(doc, c.path...).([]any); len(l) != c.n {
+			t.Errorf("%v: %d item(s), want %d", c.path, len(l), c.n)
+		}
+	}
+	if got := dig(doc, "markmonitor", "orders", 0, "name"); got != "www" {
+		t.Errorf("the order certsync placed is keyed %v, want its marker's name www", got)
+	}
+	if got := dig(doc, "ccadb", "intermediates", 3, "crls", "partitioned"); len(got.([]any)) != 2 {
+		t.Errorf("tls-sub's partitioned CRLs: %v", got)
+	}
+	text, _ := os.ReadFile(out)
+	for _, want := range []string{"Fields the report does not show are left out", "replace csr: with private_key:", "never returns a certificate's or key's content"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("the inventory lacks the comment %q", want)
+		}
+	}
+	noKeyMaterial(t, outDir)
+
+	res = r.run("plan", "--sandbox", "-i", out, "--detailed-exitcode")
+	if res.code != ExitOK || !strings.Contains(res.stdout, "No changes.") {
+		t.Fatalf("plan of the imported inventory exit %d:\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "quantil/certificate/www.example.com: waiting") {
+		t.Errorf("the QUANTIL item should be observed and waiting for its PEMs:\n%s", res.stdout)
+	}
+}
+
+// --vendor limits the import; the CCADB needs a CA owner; the inventory goes
+// to standard output without --out.
+func TestImportVendorSelection(t *testing.T) {
+	r, _ := demoed(t)
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		sections []string
+		stderr   string
+	}{
+		{"one vendor", []string{"--vendor", "quantil"}, ExitOK, []string{"quantil"}, ""},
+		{"two vendors", []string{"--vendor", "quantil", "--vendor", "markmonitor"}, ExitOK, []string{"markmonitor", "quantil"}, ""},
+		{"all but the CCADB without a CA owner", nil, ExitOK, []string{"markmonitor", "quantil"}, "ccadb: skipped; give --ca-owner"},
+		{"the CCADB asked for without a CA owner", []string{"--vendor", "ccadb"}, ExitError, nil, "--ca-owner is required"},
+		{"unknown vendor", []string{"--vendor", "digicert"}, ExitError, nil, `--vendor "digicert": not a vendor`},
+		{"a CA owner with no record", []string{"--vendor", "ccadb", "--ca-owner", "Nobody"}, ExitOK, []string{"ccadb"}, `no intermediate of CA owner "Nobody"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir()) // files of the stdout form go to the working folder
+			res := r.run(append([]string{"import", "--sandbox"}, c.args...)...)
+			if res.code != c.code || !strings.Contains(res.stderr, c.stderr) {
+				t.Fatalf("exit %d, want %d; stderr should contain %q:\n%s", res.code, c.code, c.stderr, res.stderr)
+			}
+			if c.code != ExitOK {
+				return
+			}
+			var doc map[string]any
+			if err := yaml.Unmarshal([]byte(res.stdout), &doc); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range []string{"ccadb", "markmonitor", "quantil"} {
+				if _, ok := doc[v]; ok {
+					got = append(got, v)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(c.sections, ",") {
+				t.Errorf("sections %v, want %v", got, c.sections)
+			}
+		})
+	}
+}
+
+// An import never overwrites a file unless --force; a refusal writes
+// nothing at all.
+func TestImportKeepsExistingFiles(t *testing.T) {
+	r, _ := demoed(t)
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "imported.yaml")
+	args := []string{"import", "--sandbox", "--vendor", "markmonitor", "--out", out}
+	if res := r.run(args...); res.code != ExitOK {
+		t.Fatalf("import exit %d:\n%s", res.code, res.stderr)
+	}
+	crt := filepath.Join(outDir, "imported-files", "markmonitor", "www.crt")
+	writeFile(t, filepath.Dir(crt), "www.crt", "mine\n")
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	res := r.run(args...)
+	if res.code != ExitError || !strings.Contains(res.stderr, "exist already and were not overwritten") || !strings.Contains(res.stderr, crt) {
+		t.Fatalf("second import exit %d:\n%s", res.code, res.stderr)
+	}
+	if b, _ := os.ReadFile(crt); string(b) != "mine\n" {
+		t.Errorf("%s was overwritten", crt)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused import wrote %s", out)
+	}
+	if res := r.run(append(args, "--force")...); res.code != ExitOK {
+		t.Fatalf("import --force exit %d:\n%s", res.code, res.stderr)
+	}
+	if b, _ := os.ReadFile(crt); !strings.Contains(string(b), "BEGIN CERTIFICATE") {
+		t.Errorf("--force did not replace %s", crt)
+	}
+}
+
+// Without the certificates' PEMs (the report carries none) the CCADB
+// records are listed as left out; the rest still plans no change.
+func TestImportCCADBWithoutPEMs(t *testing.T) {
+	r, _ := demoed(t)
+	out := filepath.Join(t.TempDir(), "imported.yaml")
+	res := r.run("import", "--sandbox", "--ca-owner", "Example CA", "--out", out)
+	if res.code != ExitOK || !strings.Contains(res.stderr, "4 record(s) left out") {
+		t.Fatalf("import exit %d:\n%s", res.code, res.stderr)
+	}
+	text, _ := os.ReadFile(out)
+	if !strings.Contains(string(text), "certsync Test TLS Sub CA (SHA-256 ") {
+		t.Errorf("the left-out records are not listed:\n%s", text)
+	}
+	if res := r.run("plan", "--sandbox", "-i", out, "--detailed-exitcode"); res.code != ExitOK {
+		t.Fatalf("plan exit %d:\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/sim"
+	"github.com/certsync/certsync/internal/vendors"
+	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
+	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
+	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
+)
+
+// The generated inventory is valid, splits the items evenly, and the seeded
+// simulators hold one live object per item (plus what the CCADB report of
+// other CAs adds). Whether that is a steady state is what the harness itself
+// checks against the real binary (a non-empty plan fails it).
+func TestGenerateAndSeed(t *testing.T) {
+	dir := t.TempDir()
+	f, err := generate(dir, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.perKind != 3 {
+		t.Fatalf("7 items make %d of each kind, want 3", f.perKind)
+	}
+	inv, err := inventory.Load(f.inventory, vendors.Sections())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Markmonitor's section holds the organization too.
+	for name, want := range map[string]int{"ccadb": 3, "markmonitor": 4, "quantil": 3} {
+		if n := inv.SectionItems(name); n != want {
+			t.Errorf("%s: %d items, want %d", name, n, want)
+		}
+	}
+	state := filepath.Join(dir, "sandbox")
+	if err := seed(f, state, 20); err != nil {
+		t.Fatal(err)
+	}
+	cc, err := ccadbsim.New(ccadbsim.Options{ClientID: sim.SandboxUser, ClientSecret: "x", StatePath: filepath.Join(state, ccadbState)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cc.Records()); n != 20+1+3 {
+		t.Errorf("CCADB holds %d records, want 24 (20 other CAs', the root, 3 intermediates)", n)
+	}
+	if _, ok := cc.RecordBySHA256(f.intermediates[2].SHA256()); !ok {
+		t.Error("CCADB misses the third intermediate")
+	}
+	mm, err := mmsim.New(mmsim.Options{APIKey: "x", Username: "u", Password: "p", StatePath: filepath.Join(state, mmState)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mm.Orders()); n != 3 {
+		t.Errorf("Markmonitor holds %d orders, want 3", n)
+	}
+	q, err := quantilsim.New(quantilsim.Options{User: "u", APIKey: "k", StatePath: filepath.Join(state, quantilState)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(q.Certificates()); n != 3 {
+		t.Errorf("QUANTIL holds %d certificates, want 3", n)
+	}
+}
+
+func TestInts(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"300,3000", []int{300, 3000}, true},
+		{" 10_000 ", []int{10000}, true},
+		{"", nil, true},
+		{"0", nil, false},
+		{"3k", nil, false},
+	}
+	for _, tt := range tests {
+		got, err := ints(tt.in)
+		if (err == nil) != tt.ok || len(got) != len(tt.want) || (len(got) > 0 && got[0] != tt.want[0]) {
+			t.Errorf("ints(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// BenchmarkLoadInventory10000 measures loading and validating an inventory
+// of 10,000 generated items (3,334 of each kind) with every vendor's
+// section: what every plan, apply and run starts with.
+func BenchmarkLoadInventory10000(b *testing.B) { benchmarkLoad(b, 10000) }
+
+// BenchmarkLoadInventory3000 is the same at 3,000 items.
+func BenchmarkLoadInventory3000(b *testing.B) { benchmarkLoad(b, 3000) }
+
+func benchmarkLoad(b *testing.B, n int) {
+	f, err := generate(b.TempDir(), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	specs := vendors.Sections()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		inv, err := inventory.Load(f.inventory, specs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if inv.Items() != 3*f.perKind+1 { // and the organization
+			b.Fatalf("%d items loaded, want %d", inv.Items(), 3*f.perKind+1)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(3*f.perKind), "µs/item")
+}
