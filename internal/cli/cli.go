@@ -20,6 +20,7 @@ import (
 
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/metrics"
+	"github.com/certsync/certsync/internal/notify"
 	"github.com/certsync/certsync/internal/redact"
 	"github.com/certsync/certsync/internal/vendors"
 )
@@ -57,27 +58,12 @@ type app struct {
 	now      func() time.Time
 	command  string           // the subcommand, for the lock's holder line
 	metrics  *metrics.Metrics // set in run mode
+	// notes collects this run's notifications (nil: notifications off);
+	// `run` replaces it for each scheduled run, one at a time.
+	notes *notify.Notifier
+	// format is apply's -o: text or json.
+	format string
 }
-
-const usage = `certsync makes certificate vendors match a YAML inventory.
-
-Usage:
-  certsync validate [-i FILE | FILE]
-  certsync plan     [-i FILE | FILE] [-o text|json|markdown] [--out PLANFILE] [--detailed-exitcode]
-                    [--target KIND/NAME ...] [--sandbox]
-  certsync apply    [-i FILE | PLANFILE] [--auto-approve] [--target KIND/NAME ...] [--sandbox]
-  certsync run      --schedule CRON [-i FILE] [--apply] [--sandbox] [--metrics-addr ADDR] [--no-initial-run]
-  certsync sandbox  [--listen ADDR] [--state DIR] [-i FILE]
-  certsync import   [--sandbox] [--vendor NAME ...] [--ca-owner NAME] [--pem-dir DIR] [--out FILE]
-                    [--files DIR] [--force]
-  certsync ccadb-login
-  certsync schema
-  certsync version
-
-Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error,
-2 changes pending (--detailed-exitcode only).
-Configuration comes from CERTSYNC_* environment variables; see README.md.
-`
 
 // Main runs certsync with args (without the program name) and returns the
 // exit code.
@@ -90,24 +76,41 @@ func Main(ctx context.Context, args []string, sys IO) int {
 	}
 	r := &redact.Redactor{}
 	a := &app{io: sys, redactor: r, stdout: r.Writer(sys.Stdout), stderr: r.Writer(sys.Stderr), now: time.Now}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0 || (len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help")):
 		fmt.Fprint(a.stdout, usage)
 		return ExitOK
-	}
-	cfg, err := loadConfig(ctx, sys.Lookup)
-	if err != nil {
-		fmt.Fprintln(a.stderr, "error:", err)
-		return ExitError
-	}
-	r.Add(cfg.secrets()...)
-	a.cfg = cfg
-	if a.log, err = newLogger(cfg, sys.Stderr, r); err != nil {
-		fmt.Fprintln(a.stderr, "error:", err)
-		return ExitError
+	case args[0] == "help":
+		args = []string{args[1], "-h"}
+	case args[0] == "--version" || args[0] == "-version":
+		args = []string{"version"}
 	}
 	cmd, rest := args[0], args[1:]
 	a.command = cmd
+	if wantsHelp(rest) || cmd == "version" || cmd == "schema" {
+		// Help, the version and the schema work whatever the settings
+		// say: nothing reads them before the flags are parsed.
+		a.cfg, a.log = &Config{Inventory: "inventory.yaml"}, slog.New(slog.DiscardHandler)
+	} else {
+		cfg, err := loadConfig(ctx, sys.Lookup)
+		if err != nil {
+			fmt.Fprintln(a.stderr, "error:", err)
+			return ExitError
+		}
+		r.Add(cfg.secrets()...)
+		a.cfg = cfg
+		if a.log, err = newLogger(cfg, sys.Stderr, r); err != nil {
+			fmt.Fprintln(a.stderr, "error:", err)
+			return ExitError
+		}
+	}
+	// One Notifier per command that talks to vendors; `run` makes its own
+	// per scheduled run.
+	if cmd == "plan" || cmd == "apply" || cmd == "run" {
+		a.notes = a.newNotifier()
+	}
 	var code int
+	var err error
 	switch cmd {
 	case "validate":
 		code, err = a.validate(ctx, rest)
@@ -124,17 +127,15 @@ func Main(ctx context.Context, args []string, sys IO) int {
 	case "import":
 		code, err = a.importCmd(ctx, rest)
 	case "schema":
-		_, err = a.io.Stdout.Write(inventory.SchemaJSON(vendors.Sections()))
-		if err != nil {
-			return ExitError
-		}
-		return ExitOK
+		code, err = a.schema(rest)
 	case "version":
-		fmt.Fprintln(a.stdout, "certsync", Version)
-		return ExitOK
+		code, err = a.version(rest)
 	default:
 		fmt.Fprintf(a.stderr, "error: unknown command %q\n\n%s", cmd, usage)
 		return ExitError
+	}
+	if errors.Is(err, errHelp) {
+		return ExitOK
 	}
 	if err != nil {
 		if !errors.Is(err, errReported) {
@@ -144,11 +145,39 @@ func Main(ctx context.Context, args []string, sys IO) int {
 			code = ExitError
 		}
 	}
+	a.finishRun(ctx, a.notes, err)
 	return code
 }
 
-// errReported means the command has already printed what went wrong.
-var errReported = errors.New("reported")
+func (a *app) schema(args []string) (int, error) {
+	pos, err := a.parse(a.flagSet("schema"), args)
+	if err != nil {
+		return ExitError, err
+	}
+	if err := noArgs("schema", pos); err != nil {
+		return ExitError, err
+	}
+	if _, err := a.io.Stdout.Write(inventory.SchemaJSON(vendors.Sections())); err != nil {
+		return ExitError, err
+	}
+	return ExitOK, nil
+}
+
+func (a *app) version(args []string) (int, error) {
+	pos, err := a.parse(a.flagSet("version"), args)
+	if err != nil {
+		return ExitError, err
+	}
+	if err := noArgs("version", pos); err != nil {
+		return ExitError, err
+	}
+	fmt.Fprintln(a.stdout, "certsync", version())
+	return ExitOK, nil
+}
+
+// errReported means the command has already printed what went wrong (it
+// may be wrapped with a one-line summary, for notifications).
+var errReported = errors.New("see above")
 
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
@@ -177,8 +206,11 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
+// flagSet is a command's flags. Its usage text is printed by parse (to
+// stdout, on -h): the flag package only reports a bad flag, to stderr.
 func (a *app) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
+	fs.Usage = func() {}
 	return fs
 }

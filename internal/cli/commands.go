@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,10 +23,10 @@ import (
 
 func (a *app) validate(_ context.Context, args []string) (int, error) {
 	fs := a.flagSet("validate")
-	file := fs.String("i", "", "inventory file (default $CERTSYNC_INVENTORY or inventory.yaml); or give it as FILE")
-	pos, err := parseFlags(fs, args)
+	file := fs.String("i", "", "inventory `FILE` (default $CERTSYNC_INVENTORY, else inventory.yaml); or give it as FILE")
+	pos, err := a.parse(fs, args)
 	if err != nil {
-		return ExitError, errReported
+		return ExitError, err
 	}
 	path, err := inventoryArg("validate", *file, pos)
 	if err != nil {
@@ -41,30 +42,48 @@ func (a *app) validate(_ context.Context, args []string) (int, error) {
 
 func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	fs := a.flagSet("plan")
-	file := fs.String("i", "", "inventory file")
-	format := fs.String("o", "text", "output format: text, json or markdown")
-	out := fs.String("out", "", "save the plan as JSON to this file, for apply PLANFILE")
+	file := fs.String("i", "", "inventory `FILE` (default $CERTSYNC_INVENTORY, else inventory.yaml); or give it as FILE")
+	format := fs.String("o", "", "output `FORMAT`: text, json or markdown (default: text; json when CERTSYNC_LOG_FORMAT=json)")
+	out := fs.String("out", "", "save the plan as JSON to `PLANFILE`, for apply PLANFILE")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when there are changes")
+	ci := fs.Bool("ci", false, "CI mode: write-only fields that cannot be read back and local-only differences are listed apart and not counted (automatic when the state directory does not exist, without --out or --sandbox)")
 	sandbox := fs.Bool("sandbox", false, "plan against the built-in simulators")
 	var targets multi
-	fs.Var(&targets, "target", "limit to this address (repeatable)")
+	fs.Var(&targets, "target", "limit to this `ADDRESS`, VENDOR/KIND/NAME (repeatable)")
 	guards := addGuardFlags(fs, false)
-	pos, err := parseFlags(fs, args)
+	pos, err := a.parse(fs, args)
 	if err != nil {
-		return ExitError, errReported
+		return ExitError, err
 	}
 	if *file, err = inventoryArg("plan", *file, pos); err != nil {
 		return ExitError, err
+	}
+	if *format == "" {
+		*format = a.defaultFormat()
 	}
 	switch *format {
 	case "text", "json", "markdown":
 	default:
 		return ExitError, fmt.Errorf("-o %q: want text, json or markdown", *format)
 	}
-	plan, err := a.makePlan(ctx, *file, *sandbox, targets, guards)
+	inv, err := a.loadInventory(*file)
 	if err != nil {
 		return ExitError, err
 	}
+	ciReason := ""
+	switch dir := vendors.StatePath(a.cfg.stateDir(inv.File), *sandbox); {
+	case *ci:
+		ciReason = "--ci"
+	case *out == "" && !*sandbox && !exists(dir):
+		ciReason = "automatic: no state directory " + dir
+	}
+	plan, pairs, err := a.makePlan(ctx, inv, *sandbox, targets, ciReason, guards)
+	if err != nil {
+		return ExitError, err
+	}
+	// A plan-only run reports drift; a CI plan shows a proposed change,
+	// which is not drift.
+	a.notePlan(a.notes, plan, pairs, ciReason == "")
 	if err := a.render(plan, *format); err != nil {
 		return ExitError, err
 	}
@@ -83,15 +102,31 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	return ExitOK, nil
 }
 
+// defaultFormat is the -o of plan and apply when none is given: text, or
+// json when the logs are JSON. A program reading JSON logs on stderr then
+// gets JSON on stdout too; a text plan is printed only when asked (-o text).
+func (a *app) defaultFormat() string {
+	if a.cfg.jsonLogs() {
+		return "json"
+	}
+	return "text"
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // planErrors reports the items that could not be planned or need a
 // person's attention (the plan shows them); the run fails, though every
 // other item was planned or applied.
 func planErrors(p *diff.Plan) error {
 	var parts []string
-	if failed := engine.FailedVendors(p); len(failed) > 0 {
+	failed := engine.FailedVendors(p)
+	if len(failed) > 0 {
 		parts = append(parts, fmt.Sprintf("vendor(s) %s %v", strings.Join(failed, ", "), engine.ErrVendorFailed))
 	}
-	if n := len(p.Errors) - len(engine.FailedVendors(p)); n > 0 {
+	if n := len(p.Errors) - len(failed); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d item(s) could not be planned", n))
 	}
 	if n := len(p.Attention); n > 0 {
@@ -100,28 +135,39 @@ func planErrors(p *diff.Plan) error {
 	if len(parts) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s (see above)", strings.Join(parts, ", "))
+	return itemsError(strings.Join(parts, ", ") + " (see above)")
 }
 
-// makePlan loads the inventory, reads live state and computes the plan,
-// showing the guards it trips.
-func (a *app) makePlan(ctx context.Context, file string, sandbox bool, targets []string, guards guardFlags) (*diff.Plan, error) {
-	inv, err := a.loadInventory(file)
-	if err != nil {
-		return nil, err
-	}
+// itemsError is the error of planErrors: the items it counts were each
+// reported (and each has its own notification), so it is not reported
+// again as a failed run.
+type itemsError string
+
+func (e itemsError) Error() string { return string(e) }
+
+// makePlan reads live state and computes the plan for inv, showing the
+// guards it trips. ciReason, when set, makes the plan in CI mode: the
+// vendors are told (diff.WithCI) and the plan counts as ForCI does; the
+// guards then count only the changes left.
+func (a *app) makePlan(ctx context.Context, inv *inventory.Inventory, sandbox bool, targets []string, ciReason string, guards guardFlags) (*diff.Plan, []diff.Pair, error) {
 	s, err := a.open(ctx, inv, sandbox, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer s.Close()
-	plan, _, err := planTargets(ctx, s.engine, inv, targets)
+	if ciReason != "" {
+		ctx = diff.WithCI(ctx)
+	}
+	plan, pairs, err := planTargets(ctx, s.engine, inv, targets)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	plan.Sandbox = sandbox
+	if ciReason != "" {
+		plan = plan.ForCI(ciReason)
+	}
 	plan.Guard(*guards.limits(inv))
-	return plan, nil
+	return plan, pairs, nil
 }
 
 func (a *app) render(p *diff.Plan, format string) error {
@@ -152,16 +198,24 @@ func savePlan(path string, p *diff.Plan) error {
 
 func (a *app) apply(ctx context.Context, args []string) (int, error) {
 	fs := a.flagSet("apply")
-	file := fs.String("i", "", "inventory file")
+	file := fs.String("i", "", "inventory `FILE` (default $CERTSYNC_INVENTORY, else inventory.yaml)")
 	auto := fs.Bool("auto-approve", false, "apply without asking")
+	format := fs.String("o", "", "output `FORMAT`: text, or json (the plan and one result per change as one JSON document); default text, json when CERTSYNC_LOG_FORMAT=json")
 	sandbox := fs.Bool("sandbox", false, "apply to the built-in simulators")
 	var targets multi
-	fs.Var(&targets, "target", "limit to this address (repeatable)")
+	fs.Var(&targets, "target", "limit to this `ADDRESS`, VENDOR/KIND/NAME (repeatable)")
 	guards := addGuardFlags(fs, true)
-	pos, err := parseFlags(fs, args)
+	pos, err := a.parse(fs, args)
 	if err != nil {
-		return ExitError, errReported
+		return ExitError, err
 	}
+	if *format == "" {
+		*format = a.defaultFormat()
+	}
+	if *format != "text" && *format != "json" {
+		return ExitError, fmt.Errorf("-o %q: want text or json", *format)
+	}
+	a.format = *format
 	if len(pos) > 1 {
 		return ExitError, fmt.Errorf("apply takes at most one PLANFILE, got %d arguments", len(pos))
 	}
@@ -181,27 +235,32 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 		return ExitError, err
 	}
 	defer s.Close()
-	plan, _, err := planTargets(ctx, s.engine, inv, targets)
+	plan, pairs, err := planTargets(ctx, s.engine, inv, targets)
 	if err != nil {
 		return ExitError, err
 	}
+	a.notePlan(a.notes, plan, pairs, false)
 	return a.confirmAndExecute(ctx, s, plan, inv, *auto, guards)
 }
 
 // confirmAndExecute shows the plan that will run, refuses it (nothing
-// sent) when it trips a guard, asks, and executes it.
+// sent) when it trips a guard, asks, and executes it. With -o json a
+// refused or empty plan is still one result document (the plan, with the
+// guards it trips, and no results).
 func (a *app) confirmAndExecute(ctx context.Context, s *session, plan *diff.Plan, inv *inventory.Inventory, auto bool, guards guardFlags) (int, error) {
 	var tripped []diff.Trip
 	if l := guards.limits(inv); l != nil {
 		tripped = plan.Guard(*l)
 	}
-	if err := diff.Text(a.stdout, plan, a.color()); err != nil {
+	if err := a.showPlan(plan, auto); err != nil {
 		return ExitError, err
 	}
 	if len(tripped) > 0 {
+		a.printResults(plan, &apply.Report{})
 		return ExitError, errGuard(plan)
 	}
 	if plan.Empty() {
+		a.printResults(plan, &apply.Report{})
 		return ExitOK, planErrors(plan)
 	}
 	if !auto {
@@ -236,7 +295,11 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool, g
 		return ExitError, fmt.Errorf("%s was made %s; apply it %s", path, where(saved.Sandbox), where(saved.Sandbox))
 	}
 	if saved.Empty() {
-		fmt.Fprintln(a.stdout, "The saved plan has no changes.")
+		if a.format == "json" {
+			a.printResults(saved, &apply.Report{})
+		} else {
+			fmt.Fprintln(a.stdout, "The saved plan has no changes.")
+		}
 		return ExitOK, nil
 	}
 	inv, err := a.loadInventory(saved.Inventory)
@@ -279,7 +342,7 @@ func (a *app) confirm() (bool, error) {
 	if !a.io.Terminal(a.io.Stdin) {
 		return false, errors.New("apply needs a terminal to ask for confirmation; use --auto-approve in scripts")
 	}
-	fmt.Fprint(a.stdout, "\nDo you want to apply these changes? Only 'yes' will be accepted: ")
+	fmt.Fprint(a.planOut(), "\nDo you want to apply these changes? Only 'yes' will be accepted: ")
 	line, err := bufio.NewReader(a.io.Stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
@@ -306,9 +369,11 @@ func (a *app) execute(ctx context.Context, s *session, plan *diff.Plan) (int, er
 
 // applyPlan runs the plan, printing one line per change and a summary.
 func (a *app) applyPlan(ctx context.Context, s *session, plan *diff.Plan, stop <-chan struct{}) *apply.Report {
-	fmt.Fprintln(a.stdout)
+	if a.format != "json" {
+		fmt.Fprintln(a.stdout)
+	}
 	rep := s.engine.Apply(ctx, plan, a.applyOptions(stop))
-	a.printReport(rep)
+	a.printResults(plan, rep)
 	return rep
 }
 
@@ -318,7 +383,13 @@ func (a *app) applyOptions(stop <-chan struct{}) apply.Options {
 		Concurrency: a.cfg.Concurrency,
 		Stop:        stop,
 		OnResult: func(r apply.Result) {
-			a.log.Info("change finished", "address", r.Address.String(), "action", string(r.Action), "status", string(r.Status), "duration", r.Duration)
+			attrs := []any{"address", r.Address.String(), "action", string(r.Action), "status", string(r.Status), "duration", r.Duration}
+			if r.Status == apply.Failed {
+				a.log.Error("change failed", append(attrs, "error", r.Error)...)
+			} else {
+				a.log.Info("change finished", attrs...)
+			}
+			noteResult(a.notes, r)
 		},
 	}
 }
@@ -339,4 +410,67 @@ func (a *app) printReport(rep *apply.Report) {
 		}
 	}
 	fmt.Fprintln(a.stdout, rep.Summary())
+}
+
+// planOut is where apply shows the plan for a person: stdout, or stderr
+// when stdout carries JSON (-o json).
+func (a *app) planOut() io.Writer {
+	if a.format == "json" {
+		return a.stderr
+	}
+	return a.stdout
+}
+
+// showPlan prints the plan apply is about to run. With -o json the plan is
+// part of the result document; a text copy goes to stderr only when a
+// person is asked to confirm it (with --auto-approve stderr keeps only log
+// lines, which may be JSON).
+func (a *app) showPlan(p *diff.Plan, auto bool) error {
+	if a.format == "json" {
+		if auto {
+			return nil
+		}
+		return diff.Text(a.stderr, p, false)
+	}
+	return diff.Text(a.stdout, p, a.color())
+}
+
+// applyOutput is the JSON document of apply -o json.
+type applyOutput struct {
+	Plan    *diff.Plan    `json:"plan"`
+	Results []applyResult `json:"results"`
+	Summary string        `json:"summary"`
+}
+
+// applyResult is the outcome of one change: ok, failed, skipped or waiting.
+type applyResult struct {
+	Address  diff.Address `json:"address"`
+	Action   diff.Action  `json:"action"`
+	Outcome  apply.Status `json:"outcome"`
+	Error    string       `json:"error,omitempty"`
+	ID       string       `json:"id,omitempty"`
+	Messages []string     `json:"messages,omitempty"`
+}
+
+// printResults prints apply's results: one line per change and the
+// summary, or with -o json one document with the plan and the results.
+func (a *app) printResults(plan *diff.Plan, rep *apply.Report) {
+	if a.format != "json" {
+		if len(rep.Results) > 0 {
+			a.printReport(rep)
+		}
+		return
+	}
+	out := applyOutput{Plan: plan, Results: []applyResult{}, Summary: rep.Summary()}
+	if len(rep.Results) == 0 {
+		out.Summary = plan.Summary()
+	}
+	for _, r := range rep.Results {
+		out.Results = append(out.Results, applyResult{Address: r.Address, Action: r.Action, Outcome: r.Status, Error: r.Error, ID: r.ID, Messages: r.Messages})
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		a.log.Error("writing the results failed", "error", err)
+	}
 }

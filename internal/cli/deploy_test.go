@@ -308,6 +308,10 @@ func TestCIWorkflowCommandsAgainstSandbox(t *testing.T) {
 			if code != ExitChanges {
 				t.Errorf("%s: exit %d, want 2 (changes pending)\n%s", c.line, code, errb.String())
 			}
+			// A runner has no state: the plan is made in CI mode, and says so.
+			if !slices.Contains(c.args, "--ci") || !strings.Contains(out.String(), "CI mode (--ci)") {
+				t.Errorf("%s: not a CI-mode plan:\n%.300s", c.line, out.String())
+			}
 			if !strings.HasPrefix(out.String(), "### certsync plan") || !strings.Contains(out.String(), "<details>") {
 				t.Errorf("%s: not a Markdown plan:\n%s", c.line, out.String())
 			}

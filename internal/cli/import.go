@@ -48,9 +48,9 @@ func (a *app) importCmd(ctx context.Context, args []string) (int, error) {
 	out := fs.String("out", "", "write the inventory to this file (default: standard output)")
 	filesDir := fs.String("files", "", "folder for the certificate files, relative to the inventory (default: NAME-files beside --out, or imported-files)")
 	force := fs.Bool("force", false, "overwrite existing files")
-	pos, err := parseFlags(fs, args)
+	pos, err := a.parse(fs, args)
 	if err != nil {
-		return ExitError, errReported
+		return ExitError, err
 	}
 	if err := noArgs("import", pos); err != nil {
 		return ExitError, err

@@ -22,9 +22,9 @@ import (
 // the refresh token to store as CERTSYNC_CCADB_REFRESH_TOKEN.
 func (a *app) ccadbLogin(ctx context.Context, args []string) (int, error) {
 	fs := a.flagSet("ccadb-login")
-	pos, err := parseFlags(fs, args)
+	pos, err := a.parse(fs, args)
 	if err != nil {
-		return ExitError, errReported
+		return ExitError, err
 	}
 	if err := noArgs("ccadb-login", pos); err != nil {
 		return ExitError, err

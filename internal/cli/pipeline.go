@@ -25,7 +25,7 @@ func (a *app) loadInventory(path string) (*inventory.Inventory, error) {
 				fmt.Fprintln(a.stderr, p.Error())
 			}
 			fmt.Fprintf(a.stderr, "%s: %d problem(s) found; nothing was sent to any vendor.\n", path, len(ps))
-			return nil, errReported
+			return nil, fmt.Errorf("%s: %d problem(s) in the inventory: %w", path, len(ps), errReported)
 		}
 		return nil, err
 	}
@@ -55,6 +55,9 @@ func (s *session) Close() {
 // the others go on); when no vendor can be built, that is an error here,
 // before any request.
 //
+// Certsync's records live in the state directory of the inventory
+// (Config.stateDir): CERTSYNC_STATE_DIR, or .certsync beside inv.File.
+//
 // write says whether the run may change anything: then it takes the state
 // directory's lock first, so that two applies (a cron line and a person)
 // never run at once. Plans against the sandbox take it too, since the
@@ -62,15 +65,16 @@ func (s *session) Close() {
 func (a *app) open(ctx context.Context, inv *inventory.Inventory, sandbox, write bool) (*session, error) {
 	cfg := a.cfg.Vendors
 	s := &session{}
+	dir := a.cfg.stateDir(inv.File)
 	if write || sandbox {
-		l, err := lock.Acquire(vendors.StatePath(a.cfg.StateDir, sandbox), "certsync "+a.command)
+		l, err := lock.Acquire(vendors.StatePath(dir, sandbox), "certsync "+a.command)
 		if err != nil {
 			return nil, err
 		}
 		s.closers = append(s.closers, l.Release)
 	}
 	if sandbox {
-		sb, err := startSandbox(ctx, sandboxOptions{stateDir: vendors.StatePath(a.cfg.StateDir, true), inv: inv, log: a.log, latency: a.cfg.SandboxLatency})
+		sb, err := startSandbox(ctx, sandboxOptions{stateDir: vendors.StatePath(dir, true), inv: inv, log: a.log, latency: a.cfg.SandboxLatency})
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -79,7 +83,7 @@ func (a *app) open(ctx context.Context, inv *inventory.Inventory, sandbox, write
 		a.redactor.Add(sb.secrets()...)
 		s.closers = append(s.closers, sb.Close)
 	}
-	deps := vendors.Deps{HTTP: a.io.HTTP, Log: a.log, Redactor: a.redactor, StateDir: vendors.StatePath(a.cfg.StateDir, sandbox)}
+	deps := vendors.Deps{HTTP: a.io.HTTP, Log: a.log, Redactor: a.redactor, StateDir: vendors.StatePath(dir, sandbox)}
 	if a.metrics != nil {
 		deps.Instrument = a.metrics.Transport
 	}

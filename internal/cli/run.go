@@ -27,17 +27,17 @@ import (
 // replaced whole.
 func (a *app) run(ctx context.Context, args []string) (int, error) {
 	fs := a.flagSet("run")
-	spec := fs.String("schedule", "", `cron schedule, e.g. "0 */6 * * *" (six fields: seconds first)`)
-	file := fs.String("i", "", "inventory file")
+	spec := fs.String("schedule", "", "cron `SCHEDULE`, e.g. \"0 */6 * * *\" (five fields, or six with seconds first)")
+	file := fs.String("i", "", "inventory `FILE` (default $CERTSYNC_INVENTORY, else inventory.yaml)")
 	doApply := fs.Bool("apply", false, "apply the plan (default: plan only, reporting drift)")
 	sandbox := fs.Bool("sandbox", false, "run against the built-in simulators")
-	addr := fs.String("metrics-addr", "", "serve /metrics and /healthz on this address, e.g. :9090")
+	addr := fs.String("metrics-addr", "", "serve /metrics and /healthz on `ADDR`, e.g. :9090")
 	noInitial := fs.Bool("no-initial-run", false, "wait for the first scheduled time instead of running at start")
 	grace := fs.Duration("grace", 30*time.Second, "how long in-flight changes may finish after SIGTERM")
 	guards := addGuardFlags(fs, true)
-	pos, flagErr := parseFlags(fs, args)
+	pos, flagErr := a.parse(fs, args)
 	if flagErr != nil {
-		return ExitError, errReported
+		return ExitError, flagErr
 	}
 	if err := noArgs("run", pos); err != nil {
 		return ExitError, err
@@ -79,7 +79,11 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 	err := schedule.Run(ctx, *spec, schedule.Options{Immediately: !*noInitial, StopTimeout: *grace + 5*time.Second}, func(jobCtx context.Context) {
 		callCtx, stopCh, cancel := a.graceful(jobCtx, *grace)
 		defer cancel()
-		result := a.runOnce(callCtx, stopCh, *file, *sandbox, *doApply, guards)
+		// One Notifier per scheduled run: a condition is reported once
+		// per run, and again by the next run if it persists.
+		a.notes = a.newNotifier()
+		result, runErr := a.runOnce(callCtx, stopCh, *file, *sandbox, *doApply, guards)
+		a.finishRun(jobCtx, a.notes, runErr)
 		health.record(result, a.now())
 	})
 	if errors.Is(err, schedule.ErrSchedule) {
@@ -89,8 +93,11 @@ func (a *app) run(ctx context.Context, args []string) (int, error) {
 	return ExitOK, err
 }
 
-// runOnce is one scheduled run; it returns the result label.
-func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sandbox, doApply bool, guards guardFlags) string {
+// runOnce is one scheduled run; it returns the result label and, when the
+// run failed as a whole (no plan could be made, or a guard refused the
+// apply: nothing was sent), why. With JSON logs the plan and the results
+// are logged line by line, not printed as text.
+func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sandbox, doApply bool, guards guardFlags) (string, error) {
 	start := a.now()
 	result, summary := "ok", ""
 	defer func() {
@@ -101,25 +108,31 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 	inv, err := a.loadInventory(file)
 	if err != nil {
 		result, summary = "failed", "the inventory has problems"
-		return result
+		return result, err
 	}
 	s, err := a.open(ctx, inv, sandbox, doApply)
 	if err != nil {
 		a.log.Error("run failed", "error", err)
 		result, summary = "failed", err.Error()
-		return result
+		return result, err
 	}
 	defer s.Close()
+	text := !a.cfg.jsonLogs()
 	res, err := s.engine.RunCycle(ctx, inv, engine.Cycle{
-		Apply:       doApply,
-		Options:     a.applyOptions(stop),
-		BeforeApply: func(p *diff.Plan) { _ = diff.Text(a.stdout, p, false); fmt.Fprintln(a.stdout) },
-		Guards:      guards.limits(inv),
+		Apply:   doApply,
+		Options: a.applyOptions(stop),
+		BeforeApply: func(p *diff.Plan) {
+			if text {
+				_ = diff.Text(a.stdout, p, false)
+				fmt.Fprintln(a.stdout)
+			}
+		},
+		Guards: guards.limits(inv),
 	})
 	if err != nil {
 		a.log.Error("run failed", "error", err)
 		result, summary = "failed", err.Error()
-		return result
+		return result, err
 	}
 	plan := res.Plan
 	if res.Applied != nil {
@@ -137,22 +150,34 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 	for _, in := range plan.Info {
 		a.log.Info("no change planned", "address", in.Address.String(), "message", in.Message)
 	}
+	// Attention, DCV and expiry come from the last look (after an apply,
+	// the plan made again); drift only from a run that does not apply.
+	a.notePlan(a.notes, res.Plan, res.Pairs, !doApply)
 	rep := res.Report
+	var refused error
 	switch {
 	case res.Refused != nil:
 		// Nothing was sent: the plan is over a guard.
-		_ = diff.Text(a.stdout, plan, false)
-		a.log.Error("apply refused", "error", errGuard(plan))
+		if text {
+			_ = diff.Text(a.stdout, plan, false)
+		}
+		refused = errGuard(plan)
+		a.log.Error("apply refused", "error", refused)
 		result, summary = "failed", res.Refused.Error()
 	case plan.Empty():
 		summary = plan.Summary()
 	case !doApply:
-		result, summary = "changes_pending", plan.Summary()
+		if result != "failed" {
+			result = "changes_pending"
+		}
+		summary = plan.Summary()
 		for _, c := range plan.Changes {
 			a.log.Info("drift", "address", c.Address.String(), "action", string(c.Action), "reason", c.Reason)
 		}
 	default:
-		a.printReport(rep)
+		if text {
+			a.printReport(rep)
+		}
 		summary = rep.Summary()
 		if !rep.OK() || len(plan.Errors) > 0 {
 			result = "failed"
@@ -160,7 +185,7 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 	}
 	a.metrics.ObservePlan(res.Pairs, res.Plan, rep)
 	a.metrics.ObserveAttention(plan)
-	return result
+	return result, refused
 }
 
 // graceful splits shutdown in two: when trigger ends (a signal, the

@@ -117,19 +117,16 @@ func (s *sandboxServer) Close() {
 // environment that points certsync (or curl) at them.
 func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 	fs := a.flagSet("sandbox")
-	listen := fs.String("listen", "127.0.0.1:8780", "address to serve the simulators on")
-	dir := fs.String("state", "", "directory for the simulators' state (default $CERTSYNC_STATE_DIR/sandbox)")
-	file := fs.String("i", "", "inventory whose root certificates to pre-register (optional)")
-	faultFile := fs.String("faults", "", "YAML list of faults to inject (errors, 429s, dropped connections, latency); see README")
-	pos, err := parseFlags(fs, args)
+	listen := fs.String("listen", "127.0.0.1:8780", "`ADDR` to serve the simulators on")
+	dir := fs.String("state", "", "`DIR` for the simulators' state (default: sandbox/ in the state directory, $CERTSYNC_STATE_DIR or .certsync beside the inventory)")
+	file := fs.String("i", "", "inventory `FILE` whose root certificates to pre-register (optional)")
+	faultFile := fs.String("faults", "", "YAML list of faults to inject from `FILE` (errors, 429s, dropped connections, latency); see README")
+	pos, err := a.parse(fs, args)
 	if err != nil {
-		return ExitError, errReported
+		return ExitError, err
 	}
 	if err := noArgs("sandbox", pos); err != nil {
 		return ExitError, err
-	}
-	if *dir == "" {
-		*dir = vendors.StatePath(a.cfg.StateDir, true)
 	}
 	var inv *inventory.Inventory
 	path := *file
@@ -141,6 +138,9 @@ func (a *app) sandbox(ctx context.Context, args []string) (int, error) {
 		if inv, err = a.loadInventory(path); err != nil {
 			return ExitError, err
 		}
+	}
+	if *dir == "" {
+		*dir = vendors.StatePath(a.cfg.stateDir(path), true)
 	}
 	var faults []sim.VendorFault
 	if *faultFile != "" {

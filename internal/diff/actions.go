@@ -21,6 +21,11 @@ type ActionSpec struct {
 	Destructive bool
 	// Irreversible means it cannot be undone.
 	Irreversible bool
+	// Local means the action changes nothing at the vendor, only files on
+	// the machine running certsync (downloading an issued certificate).
+	// In CI mode such changes are listed apart and do not count (ForCI):
+	// a runner lacks the files by nature.
+	Local bool
 }
 
 // builtin are the generic actions every vendor may use.

@@ -86,6 +86,15 @@ type Pair struct {
 	// Info.Records). They go with the pair's first Info message; a pair
 	// with records and no Info gets one saying so.
 	Records []Record
+	// InfoKind, when set, classifies every message of Info (see the Info*
+	// constants, e.g. InfoDCVPending), so that notifications can tell a
+	// pending validation from other information without parsing text.
+	InfoKind string
+	// RenewAt, when set, is when the vendor starts renewing this item's
+	// certificate (the start of its renewal window); the expiry itself is
+	// the live object's "expires" field (see Expires). Zero: the vendor
+	// does not renew it, or does not say.
+	RenewAt time.Time
 	// Attention, when set, means a person must act before this item can
 	// converge (a key file that is gone, a change the vendor is known to
 	// refuse): no change is planned for it, the plan lists it under "needs
@@ -95,6 +104,26 @@ type Pair struct {
 	// change and the plan carries the error, so one bad item never stops
 	// the others.
 	Error string
+}
+
+// ExpiresField is the live field in which a vendor reports when the
+// object's certificate expires, as RFC 3339 text.
+const ExpiresField = "expires"
+
+// Expires returns when the live object's certificate expires (its
+// ExpiresField); ok is false when there is no live object or no readable
+// expiry.
+func (pr Pair) Expires() (t time.Time, ok bool) {
+	if pr.Live == nil {
+		return time.Time{}, false
+	}
+	f, found := pr.Live.field(ExpiresField)
+	s, isText := f.Value.(string)
+	if !found || !isText {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	return t, err == nil
 }
 
 var valueEqual = cmpopts.EquateEmpty()
@@ -111,14 +140,14 @@ func Compute(pairs []Pair, now time.Time) *Plan {
 	p := &Plan{FormatVersion: FormatVersion, CreatedAt: now.UTC(), Changes: []Change{}}
 	for _, pr := range pairs {
 		for i, msg := range pr.Info {
-			in := Info{Address: pr.Address, Message: msg}
+			in := Info{Address: pr.Address, Message: msg, Kind: pr.InfoKind}
 			if i == 0 {
 				in.Records = pr.Records
 			}
 			p.Info = append(p.Info, in)
 		}
 		if len(pr.Info) == 0 && len(pr.Records) > 0 {
-			p.Info = append(p.Info, Info{Address: pr.Address, Message: "publish these records", Records: pr.Records})
+			p.Info = append(p.Info, Info{Address: pr.Address, Message: "publish these records", Kind: pr.InfoKind, Records: pr.Records})
 		}
 		if pr.Error != "" {
 			p.Errors = append(p.Errors, Info{Address: pr.Address, Message: pr.Error})

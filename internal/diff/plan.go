@@ -144,6 +144,20 @@ type Plan struct {
 	// or is forced. A saved plan's list is recomputed when it is applied.
 	Tripped []Trip `json:"guards_tripped,omitempty"`
 
+	// CI, when set, says the plan was made in CI mode and why ("--ci", or
+	// that there is no state directory): see ForCI. Changes then holds only
+	// the changes that count; Unknown and LocalOnly hold the rest.
+	CI string `json:"ci,omitempty"`
+	// Unknown lists, in CI mode, the fields whose live value cannot be read
+	// back (write-only fields, FieldChange.Unknown), one entry per object
+	// with only those fields. They are not changes: whether they differ is
+	// not known from here.
+	Unknown []Change `json:"unknown,omitempty"`
+	// LocalOnly lists, in CI mode, the changes whose only effect is on the
+	// machine running certsync (ActionSpec.Local: files missing on a CI
+	// runner). They are not changes to any vendor.
+	LocalOnly []Change `json:"local_only,omitempty"`
+
 	// ActionSpecs describe the vendors' own actions (see Describe); they
 	// are not saved with the plan.
 	ActionSpecs map[string]ActionSpec `json:"-"`
@@ -157,6 +171,9 @@ type Info struct {
 	// (the DNS records or HTTP files of a certificate order's domain
 	// validation), as data a DNS tool can read from the plan's JSON.
 	Records []Record `json:"records,omitempty"`
+	// Kind, when set, classifies the message for programs (notifications,
+	// JSON readers): one of the InfoKind constants. "" is plain information.
+	Kind string `json:"kind,omitempty"`
 }
 
 // Record is one DNS record or HTTP file to publish. Type is a DNS record
@@ -172,6 +189,12 @@ type Record struct {
 
 // String is the record as plans print it: TYPE NAME VALUE.
 func (r Record) String() string { return r.Type + " " + r.Name + " " + r.Value }
+
+// Kinds of Info a vendor may mark (Pair.InfoKind).
+const (
+	// InfoDCVPending: the item waits for domain control validation.
+	InfoDCVPending = "dcv_pending"
+)
 
 // Empty reports whether the plan has nothing to apply.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
@@ -189,7 +212,7 @@ func (p *Plan) Count() map[Action]int {
 // "Plan: 2 to create, 1 to update, 0 to delete."
 func (p *Plan) Summary() string {
 	if p.Empty() {
-		return "No changes. The vendors match the inventory."
+		return "No changes. The vendors match the inventory." + p.notCounted()
 	}
 	n := p.Count()
 	parts := []string{
@@ -209,7 +232,15 @@ func (p *Plan) Summary() string {
 	for _, a := range others {
 		parts = append(parts, fmt.Sprintf("%d to %s", n[a], a))
 	}
-	return "Plan: " + strings.Join(parts, ", ") + "."
+	return "Plan: " + strings.Join(parts, ", ") + "." + p.notCounted()
+}
+
+// notCounted is the Summary's note of what CI mode left out, or "".
+func (p *Plan) notCounted() string {
+	if p.CI == "" || len(p.Unknown)+len(p.LocalOnly) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" Not counted (CI mode): %d object(s) with write-only fields, %d local-only change(s).", len(p.Unknown), len(p.LocalOnly))
 }
 
 // Decode reads a plan saved as JSON and checks its version.

@@ -273,11 +273,15 @@ func TestMarkdownGolden(t *testing.T) {
 	if table < 0 || details < 0 || table > details {
 		t.Errorf("summary table (at %d) must come before the first <details> (at %d)", table, details)
 	}
-	if n := strings.Count(s, "<details>"); n != 4 || strings.Count(s, "</details>") != 4 {
-		t.Errorf("%d <details> blocks, want one per change (4)", n)
+	// One folded block per change, and one for the info list.
+	if n := strings.Count(s, "<details>"); n != 5 || strings.Count(s, "</details>") != 5 {
+		t.Errorf("%d <details> blocks, want one per change (4) and one for the info list", n)
+	}
+	if a, c := strings.Index(s, "Needs attention"), strings.Index(s, "<details>"); a < 0 || a > c {
+		t.Error("what needs attention does not come before the changes")
 	}
 	for _, want := range []string{
-		"| `+` | `" + `quantil/certificate/cdn \| edge` + "` | renew | expires in 10 days \\| before 2025-03-24 |",
+		"<summary><code>+</code> <code>quantil/certificate/cdn | edge</code> will be renewed (0 field(s))</summary>\n\nexpires in 10 days \\| before 2025-03-24\n",
 		"> a reissue of this order is paid \\| per SAN",
 		"\nPrice: 149.50 USD (1-year term)\n",
 		"\nPrice: 149.50 USD (1 paid change(s))\n",

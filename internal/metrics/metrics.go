@@ -110,22 +110,13 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 
 // ObservePlan records what a run saw: the outcome of every applied change
 // (rep, nil for a plan-only run), the expiry of every certificate whose live
-// object carries an "expires" field, and the changes still pending per
+// object reports one (diff.Pair.Expires), and the changes still pending per
 // vendor in plan (after an apply, the plan made once more).
 func (m *Metrics) ObservePlan(pairs []diff.Pair, plan *diff.Plan, rep *apply.Report) {
 	m.expiry.Reset() // items removed from the inventory stop being reported
 	for _, p := range pairs {
-		if p.Live == nil {
-			continue
-		}
-		for _, f := range p.Live.Fields {
-			s, ok := f.Value.(string)
-			if f.Name != "expires" || !ok {
-				continue
-			}
-			if t, err := time.Parse(time.RFC3339, s); err == nil {
-				m.expiry.WithLabelValues(p.Address.Vendor, p.Address.Kind, p.Address.Name).Set(float64(t.Unix()))
-			}
+		if t, ok := p.Expires(); ok {
+			m.expiry.WithLabelValues(p.Address.Vendor, p.Address.Kind, p.Address.Name).Set(float64(t.Unix()))
 		}
 	}
 	pending := map[string]int{}

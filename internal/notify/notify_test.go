@@ -262,7 +262,7 @@ func TestRetryThenSuccess(t *testing.T) {
 	if r.count() != 2 {
 		t.Errorf("%d POSTs, want 2", r.count())
 	}
-	if got := f.sleeps.got(); len(got) != 1 || got[0] != backoff(1) {
+	if got := f.sleeps.got(); len(got) != 1 || got[0] != firstBackoff {
 		t.Errorf("sleeps = %v", got)
 	}
 	if !bytes.Equal(r.bodies[0], r.bodies[1]) {
@@ -280,8 +280,8 @@ func TestRetryAfter(t *testing.T) {
 	}{
 		{"seconds", "3", []time.Duration{3 * time.Second}, 2, false},
 		{"HTTP date", t0.Add(4 * time.Second).Format(http.TimeFormat), []time.Duration{4 * time.Second}, 2, false},
-		{"past date: default pause", t0.Add(-time.Hour).Format(http.TimeFormat), []time.Duration{backoff(1)}, 2, false},
-		{"garbage: default pause", "soon", []time.Duration{backoff(1)}, 2, false},
+		{"past date: no pause", t0.Add(-time.Hour).Format(http.TimeFormat), []time.Duration{0}, 2, false},
+		{"garbage: default pause", "soon", []time.Duration{firstBackoff}, 2, false},
 		{"longer than the cap: give up", "120", nil, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -546,5 +546,19 @@ func TestExpiryEvent(t *testing.T) {
 				t.Errorf("event = %+v", e)
 			}
 		})
+	}
+}
+
+// Without Retry-After the pauses double (the shared retry policy), and the
+// attempts stop at Options.Attempts.
+func TestBackoffDoubles(t *testing.T) {
+	r := newReceiver(t, status(503), status(503), status(503))
+	f := newFixture(t, []string{r.hook()}, nil)
+	f.n.Add(RunFailedEvent(errors.New("x")))
+	if err := f.n.Flush(context.Background()); !errors.Is(err, ErrNotDelivered) || !strings.Contains(err.Error(), "503 Service Unavailable") {
+		t.Fatalf("Flush = %v", err)
+	}
+	if got, want := f.sleeps.got(), []time.Duration{firstBackoff, 2 * firstBackoff}; !equalDurations(got, want) {
+		t.Errorf("sleeps = %v, want %v", got, want)
 	}
 }

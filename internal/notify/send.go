@@ -8,121 +8,125 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certsync/certsync/internal/httpx"
 )
 
-// retryable marks a failure worth another attempt: a transport error, a 5xx
-// or a 429. A notification is not a paid or irreversible action, so a POST
-// that may have arrived is sent again; the worst case is a repeated message.
-type retryable struct {
-	err   error
-	after time.Duration // the receiver's Retry-After, 0 if none
-}
+// firstBackoff is the pause before the second attempt when the receiver
+// named none; it doubles for each further attempt, up to MaxRetryAfter.
+const firstBackoff = time.Second
 
-func (r *retryable) Error() string { return r.err.Error() }
-func (r *retryable) Unwrap() error { return r.err }
+// retryAfterCeiling lets any Retry-After through the shared policy
+// unchanged, so that the clock below can see one that is too long and give
+// up, rather than have it cut short and wait for nothing.
+const retryAfterCeiling = 24 * time.Hour
 
-// backoff is the pause before attempt n+1 when the receiver named none.
-func backoff(n int) time.Duration { return time.Duration(n) * time.Second }
+// serverErrors are the statuses besides 429 worth another POST: any 5xx.
+var serverErrors = func() []int {
+	var s []int
+	for c := 500; c < 600; c++ {
+		s = append(s, c)
+	}
+	return s
+}()
 
-// deliver posts body to u, retrying as Options allow, and returns the
-// number of attempts made.
-//
-// TODO(merge): this bounded loop is a stand-in for the shared retry helper
-// being written in internal/httpx; switch to it when it lands (keep: the
-// attempt cap, the Retry-After cap, giving up when the wait would pass the
-// deadline, and errors that never hold the URL).
+// deliver posts body to u under the shared retry helper and returns the
+// number of attempts made. A notification is neither paid nor
+// irreversible, so a POST that may have arrived is sent again (idempotent
+// for the policy): the worst case is a repeated message. A 429 or 5xx (and
+// a transport error) is retried up to Options.Attempts, honouring
+// Retry-After up to Options.MaxRetryAfter; a longer one, or a wait that
+// would pass the Flush deadline, ends delivery at once. Errors name the
+// URL's host only.
 func (n *Notifier) deliver(ctx context.Context, u string, body []byte) (int, error) {
-	for attempt := 1; ; attempt++ {
-		err := n.post(ctx, u, body)
-		if err == nil {
-			return attempt, nil
-		}
-		var r *retryable
-		if !errors.As(err, &r) || attempt >= n.opts.Attempts || ctx.Err() != nil {
-			return attempt, err
-		}
-		wait := r.after
-		if wait > n.opts.MaxRetryAfter {
-			return attempt, fmt.Errorf("%w; the receiver asked to wait %s, longer than the %s certsync waits", err, wait, n.opts.MaxRetryAfter)
-		}
-		if wait <= 0 {
-			wait = backoff(attempt)
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return attempt, fmt.Errorf("%w; no time left to wait %s for another attempt", err, wait)
-		}
-		if serr := n.opts.Sleep(ctx, wait); serr != nil {
-			return attempt, fmt.Errorf("%w; then: %w", err, serr)
-		}
-	}
-}
-
-// post makes one attempt. Its errors never hold the URL: only its host.
-func (n *Notifier) post(ctx context.Context, u string, body []byte) error {
 	host := hostOf(u)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("building the request to %s failed", host)
+	attempts := 0
+	r := httpx.Retrier{
+		Policy: httpx.Policy{
+			Attempts:      n.opts.Attempts,
+			Base:          firstBackoff,
+			Max:           n.opts.MaxRetryAfter,
+			RetryAfterCap: retryAfterCeiling,
+			Statuses:      serverErrors,
+			RetryErrors:   true,
+		},
+		Clock: waitClock{n: n},
+		Rand:  func() float64 { return 0 },
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "certsync-notify")
-	resp, err := n.client.Do(req)
+	res, err := r.Do(ctx, "notification to "+host, true, func(ctx context.Context) (httpx.Result, error) {
+		attempts++
+		return n.post(ctx, u, body)
+	})
 	if err != nil {
 		// *url.Error quotes the whole URL; keep only what went wrong.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return &retryable{err: fmt.Errorf("POST to %s: %w", host, err)}
+		var tooLong errWait
+		if errors.As(err, &tooLong) {
+			return attempts, fmt.Errorf("POST to %s: %d %s%s; %w", host, res.Status, http.StatusText(res.Status), snippet(res.Body), err)
+		}
+		return attempts, fmt.Errorf("POST to %s: %w", host, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		discard(resp.Body)
-		return nil
-	}
-	snippet := readSnippet(resp.Body)
-	discard(resp.Body)
-	err = fmt.Errorf("POST to %s: %s%s", host, resp.Status, snippet)
 	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return &retryable{err: err, after: retryAfter(resp.Header.Get("Retry-After"), n.opts.Now())}
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return fmt.Errorf("%w (webhooks are not followed through redirects: set %s to the final URL)", err, Setting)
+	case res.Status >= 200 && res.Status < 300:
+		return attempts, nil
+	case res.Status >= 300 && res.Status < 400:
+		return attempts, fmt.Errorf("POST to %s: %d %s (webhooks are not followed through redirects: set %s to the final URL)", host, res.Status, http.StatusText(res.Status), Setting)
 	}
-	return err
+	return attempts, fmt.Errorf("POST to %s: %d %s%s", host, res.Status, http.StatusText(res.Status), snippet(res.Body))
 }
 
-// readSnippet returns the start of an error answer on one line (Slack
-// answers "invalid_payload", "no_service"…), for the log.
-func readSnippet(r io.Reader) string {
-	b, _ := io.ReadAll(io.LimitReader(r, 200))
+// errWait ends delivery instead of a pause that is not worth waiting.
+type errWait struct{ msg string }
+
+func (e errWait) Error() string { return e.msg }
+
+// waitClock is the retry clock of a Notifier: Options.Now and
+// Options.Sleep, refusing a pause longer than Options.MaxRetryAfter (only
+// a receiver's Retry-After can ask for one: the backoff stops at it) or
+// one that would outlast the Flush deadline.
+type waitClock struct{ n *Notifier }
+
+func (c waitClock) Now() time.Time { return c.n.opts.Now() }
+
+func (c waitClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d > c.n.opts.MaxRetryAfter {
+		return errWait{fmt.Sprintf("the receiver asked to wait %s, longer than the %s certsync waits", d, c.n.opts.MaxRetryAfter)}
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		return errWait{fmt.Sprintf("no time left to wait %s for another attempt", d)}
+	}
+	return c.n.opts.Sleep(ctx, d)
+}
+
+// post makes one attempt and reads the start of the answer.
+func (n *Notifier) post(ctx context.Context, u string, body []byte) (httpx.Result, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return httpx.Result{}, httpx.Final(fmt.Errorf("building the request to %s failed", hostOf(u)))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "certsync-notify")
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return httpx.Result{}, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+	discard(resp.Body)
+	return httpx.Result{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// snippet returns the start of an error answer on one line (Slack answers
+// "invalid_payload", "no_service"…), for the log.
+func snippet(b []byte) string {
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if s == "" {
 		return ""
 	}
 	return ": " + s
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date. Missing,
-// unreadable or past values give 0.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0
-		}
-		// Any value past a day is "too long" to the caller; capping here
-		// keeps the multiplication from overflowing.
-		return time.Duration(min(s, 86400)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -286,6 +286,7 @@ func setDCVInfo(p *diff.Pair, latest *Order, msg string) {
 		}
 	}
 	p.Info = append([]string{msg}, rest...)
+	p.InfoKind = diff.InfoDCVPending
 }
 
 func orNoneText(s string) string {

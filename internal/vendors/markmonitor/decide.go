@@ -171,6 +171,10 @@ type orderWant struct {
 	EmailsSet bool
 	// Output paths, "" when not configured.
 	OutCert, OutChain, OutFull string
+	// KeyElsewhere: the key file is missing because the plan is made in
+	// CI mode (diff.InCI), on a machine that does not hold it. The key is
+	// then not compared: no attention, no reissue.
+	KeyElsewhere bool
 }
 
 // spec is the hash of what the item orders (see specHash).
@@ -201,6 +205,9 @@ type decision struct {
 	Info      []string
 	Attention []string
 	Notes     []string
+	// RenewAt is when the current certificate's renewal falls due (see
+	// renewAt); zero when no order holds a valid certificate.
+	RenewAt time.Time
 }
 
 func (d decision) with(a diff.Action, on *Order, reason string) decision {
@@ -326,11 +333,15 @@ func decidePresent(want orderWant, hist orderHistory, files outputFiles, now tim
 		return d.with(diff.Create, current, "the organization, type or common name changed, which a reissue cannot do: a new order replaces "+current.ID)
 	}
 	due := renewAt(want.Name, renewalWindow(want.RenewBefore, validFrom(current), current.Cert.DateValidUntil.UTC()), current.Cert.DateValidUntil.UTC())
+	d.RenewAt = due
 	renewing := !now.Before(due) && !replacing && !blocked
 	// The key the certificate was issued for is gone: replacing it with a
 	// new key is a person's decision (rekey), never a side effect.
 	liveKeyID := liveKey(current)
-	if want.KeyFile != "" && want.Key == "" && liveKeyID != "" {
+	if want.KeyElsewhere {
+		d.Info = append(d.Info, "the private key file "+want.KeyFile+" is not on this machine (CI mode): the key is not compared")
+	}
+	if want.KeyFile != "" && want.Key == "" && liveKeyID != "" && !want.KeyElsewhere {
 		if !want.Rekey {
 			d.Attention = append(d.Attention, fmt.Sprintf("the private key %s of order %s (certificate key %s) is missing: restore it from a backup, or set rekey: true on this item to replace the certificate with one for a new key", want.KeyFile, current.ID, liveKeyID))
 			return d
@@ -347,7 +358,7 @@ func decidePresent(want orderWant, hist orderHistory, files outputFiles, now tim
 	}
 	// Rule 5: names or key changed.
 	liveSANs := normNames(current.Cert.DNSNames, current.Cert.CommonName)
-	if namesChanged, keyChanged := !sameSet(want.SANs, liveSANs), liveKeyID != "" && want.Key != liveKeyID; namesChanged || keyChanged {
+	if namesChanged, keyChanged := !sameSet(want.SANs, liveSANs), liveKeyID != "" && want.Key != liveKeyID && !want.KeyElsewhere; namesChanged || keyChanged {
 		if current.Status != StatusIssued {
 			d.Info = append(d.Info, fmt.Sprintf("order %s is %s; a reissue waits until it is DIGI_ISSUED", current.ID, current.Status))
 			return d

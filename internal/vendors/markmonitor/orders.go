@@ -148,11 +148,14 @@ func wantOf(inv *inventory.Inventory, want *OrderItem) (orderWant, error) {
 // orderPair is the I/O around decide for one inventory order and its marked
 // orders, newest first: it reads the key and output files, asks decide, and
 // turns the decision into the pair a plan shows and the keys Apply needs.
-func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByID map[string]*Organization, orgMissing bool, now time.Time) (diff.Pair, error) {
+//
+// ci is CI mode (diff.InCI): a missing key file is expected there.
+func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByID map[string]*Organization, orgMissing bool, now time.Time, ci bool) (diff.Pair, error) {
 	w, err := wantOf(inv, want)
 	if err != nil {
 		return diff.Pair{}, err
 	}
+	w.KeyElsewhere = ci && w.KeyFile != "" && w.Key == ""
 	h := orderHistory{Orders: hist, OrgOf: map[string]string{}}
 	for _, o := range hist {
 		if org := orgsByID[o.OrganizationID]; org != nil {
@@ -167,7 +170,7 @@ func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByI
 	files := readOutputs(w.OutCert, w.OutChain, w.OutFull)
 	d := decide(w, h, files, now)
 
-	p := diff.Pair{Address: orderAddress(w.Name), NoChange: d.Action == "", Info: d.Info, Attention: d.Attention, Notes: d.Notes}
+	p := diff.Pair{Address: orderAddress(w.Name), NoChange: d.Action == "", Info: d.Info, Attention: d.Attention, Notes: d.Notes, RenewAt: d.RenewAt}
 	if orgMissing {
 		p.DependsOn = []diff.Address{orgAddress(w.Org)}
 	}

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/certsync/certsync/internal/httpx"
 )
 
@@ -20,54 +18,54 @@ type realClock = httpx.SystemClock
 // perMinute of them, and holds every request while a 429's Retry-After
 // runs. It is shared by every goroutine of a client.
 //
-// Why a token bucket with burst 1 refilled at perMinute-1 per minute keeps
-// that guarantee: with at most one token, each request may go only when the
-// previous one's token has been refilled, so two requests are at least
-// p = 60 s / (perMinute-1) apart, whichever goroutines send them. k requests
-// therefore span at least (k-1)·p, and perMinute+1 of them would span
-// 60 s · perMinute/(perMinute-1) > 60 s: no window of 60 s (ends included)
-// holds more than perMinute. (A larger burst would let the burst through on
-// top of the refill within one minute, which is why it is 1.) x/time/rate
-// computes delays in floating point, which can shorten a gap by a
-// nanosecond; the default of 95 sits 5 below the vendor's 100 to absorb
-// that and network jitter. TestLimiterRollingMinute checks it on a fake
-// clock.
+// It is a sliding log of send times, not x/time/rate's token bucket: a
+// bucket that never lets a rolling minute exceed perMinute must keep
+// burst + refill-per-minute <= perMinute, so it either spaces a plan's few
+// reads 0.6 s apart (burst 1: nine reads of a 10,000-item plan then cost
+// five seconds of waiting) or gives up sustained throughput for new orders
+// (burst 10: 85 a minute instead of 95). The log lets a plan's reads go at
+// once and still sends 95 a minute for as long as there is work, and it
+// cannot overshoot, which is how the vendor counts. The default of 95 sits 5
+// below the vendor's 100 to absorb clock and network jitter between the two
+// counts. TestLimiterRollingMinute checks it on a fake clock.
 type limiter struct {
-	clock  Clock
-	bucket *rate.Limiter
+	clock     Clock
+	perMinute int
 
 	mu    sync.Mutex
-	pause time.Time // no request before this (a 429's Retry-After)
+	sent  []time.Time // send times inside the last minute, oldest first
+	pause time.Time   // no request before this (a 429's Retry-After)
 }
 
 // newLimiter paces at most perMinute requests in any rolling minute; fewer
-// than 2 is taken as 2.
+// than 1 is taken as 1.
 func newLimiter(c Clock, perMinute int) *limiter {
-	perMinute = max(perMinute, 2)
-	return &limiter{clock: c, bucket: rate.NewLimiter(rate.Every(time.Minute/time.Duration(perMinute-1)), 1)}
+	return &limiter{clock: c, perMinute: max(perMinute, 1)}
 }
 
-// wait blocks until a request may be sent and counts it as sent.
+// wait blocks until a request may be sent and records it as sent.
 func (l *limiter) wait(ctx context.Context) error {
-	if err := l.held(ctx); err != nil {
-		return err
-	}
-	if err := httpx.Wait(ctx, l.clock, l.bucket); err != nil {
-		return err
-	}
-	// A 429 may have come in while this request waited for its turn.
-	return l.held(ctx)
-}
-
-// held sleeps while a hold is in force.
-func (l *limiter) held(ctx context.Context) error {
 	for {
 		l.mu.Lock()
-		d := l.pause.Sub(l.clock.Now())
-		l.mu.Unlock()
-		if d <= 0 {
-			return nil
+		now := l.clock.Now()
+		cut := 0
+		for cut < len(l.sent) && !l.sent[cut].After(now.Add(-time.Minute)) {
+			cut++
 		}
+		l.sent = l.sent[cut:]
+		var d time.Duration
+		switch {
+		case now.Before(l.pause):
+			d = l.pause.Sub(now)
+		case len(l.sent) < l.perMinute:
+			l.sent = append(l.sent, now)
+			l.mu.Unlock()
+			return nil
+		default:
+			// The oldest request leaves the window just after this.
+			d = l.sent[0].Add(time.Minute).Sub(now) + time.Millisecond
+		}
+		l.mu.Unlock()
 		if err := l.clock.Sleep(ctx, d); err != nil {
 			return err
 		}

@@ -63,7 +63,9 @@ var Actions = []diff.ActionSpec{
 	{Action: Reissue, Verb: "reissued", Symbol: "~", Paid: true},
 	{Action: Cancel, Verb: "cancelled", Symbol: "-", Destructive: true, Irreversible: true},
 	{Action: Revoke, Verb: "revoked", Symbol: "-", Destructive: true, Irreversible: true},
-	{Action: Download, Verb: "downloaded", Symbol: "<="},
+	// Download only writes files on this machine: in CI mode it is
+	// local-only, not a change to Markmonitor.
+	{Action: Download, Verb: "downloaded", Symbol: "<=", Local: true},
 	{Action: Validate, Verb: "validated", Symbol: "~"},
 	{Action: Adopt, Verb: "adopted", Symbol: "<="},
 }
@@ -212,7 +214,7 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 		hist, adopted, err := v.adopt(ctx, want, hist, orders, byID)
 		var p diff.Pair
 		if err == nil {
-			p, err = orderPair(inv, want, hist, byID, byName[want.Organization.Value] == nil, now)
+			p, err = orderPair(inv, want, hist, byID, byName[want.Organization.Value] == nil, now, diff.InCI(ctx))
 		}
 		if err != nil {
 			// One bad item (its key file unreadable) must not stop the rest.
