@@ -17,7 +17,7 @@ test:
 # The fault suite (internal/e2e/chaos) with CHAOS_SEEDS random seeds and more
 # rounds under faults: certsync and the simulators in separate processes,
 # 5xx, 429 bursts, expired sessions, dropped connections, kill -9 of apply.
-# Prints each seed (replay with -chaos.seed=N), the runs it took to converge
+# Prints each seed (replay with -chaos.seed=N -chaos.long), the runs it took to converge
 # and the duplicates found. `make test` runs its short form (one fixed seed).
 CHAOS_SEEDS ?= 3
 chaos:

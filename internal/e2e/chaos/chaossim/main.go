@@ -11,6 +11,13 @@
 // It prints one `export NAME=VALUE` line per setting that points certsync at
 // it, then `ready URL`, and serves until SIGTERM or SIGINT. It is a test
 // tool: it listens on loopback only and is never shipped.
+//
+// `certsync sandbox --faults FILE` serves the same simulators but installs
+// one fixed fault list at start. The suite needs more than that, and none
+// of it belongs in a shipped command: faults seeded per vendor, added after
+// the first plan and cleared before convergence, sessions ended on demand
+// in the middle of an apply, and the run-time access tokens clients sent,
+// which the secret scan looks for.
 package main
 
 import (
