@@ -21,7 +21,7 @@ test:
 # and the duplicates found. `make test` runs its short form (one fixed seed).
 CHAOS_SEEDS ?= 3
 chaos:
-	$(GO) test -count=1 -v -timeout 30m -run '^TestChaos$$' ./internal/e2e/chaos/ -chaos.long -chaos.seed=0 -chaos.seeds=$(CHAOS_SEEDS)
+	$(GO) test -count=1 -v -timeout 60m -run '^TestChaos$$' ./internal/e2e/chaos/ -chaos.long -chaos.seed=0 -chaos.seeds=$(CHAOS_SEEDS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

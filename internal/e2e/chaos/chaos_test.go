@@ -44,6 +44,9 @@ type shape struct {
 	finishLast bool
 }
 
+// finishTimeout bounds the apply under faults that runs to its end.
+const finishTimeout = 6 * time.Minute
+
 func shapeOf(long bool) shape {
 	if long {
 		return shape{orders: 12, rounds1: 6, rounds2: 5, maxConvergence: 3, killWithin: 8 * time.Second, finishLast: true}
@@ -66,8 +69,8 @@ func TestChaos(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			start := time.Now()
 			st := runSeed(t, bins, seed, shapeOf(*longFlag))
-			t.Logf("CHAOS seed=%d apply_runs_under_faults=%d killed=%d runs_to_converge=%d duplicates=%d wall=%s",
-				seed, st.faultRuns, st.killed, st.convergeRuns, st.duplicates, time.Since(start).Round(100*time.Millisecond))
+			t.Logf("CHAOS seed=%d apply_runs_under_faults=%d killed=%d timed_out=%d runs_to_converge=%d duplicates=%d wall=%s",
+				seed, st.faultRuns, st.killed, st.timedOut, st.convergeRuns, st.duplicates, time.Since(start).Round(100*time.Millisecond))
 		})
 	}
 }
@@ -103,6 +106,9 @@ func goTool() string {
 // stats are the figures a seed reports.
 type stats struct {
 	faultRuns, killed, convergeRuns, duplicates int
+	// timedOut counts runs stopped by the per-command timeout rather than
+	// by a planned kill: a finishing apply that did not finish.
+	timedOut int
 }
 
 // suite is one seed's run: the simulator process, certsync's directories and
@@ -120,6 +126,8 @@ type suite struct {
 	base    string
 	sim     *exec.Cmd
 	shape   shape
+	// timeout bounds one certsync command; a finishing apply gets longer.
+	timeout time.Duration
 	n       int // commands run, names output files
 	stats   stats
 }
@@ -199,7 +207,10 @@ func (s *suite) faultyApply(finish bool) {
 	}
 	kill := s.killDelay()
 	if finish {
-		kill = 0
+		// CCADB repeats wait 65 s each and the pool is small, so under a
+		// 10 % fault rate this apply takes minutes.
+		kill, s.timeout = 0, finishTimeout
+		defer func() { s.timeout = 0 }()
 	}
 	s.certsync(kill, "apply", "--auto-approve")
 	if timer != nil {
@@ -349,7 +360,11 @@ func (s *suite) certsync(kill time.Duration, args ...string) int {
 	t := s.t
 	s.n++
 	format := []string{"text", "json"}[s.n%2]
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	timeout := s.timeout
+	if timeout == 0 {
+		timeout = 3 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.bins.certsync, args...)
 	cmd.Dir = s.work
@@ -378,6 +393,10 @@ func (s *suite) certsync(kill time.Duration, args ...string) int {
 	case errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled():
 		code = -1
 		s.stats.killed++
+		if ctx.Err() != nil {
+			s.stats.timedOut++
+			t.Logf("certsync %s: stopped by the %s command timeout, not by a planned kill", args[0], timeout)
+		}
 	case errors.As(err, &exit):
 		code = exit.ExitCode()
 	case err != nil:
