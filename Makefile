@@ -4,7 +4,7 @@ BIN     ?= bin/certsync
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/certsync/certsync/internal/cli.Version=$(VERSION)
 
-.PHONY: build test race lint demo bench bench-e2e fuzz testpki docker clean
+.PHONY: build test race lint demo bench bench-e2e fuzz testpki docker clean chaos
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/certsync
@@ -13,6 +13,15 @@ build:
 test:
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./internal/apply/ ./internal/vendors/... ./internal/sim/ ./internal/state/...
+
+# The fault suite (internal/e2e/chaos) with CHAOS_SEEDS random seeds and more
+# rounds under faults: certsync and the simulators in separate processes,
+# 5xx, 429 bursts, expired sessions, dropped connections, kill -9 of apply.
+# Prints each seed (replay with -chaos.seed=N -chaos.long), the runs it took to converge
+# and the duplicates found. `make test` runs its short form (one fixed seed).
+CHAOS_SEEDS ?= 3
+chaos:
+	$(GO) test -count=1 -v -timeout 60m -run '^TestChaos$$' ./internal/e2e/chaos/ -chaos.long -chaos.seed=0 -chaos.seeds=$(CHAOS_SEEDS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

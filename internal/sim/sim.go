@@ -48,9 +48,12 @@ type Fault struct {
 	Times int
 	// Skip lets this many matching requests through before the fault starts.
 	Skip int
-	// Probability, when above 0, is the chance that a matching request (past
-	// Skip, within Times) is hit; a request it spares passes untouched and
-	// is not counted against Times. 0 hits every matching request.
+	// Probability, when above 0 and below 1, is the chance that a matching
+	// request (past Skip, within Times) is hit, drawn from the injector's
+	// random source (see Seed) so that a fault mix such as "10 % of writes
+	// answer 503" replays from its seed. A request it spares passes untouched
+	// and is not counted against Times. 0 (or 1 and above) hits every
+	// matching request.
 	Probability float64
 
 	hits, seen int
@@ -65,6 +68,16 @@ type Injector struct {
 	latency time.Duration
 	counts  map[string]int
 	total   int
+	rng     *rand.Rand // for Fault.Probability; nil until first needed
+}
+
+// Seed sets the random source Fault.Probability draws from, so that a fault mix
+// is reproducible from its seed (as far as the order of concurrent requests
+// allows). Without Seed, the source is seeded with 0.
+func (in *Injector) Seed(seed uint64) {
+	in.mu.Lock()
+	in.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	in.mu.Unlock()
 }
 
 // SetLatency delays every request by d before it is handled.
@@ -135,8 +148,13 @@ func (in *Injector) match(r *http.Request) (*Fault, time.Duration) {
 		if f.Times > 0 && f.hits >= f.Times {
 			continue
 		}
-		if f.Probability > 0 && f.Probability < 1 && rand.Float64() >= f.Probability {
-			continue
+		if f.Probability > 0 && f.Probability < 1 {
+			if in.rng == nil {
+				in.rng = rand.New(rand.NewPCG(0, 0x9e3779b97f4a7c15))
+			}
+			if in.rng.Float64() >= f.Probability {
+				continue
+			}
 		}
 		f.hits++
 		return f, in.latency
