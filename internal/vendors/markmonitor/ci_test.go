@@ -169,3 +169,27 @@ func writeTo(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// An issued order whose files are missing while this run's change is
+// another one (an e-mail update) publishes a pending bundle: the files come
+// with a later run's download, and the items deploying it wait for that
+// rather than fail on a file that is not there yet.
+func TestOtherChangeWithFilesMissingIsPending(t *testing.T) {
+	h := newHarness(t, mmsim.Options{})
+	v := h.vendor()
+	mustOK(t, run(t, v, plan(t, v, h.inventory(orderYAML("www", "")))))
+	removeAll(t, h.dir, "out/www.crt", "out/www.chain.pem", "out/www.full.pem")
+	inv := h.inventory(orderYAML("www", "      additional_emails: [ops@example.com]\n"))
+	pairs, err := h.vendor().Observe(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs {
+		if p.Address == orderAddress("www") && p.Action != diff.Update {
+			t.Skipf("the order plans %q, not an update: this case does not arise", p.Action)
+		}
+	}
+	if b := orderBundle(t, pairs); b.Fresh || b.Rewrite || b.Pending == "" {
+		t.Errorf("bundle %+v, want pending (files written by a later run)", b)
+	}
+}

@@ -274,6 +274,12 @@ func publish(inv *inventory.Inventory, want *OrderItem, p diff.Pair) *diff.Bundl
 			if c, err := pemutil.Certificate(data); err == nil {
 				describeCert(b, c)
 			}
+		} else if b.Pending == "" && p.Action != "" {
+			// The order is issued but its files are missing, and this run's
+			// change is another one (an update of its e-mails, say): the
+			// files come with a later run's download. Deploying items wait
+			// for that instead of failing on a file that is not there yet.
+			b.Pending = fmt.Sprintf("its certificate files are written by a later run (this run's change is %s)", p.Action)
 		}
 	}
 	return b
