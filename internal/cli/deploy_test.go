@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/sethvargo/go-envconfig"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/vendors"

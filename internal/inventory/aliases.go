@@ -3,7 +3,7 @@ package inventory
 import (
 	"fmt"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // yaml.v3 keeps an alias as a pointer to its anchor's node, so the tree it

@@ -19,7 +19,7 @@ import (
 	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // ErrNoCAOwner means an import was asked for without naming the CA owner
