@@ -9,7 +9,7 @@ import "fmt"
 // ActionSpec, so guards know no vendor by name.
 type Guards struct {
 	// MaxPaid is the most changes the vendors may charge for (actions
-	// declared Paid, e.g. Markmonitor's create, renew and reissue) one
+	// declared Paid, e.g. placing, renewing or reissuing an order) one
 	// apply may make.
 	MaxPaid int
 	// MaxDestructive is the most changes that remove or end something

@@ -20,7 +20,8 @@ type Importer interface {
 
 // ImportOptions limit and place what an Importer returns.
 type ImportOptions struct {
-	// CAOwner selects the CA owner whose records are imported (CCADB).
+	// CAOwner selects the CA owner whose records are imported, for a
+	// vendor whose live state holds the records of many CA owners.
 	CAOwner string
 	// PEMDir is a folder of certificate PEMs, matched by SHA-256, for
 	// vendors whose live state names certificates without their content.
@@ -41,7 +42,7 @@ type ImportOptions struct {
 // (inventory.BundleSource), so that items of other vendors may deploy it
 // with from: Address.
 type ImportOffer struct {
-	// Address is the publishing item's address, e.g. markmonitor/order/www.
+	// Address is the publishing item's address, VENDOR/KIND/NAME.
 	Address string
 	// Serial is the certificate's serial number, lower-case hex.
 	Serial string

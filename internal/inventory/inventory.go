@@ -56,7 +56,7 @@ type Guards struct {
 // guardsSchema documents the guards section for the JSON Schema.
 var guardsSchema = SchemaHints{Docs: map[string]string{
 	GuardsKey:                      "Limits on one apply: a plan over a limit is refused as a whole, nothing sent, unless the run raises the limit (--max-paid, --max-destructive) or uses --force.",
-	GuardsKey + ".max_paid":        "The most paid changes (for Markmonitor: create, renew, reissue) one apply may make; default 10.",
+	GuardsKey + ".max_paid":        "The most paid changes (placing, renewing or reissuing a certificate order) one apply may make; default 10.",
 	GuardsKey + ".max_destructive": "The most destructive changes (delete, cancel, revoke) one apply may make; default 3.",
 }}
 
