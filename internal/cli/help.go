@@ -79,13 +79,14 @@ lists (5xx, 429, dropped connections, latency) to rehearse outages; GET
 	"import": {
 		usage: "import [--sandbox] [--vendor NAME ...] [--ca-owner NAME] [--pem-dir DIR] [--out FILE] [--files DIR] [--force]",
 		about: `Reads the vendors' live state and writes an inventory (YAML with comments) that plans no
-change against it: CCADB intermediates of --ca-owner (certificates from --pem-dir, matched
-by SHA-256, since the CCADB report carries none), Markmonitor organizations, contacts and
+change against it: CCADB intermediates of --ca-owner (certificates and parents matched by
+SHA-256 in --pem-dir, or without it read from the CCADB's public PEM report at
+CERTSYNC_CCADB_PEM_REPORT_URL), Markmonitor organizations, contacts and
 the newest order of each certificate, QUANTIL certificates. What cannot be read back
 (write-only CCADB fields, private keys) is left out with a comment saying so. Existing
 files are not overwritten unless --force.`,
 		reads:   []string{"CERTSYNC_STATE_DIR", "CERTSYNC_LOG_FORMAT", "CERTSYNC_LOG_LEVEL", "CERTSYNC_SANDBOX_LATENCY (with --sandbox)", "vendors"},
-		example: `certsync import --ca-owner "Example CA" --pem-dir pems/ --out inventory.yaml`,
+		example: `certsync import --ca-owner "Example CA" --out inventory.yaml`,
 	},
 	"ccadb-login": {
 		usage: "ccadb-login",

@@ -44,7 +44,7 @@ func (a *app) importCmd(ctx context.Context, args []string) (int, error) {
 	var named multi
 	fs.Var(&named, "vendor", "import only this vendor (repeatable): ccadb, markmonitor or quantil")
 	caOwner := fs.String("ca-owner", "", "CCADB: the CA owner whose intermediates to import (required for the CCADB)")
-	pemDir := fs.String("pem-dir", "", "CCADB: a folder of certificate PEMs, matched by SHA-256 (the CCADB report carries none)")
+	pemDir := fs.String("pem-dir", "", "CCADB: a folder of certificate PEMs, matched by SHA-256 (default: read them from the CCADB's public PEM report)")
 	out := fs.String("out", "", "write the inventory to this file (default: standard output)")
 	filesDir := fs.String("files", "", "folder for the certificate files, relative to the inventory (default: NAME-files beside --out, or imported-files)")
 	force := fs.Bool("force", false, "overwrite existing files")

@@ -197,12 +197,43 @@ func TestImportKeepsExistingFiles(t *testing.T) {
 	}
 }
 
-// Without the certificates' PEMs (the report carries none) the CCADB
-// records are listed as left out; the rest still plans no change.
+// Without --pem-dir the certificates come from the CCADB's public PEM
+// report: the four intermediates are imported and plan no change.
+func TestImportCCADBFromPEMReport(t *testing.T) {
+	r, _ := demoed(t)
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "imported.yaml")
+	res := r.run("import", "--sandbox", "--ca-owner", "Example CA", "--out", out)
+	if res.code != ExitOK || strings.Contains(res.stderr, "left out, their PEMs") {
+		t.Fatalf("import exit %d:\n%s", res.code, res.stderr)
+	}
+	doc := readYAML(t, out)
+	inters, _ := dig(doc, "ccadb", "intermediates").([]any)
+	if len(inters) != 4 {
+		t.Fatalf("%d intermediates imported, want 4", len(inters))
+	}
+	for i := range inters {
+		for _, k := range []string{"certificate", "parent"} {
+			p, _ := dig(doc, "ccadb", "intermediates", i, k).(string)
+			b, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(p)))
+			if err != nil || !strings.Contains(string(b), "BEGIN CERTIFICATE") {
+				t.Errorf("intermediate %d %s %q: %v", i, k, p, err)
+			}
+		}
+	}
+	noKeyMaterial(t, outDir)
+	res = r.run("plan", "--sandbox", "-i", out, "--detailed-exitcode")
+	if res.code != ExitOK || !strings.Contains(res.stdout, "No changes.") {
+		t.Fatalf("plan exit %d:\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// A --pem-dir that lacks the certificates' PEMs leaves the CCADB records
+// out, listed; the rest still plans no change.
 func TestImportCCADBWithoutPEMs(t *testing.T) {
 	r, _ := demoed(t)
 	out := filepath.Join(t.TempDir(), "imported.yaml")
-	res := r.run("import", "--sandbox", "--ca-owner", "Example CA", "--out", out)
+	res := r.run("import", "--sandbox", "--ca-owner", "Example CA", "--pem-dir", t.TempDir(), "--out", out)
 	if res.code != ExitOK || !strings.Contains(res.stderr, "4 record(s) left out") {
 		t.Fatalf("import exit %d:\n%s", res.code, res.stderr)
 	}

@@ -38,12 +38,14 @@ var (
 type Client struct {
 	base      string
 	reportURL string
-	http      *http.Client
-	oauth     *oauth2.Config
-	refresh   string
-	log       *slog.Logger
-	redactor  *redact.Redactor
-	clock     httpx.Clock
+	// pemReportURL is Config.PEMReportURL, read by import only.
+	pemReportURL string
+	http         *http.Client
+	oauth        *oauth2.Config
+	refresh      string
+	log          *slog.Logger
+	redactor     *redact.Redactor
+	clock        httpx.Clock
 	// pace spaces the Apex REST calls (nil: no pacing). The token endpoint
 	// and the public report are not paced.
 	pace *rate.Limiter
@@ -124,15 +126,16 @@ func NewClient(cfg Config, hc *http.Client, log *slog.Logger, r *redact.Redactor
 	}
 	r.Add(cfg.ClientSecret, cfg.RefreshToken)
 	return &Client{
-		base:      base,
-		reportURL: cfg.ReportURL,
-		http:      hc,
-		oauth:     OAuthConfig(cfg),
-		refresh:   cfg.RefreshToken,
-		log:       log,
-		redactor:  r,
-		clock:     httpx.SystemClock{},
-		pace:      pacer(cfg.RequestInterval),
+		base:         base,
+		reportURL:    cfg.ReportURL,
+		pemReportURL: cfg.PEMReportURL,
+		http:         hc,
+		oauth:        OAuthConfig(cfg),
+		refresh:      cfg.RefreshToken,
+		log:          log,
+		redactor:     r,
+		clock:        httpx.SystemClock{},
+		pace:         pacer(cfg.RequestInterval),
 	}
 }
 

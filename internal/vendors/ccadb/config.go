@@ -13,6 +13,11 @@ type Config struct {
 	ClientSecret string `env:"CLIENT_SECRET" secret:"true"`
 	RefreshToken string `env:"REFRESH_TOKEN" secret:"true"`
 	ReportURL    string `env:"REPORT_URL, default=https://ccadb.my.salesforce-sites.com/ccadb/AllCertificateRecordsCSVFormatV5"`
+	// PEMReportURL is the public report of certificate PEMs that `import`
+	// reads when no --pem-dir is given. Without a query, certsync asks for
+	// each year it needs (?NotBeforeYear=YYYY); a URL with a query of its
+	// own (?NotBeforeDecade=2010, or the older single report) is read once.
+	PEMReportURL string `env:"PEM_REPORT_URL, default=https://ccadb.my.salesforce-sites.com/ccadb/AllCertificatePEMsCSVFormat"`
 	// RedirectURI is the connected app's callback for ccadb-login, listed
 	// apart from the host in the CCADB's instructions; default URL + "/".
 	RedirectURI string `env:"REDIRECT_URI"`

@@ -34,11 +34,12 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // Import writes the intermediates of o.CAOwner listed in the public report
 // as the ccadb section: every field the report shows (empty ones left out),
-// the certificate and its parent from o.PEMDir (matched by SHA-256; the
+// the certificate and its parent, matched by SHA-256, from o.PEMDir or,
+// when o.PEMDir is "", from the CCADB's public PEM report (the records
 // report carries no PEM), written as files under o.FilesDir. Fields the
 // report never shows are left out, so they are not managed; a comment says
-// so. A record whose certificate or parent PEM is not in o.PEMDir is
-// listed as a comment with its SHA-256.
+// so. A record whose certificate or parent PEM was not found is listed as a
+// comment with its SHA-256.
 func (v *Vendor) Import(ctx context.Context, o engine.ImportOptions) (*engine.ImportResult, error) {
 	if strings.TrimSpace(o.CAOwner) == "" {
 		return nil, ErrNoCAOwner
@@ -66,6 +67,11 @@ func (v *Vendor) Import(ctx context.Context, o engine.ImportOptions) (*engine.Im
 		}
 		if strings.EqualFold(col(row, "CA Owner"), strings.TrimSpace(o.CAOwner)) {
 			mine = append(mine, row)
+		}
+	}
+	if o.PEMDir == "" && len(mine) > 0 {
+		if err := v.importPEMs(ctx, header, rows, mine, pems); err != nil {
+			return nil, err
 		}
 	}
 	res := &engine.ImportResult{}
@@ -159,12 +165,12 @@ func (v *Vendor) Import(ctx context.Context, o engine.ImportOptions) (*engine.Im
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		where := "no --pem-dir was given"
+		where := "not in the CCADB's PEM report (" + v.client.pemReportURL + ")"
 		if o.PEMDir != "" {
 			where = "not in " + o.PEMDir
 		}
-		res.Notes = append(res.Notes, fmt.Sprintf("ccadb: %d record(s) left out, their PEMs %s (the report lists no PEM; download them by SHA-256, e.g. from https://crt.sh/?q=SHA256, into a folder and give it as --pem-dir)", len(missing), where))
-		sec.Node.FootComment = "Left out (certificate or parent PEM not found; the report carries no PEM):\n" + strings.Join(missing, "\n")
+		res.Notes = append(res.Notes, fmt.Sprintf("ccadb: %d record(s) left out, their PEMs %s (download them by SHA-256, e.g. from https://crt.sh/?q=SHA256, into a folder and give it as --pem-dir)", len(missing), where))
+		sec.Node.FootComment = "Left out (certificate or parent PEM not found):\n" + strings.Join(missing, "\n")
 	}
 	if len(mine) == 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("ccadb: the report lists no intermediate of CA owner %q", o.CAOwner))

@@ -42,7 +42,7 @@ func Sandbox(dir string, inv *inventory.Inventory) (*sim.Sandbox, error) {
 		Configure: func(cfg any, base string) {
 			c := cfg.(*Config)
 			c.URL, c.ClientID, c.ClientSecret, c.RefreshToken = base, sim.SandboxUser, secret, refresh
-			c.ReportURL, c.RequestInterval = base+ccadbsim.ReportPath, 0
+			c.ReportURL, c.PEMReportURL, c.RequestInterval = base+ccadbsim.ReportPath, base+ccadbsim.PEMReportPath, 0
 		},
 	}, nil
 }

@@ -72,7 +72,7 @@ func New(cfg Config, d Deps) (*Vendor, error) {
 	if m := cfg.Missing(); len(m) > 0 {
 		return nil, fmt.Errorf("%w: set %s", ErrConfig, strings.Join(m, ", "))
 	}
-	if err := errors.Join(httpx.CheckURL("CERTSYNC_CCADB_URL", cfg.URL), httpx.CheckURL("CERTSYNC_CCADB_REPORT_URL", cfg.ReportURL)); err != nil {
+	if err := errors.Join(httpx.CheckURL("CERTSYNC_CCADB_URL", cfg.URL), httpx.CheckURL("CERTSYNC_CCADB_REPORT_URL", cfg.ReportURL), checkOptionalURL("CERTSYNC_CCADB_PEM_REPORT_URL", cfg.PEMReportURL)); err != nil {
 		return nil, err
 	}
 	if d.Log == nil {

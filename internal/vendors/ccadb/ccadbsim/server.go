@@ -27,6 +27,9 @@ const (
 	GetIDPath     = "/services/apexrest/get/recordid"
 	AddUpdatePath = "/services/apexrest/create/intermediatecert"
 	ReportPath    = "/ccadb/AllCertificateRecordsCSVFormatV5"
+	// PEMReportPath is the public PEM report, read with ?NotBeforeYear=YYYY
+	// or ?NotBeforeDecade=YYY0.
+	PEMReportPath = "/ccadb/AllCertificatePEMsCSVFormat"
 )
 
 // Options configure a Server. ClientID and ClientSecret are required; every
@@ -290,6 +293,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	// "…FormatV4a" and "…Formatv4".
 	case strings.EqualFold(p, ReportPath):
 		s.report(w, r)
+	case strings.EqualFold(p, PEMReportPath):
+		s.pemReport(w, r)
 	default:
 		// Includes "/services/oauth2/token/": Salesforce answers 404 to the
 		// trailing slash.
