@@ -317,24 +317,9 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request, asXML bool, date st
 		writeError(w, asXML, aerr)
 		return
 	}
-	now := s.opt.Now()
-	c := Certificate{Name: name, CertPEM: m.certPEM, KeyPEM: m.keyPEM, ChainPEM: m.chainPEM, CreatedAt: now, UpdatedAt: now}
-	if u.comment != nil {
-		c.Comment = *u.comment
-	}
-	describe(&c, m.leaf)
-
-	s.mu.Lock()
-	if s.nameTakenLocked(name, "") {
-		s.mu.Unlock()
-		writeError(w, asXML, nameTaken(name))
-		return
-	}
-	c.ID = strconv.FormatUint(s.nextID, 10)
-	err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1, &c, "")
-	s.mu.Unlock()
-	if err != nil {
-		writeError(w, asXML, saveFailed(err))
+	c, aerr := s.create(name, m, u.comment)
+	if aerr != nil {
+		writeError(w, asXML, aerr)
 		return
 	}
 	w.Header().Set("Location", s.baseURL(r)+CertificatePath+"/"+c.ID)
@@ -467,6 +452,28 @@ func checkName(name *string, required bool) (string, *apiError) {
 		return "", newError(http.StatusBadRequest, CodeInvalidName, "<name> must not be blank.")
 	}
 	return n, nil
+}
+
+// create stores a new certificate made of m under name, for both API
+// generations: names are unique, ids handed out in order, and nothing
+// changes when the save fails.
+func (s *Server) create(name string, m *material, comment *string) (Certificate, *apiError) {
+	now := s.opt.Now()
+	c := Certificate{Name: name, CertPEM: m.certPEM, KeyPEM: m.keyPEM, ChainPEM: m.chainPEM, CreatedAt: now, UpdatedAt: now}
+	if comment != nil {
+		c.Comment = *comment
+	}
+	describe(&c, m.leaf)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nameTakenLocked(name, "") {
+		return Certificate{}, nameTaken(name)
+	}
+	c.ID = strconv.FormatUint(s.nextID, 10)
+	if err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1, &c, ""); err != nil {
+		return Certificate{}, saveFailed(err)
+	}
+	return c, nil
 }
 
 func nameTaken(name string) *apiError {

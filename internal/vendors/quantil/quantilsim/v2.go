@@ -333,23 +333,9 @@ func (s *Server) v2Create(w http.ResponseWriter, r *http.Request, asXML bool) {
 		writeError(w, asXML, aerr)
 		return
 	}
-	now := s.opt.Now()
-	c := Certificate{Name: name, CertPEM: m.certPEM, KeyPEM: m.keyPEM, ChainPEM: m.chainPEM, CreatedAt: now, UpdatedAt: now}
-	if b.comment != nil {
-		c.Comment = *b.comment
-	}
-	describe(&c, m.leaf)
-	s.mu.Lock()
-	if s.nameTakenLocked(name, "") {
-		s.mu.Unlock()
-		writeError(w, asXML, nameTaken(name))
-		return
-	}
-	c.ID = strconv.FormatUint(s.nextID, 10)
-	err := s.commitLocked(append(slices.Clone(s.certs), c), s.nextID+1, &c, "")
-	s.mu.Unlock()
-	if err != nil {
-		writeError(w, asXML, saveFailed(err))
+	c, aerr := s.create(name, m, b.comment)
+	if aerr != nil {
+		writeError(w, asXML, aerr)
 		return
 	}
 	w.Header().Set("Location", s.baseURL(r)+V2CertificatePath+"/"+c.ID)
