@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/testpki"
 )
 
@@ -126,24 +127,9 @@ func (f *fixture) writeInventory(path string, changed int, rev string) error {
 		}
 		fmt.Fprintf(&b, "    - certificate: pki/ica%d.pem\n      parent: pki/root.pem\n      crls:\n        full: [%s]\n", i, crlURL(i, r))
 	}
-	b.WriteString(`markmonitor:
-  organizations:
-    - name: ` + benchOrg + `
-      address1: 1 Example Way
-      city: Boise
-      state: Idaho
-      country: US
-      zipcode: "83702"
-      phone: "+1 208 555 0100"
-      contacts:
-        - email: pki@example.com
-          first_name: Pat
-          last_name: Example
-          job_title: PKI Lead
-          phone: "+1 208 555 0101"
-          types: [ORGANIZATION_CONTACT, EXTENDED_VALIDATION_APPROVER]
-  orders:
-`)
+	// The organization every test uses (benchOrg); the bench is a
+	// program, but it shares the fixture rather than keep a copy.
+	b.WriteString(testfixture.MarkmonitorOrg("ORGANIZATION_CONTACT", "EXTENDED_VALIDATION_APPROVER") + "  orders:\n")
 	for _, o := range f.orders {
 		fmt.Fprintf(&b, "    - name: %s\n      organization: %s\n      cert_type: %s\n      common_name: %s\n      dns_names: [%s]\n      private_key: keys/%s.key\n      dcv_method: DNS_TXT_TOKEN\n",
 			o.name, benchOrg, benchCertType, o.cn, strings.Join(o.sans, ", "), o.name)
