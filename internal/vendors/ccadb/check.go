@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/parallel"
 	"github.com/certsync/certsync/internal/pemutil"
 )
 
@@ -27,6 +28,9 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	shas := map[string]string{}
 	// Many intermediates share a parent: each parent is read and parsed once.
 	parents := map[string]*x509.Certificate{}
+	// Signatures are the costly part of a load: they are checked after
+	// the loop, spread over the cores (reports are sorted by position).
+	var sigs []sigCheck
 	for i := range c.Intermediates {
 		it := &c.Intermediates[i]
 		path := fmt.Sprintf("%s.intermediates[%d]", base, i)
@@ -58,10 +62,7 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			shas[sha] = path
 		}
 		if cert != nil && it.ParentCert != nil {
-			if err := cert.CheckSignatureFrom(it.ParentCert); err != nil {
-				r.Add(it.Parent.Pos, path+".parent", "did not sign the certificate (%q is not signed by %q): %v",
-					cert.Subject.String(), it.ParentCert.Subject.String(), err)
-			}
+			sigs = append(sigs, sigCheck{pos: it.Parent.Pos, path: path + ".parent", child: cert, parent: it.ParentCert})
 		}
 		if cert != nil {
 			it.CertDER = bytes.Clone(cert.Raw) // not the buffer of the whole file
@@ -80,6 +81,23 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		}
 		checkRecord(r, path, &it.Record)
 	}
+	errs := make([]error, len(sigs))
+	parallel.Each(len(sigs), func(i int) { errs[i] = sigs[i].child.CheckSignatureFrom(sigs[i].parent) })
+	for i, err := range errs {
+		if err != nil {
+			s := sigs[i]
+			r.Add(s.pos, s.path, "did not sign the certificate (%q is not signed by %q): %v",
+				s.child.Subject.String(), s.parent.Subject.String(), err)
+		}
+	}
+}
+
+// sigCheck is one intermediate's signature to check against its parent,
+// and where to report a failure.
+type sigCheck struct {
+	pos           inventory.Pos
+	path          string
+	child, parent *x509.Certificate
 }
 
 // inheritable is the part of defaults an intermediate inherits: all of it,

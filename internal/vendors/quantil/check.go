@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/parallel"
 	"github.com/certsync/certsync/internal/pemutil"
 )
 
@@ -254,9 +255,12 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	names := map[string]bool{}
 	domainOwner := map[string]string{}
 	for i := range q.Certificates {
+		q.Certificates[i].path = fmt.Sprintf("quantil.certificates[%d]", i)
+	}
+	loaded := q.loadBundles(inv)
+	for i := range q.Certificates {
 		c := &q.Certificates[i]
-		path := fmt.Sprintf("quantil.certificates[%d]", i)
-		c.path = path
+		path := c.path
 		if inventory.Required(r, path+".name", c.Name, c.Pos) {
 			if names[c.Name.Value] {
 				r.Add(c.Name.Pos, path+".name", "%q is already the name of another certificate (names are unique per QUANTIL account)", c.Name.Value)
@@ -341,9 +345,7 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		// Check what can be read now. A source not there yet (an order not
 		// issued, an environment variable only set where certsync runs) is
 		// fine offline; plan and apply need it.
-		src := SourcesOf(inv, c)
-		stamp := src.Certificate.stamp()
-		b, err := LoadBundle(src, time.Now())
+		src, stamp, b, err := loaded[i].src, loaded[i].stamp, loaded[i].bundle, loaded[i].err
 		if err == nil && c.From.Value == "" && stamp != "" {
 			c.checked = &checkedLeaf{leaf: factsOf(b.Leaf), stamp: stamp}
 		}
@@ -388,6 +390,33 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			r.Add(pos, at, "%s", be.Err)
 		}
 	}
+}
+
+// loadedBundle is what Check reads of one item before its rules run.
+type loadedBundle struct {
+	src    Sources
+	stamp  string
+	bundle *Bundle
+	err    error
+}
+
+// loadBundles reads and checks every item's bundle (but those to delete),
+// spread over the cores: parsing keys and checking signatures is most of
+// what a load of many certificates costs. Each item's paths must be set.
+func (q *Section) loadBundles(inv *inventory.Inventory) []loadedBundle {
+	out := make([]loadedBundle, len(q.Certificates))
+	now := time.Now()
+	parallel.Each(len(q.Certificates), func(i int) {
+		c := &q.Certificates[i]
+		if c.State.Value == "absent" {
+			return
+		}
+		l := &out[i]
+		l.src = SourcesOf(inv, c)
+		l.stamp = l.src.Certificate.stamp()
+		l.bundle, l.err = LoadBundle(l.src, now)
+	})
+	return out
 }
 
 // checkDomains checks certificates[].domains: host names, each listed once
