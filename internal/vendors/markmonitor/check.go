@@ -233,6 +233,7 @@ func checkOrderKey(r *inventory.Report, inv *inventory.Inventory, path string, o
 		return
 	}
 	o.KeyPath = inv.Resolve(o.PrivateKey)
+	stamp, stamped := stampOf(o.KeyPath)
 	data, err := pemutil.ReadFile(o.KeyPath)
 	if os.IsNotExist(err) {
 		return // generated at apply time, per key_type
@@ -248,6 +249,9 @@ func checkOrderKey(r *inventory.Report, inv *inventory.Inventory, path string, o
 	}
 	if msg := keyProblem(key.Public()); msg != "" {
 		r.Add(o.PrivateKey.Pos, path+".private_key", "%s", msg)
+	}
+	if stamped {
+		o.checkedKey = &checkedKey{stamp: stamp, id: keyID(key.Public())}
 	}
 	// key_type is ignored once the key exists: it only says what to generate.
 	checkAlgorithm(r, path, o, key.Public())
