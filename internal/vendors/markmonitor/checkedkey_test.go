@@ -1,6 +1,7 @@
 package markmonitor
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -78,5 +79,29 @@ func BenchmarkWantOf(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkLoadOrders1000 loads (and so checks) an inventory of 1,000
+// orders, each with its own existing key file: reading and parsing the
+// keys is most of it.
+func BenchmarkLoadOrders1000(b *testing.B) {
+	h := newHarness(b, mmsim.Options{})
+	if err := os.MkdirAll(filepath.Join(h.dir, "keys"), 0o700); err != nil {
+		b.Fatal(err)
+	}
+	keyPEM := []byte(testfixture.KeyPEM(b, testpki.NewKey()))
+	var orders []string
+	for i := range 1000 {
+		name := fmt.Sprintf("o%d", i)
+		if err := os.WriteFile(filepath.Join(h.dir, "keys", name+".key"), keyPEM, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		orders = append(orders, orderYAML(name, ""))
+	}
+	h.inventory(orders...)
+	b.ReportAllocs()
+	for b.Loop() {
+		reload(b, h)
 	}
 }
