@@ -37,6 +37,10 @@ type Inventory struct {
 	specs    []SectionSpec
 	sections map[string]Section
 	warnings Problems
+	// absDir is Dir made absolute once, when Dir was absDirOf: Resolve
+	// runs for every file of every item, and filepath.Abs asks the
+	// operating system for the working directory each time.
+	absDir, absDirOf string
 }
 
 // GuardsKey is the top-level key of the guards section. It is not a
@@ -101,6 +105,9 @@ func Load(path string, specs []SectionSpec) (*Inventory, error) {
 func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
 	r := &Report{file: path}
 	inv := &Inventory{File: path, Dir: filepath.Dir(path), specs: specs, sections: map[string]Section{}}
+	if abs, err := filepath.Abs(inv.Dir); err == nil {
+		inv.absDir, inv.absDirOf = abs, inv.Dir
+	}
 
 	if pos, msg, bad := textProblem(data); bad {
 		r.Add(pos, "", "%s", msg)
@@ -256,6 +263,9 @@ func (inv *Inventory) SectionItems(key string) int {
 func (inv *Inventory) Resolve(s String) string {
 	if s.Value == "" || filepath.IsAbs(s.Value) {
 		return s.Value
+	}
+	if inv.absDir != "" && inv.absDirOf == inv.Dir {
+		return filepath.Join(inv.absDir, s.Value)
 	}
 	abs, err := filepath.Abs(filepath.Join(inv.Dir, s.Value))
 	if err != nil {

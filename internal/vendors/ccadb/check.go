@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/parallel"
 	"github.com/certsync/certsync/internal/pemutil"
 )
 
@@ -27,6 +28,16 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	shas := map[string]string{}
 	// Many intermediates share a parent: each parent is read and parsed once.
 	parents := map[string]*x509.Certificate{}
+	// Signatures are the costly part of a load: they are checked after
+	// the loop, spread over the cores (reports are sorted by position).
+	var sigs []sigCheck
+	// Each intermediate's own file is read and parsed up front, on all cores.
+	own := make([]certRef, len(c.Intermediates))
+	parallel.Each(len(own), func(i int) {
+		if ref := c.Intermediates[i].Certificate; ref.Set && ref.Value != "" {
+			own[i] = readCertRef(dir, ref)
+		}
+	})
 	for i := range c.Intermediates {
 		it := &c.Intermediates[i]
 		path := fmt.Sprintf("%s.intermediates[%d]", base, i)
@@ -34,8 +45,8 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			def := inheritable(&it.Record, c.Defaults)
 			inventory.MergeDefaults(reflect.ValueOf(&it.Record).Elem(), reflect.ValueOf(&def).Elem())
 		}
-		cert := loadCert(r, dir, path+".certificate", it.Certificate, it.Pos, nil)
-		it.ParentCert = loadCert(r, dir, path+".parent", it.Parent, it.Pos, parents)
+		cert := loadCert(r, dir, path+".certificate", it.Certificate, it.Pos, nil, &own[i])
+		it.ParentCert = loadCert(r, dir, path+".parent", it.Parent, it.Pos, parents, nil)
 		if cert != nil {
 			if !cert.IsCA {
 				r.Add(it.Certificate.Pos, path+".certificate", "is not a CA certificate (basicConstraints CA:FALSE); CCADB intermediate records are for CA certificates")
@@ -58,10 +69,7 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			shas[sha] = path
 		}
 		if cert != nil && it.ParentCert != nil {
-			if err := cert.CheckSignatureFrom(it.ParentCert); err != nil {
-				r.Add(it.Parent.Pos, path+".parent", "did not sign the certificate (%q is not signed by %q): %v",
-					cert.Subject.String(), it.ParentCert.Subject.String(), err)
-			}
+			sigs = append(sigs, sigCheck{pos: it.Parent.Pos, path: path + ".parent", child: cert, parent: it.ParentCert})
 		}
 		if cert != nil {
 			it.CertDER = bytes.Clone(cert.Raw) // not the buffer of the whole file
@@ -80,6 +88,23 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		}
 		checkRecord(r, path, &it.Record)
 	}
+	errs := make([]error, len(sigs))
+	parallel.Each(len(sigs), func(i int) { errs[i] = sigs[i].child.CheckSignatureFrom(sigs[i].parent) })
+	for i, err := range errs {
+		if err != nil {
+			s := sigs[i]
+			r.Add(s.pos, s.path, "did not sign the certificate (%q is not signed by %q): %v",
+				s.child.Subject.String(), s.parent.Subject.String(), err)
+		}
+	}
+}
+
+// sigCheck is one intermediate's signature to check against its parent,
+// and where to report a failure.
+type sigCheck struct {
+	pos           inventory.Pos
+	path          string
+	child, parent *x509.Certificate
 }
 
 // inheritable is the part of defaults an intermediate inherits: all of it,
@@ -106,8 +131,9 @@ func inheritable(own, defaults *Record) Record {
 }
 
 // loadCert reads and parses a certificate reference; cache, when not nil,
-// keeps parsed certificates by reference so a shared one is parsed once.
-func loadCert(r *inventory.Report, dir, path string, ref inventory.String, owner inventory.Pos, cache map[string]*x509.Certificate) *x509.Certificate {
+// keeps parsed certificates by reference so a shared one is parsed once;
+// read, when not nil, is the reference already read by readCertRef.
+func loadCert(r *inventory.Report, dir, path string, ref inventory.String, owner inventory.Pos, cache map[string]*x509.Certificate, read *certRef) *x509.Certificate {
 	if !ref.Set || ref.Value == "" {
 		r.Add(owner, path, "is required: a PEM file path (relative to the inventory) or an inline PEM")
 		return nil
@@ -115,14 +141,32 @@ func loadCert(r *inventory.Report, dir, path string, ref inventory.String, owner
 	if c, ok := cache[ref.Value]; ok && c != nil {
 		return c
 	}
-	c := parseCertRef(r, dir, path, ref)
-	if cache != nil && c != nil {
-		cache[ref.Value] = c
+	if read == nil {
+		cr := readCertRef(dir, ref)
+		read = &cr
 	}
-	return c
+	if read.problem != "" {
+		r.Add(ref.Pos, path, read.problem, read.args...)
+		return nil
+	}
+	if cache != nil {
+		cache[ref.Value] = read.cert
+	}
+	return read.cert
 }
 
-func parseCertRef(r *inventory.Report, dir, path string, ref inventory.String) *x509.Certificate {
+// certRef is a certificate reference read and parsed, or the problem
+// that kept it from being: a format and its arguments for Report.Add, which
+// shortens over-long arguments (a pasted PEM as a path) itself.
+type certRef struct {
+	cert    *x509.Certificate
+	problem string
+	args    []any
+}
+
+// readCertRef reads (a file relative to dir, or inline PEM) and parses ref.
+// It only reads, so references can be read concurrently.
+func readCertRef(dir string, ref inventory.String) certRef {
 	data := []byte(ref.Value)
 	if !strings.HasPrefix(strings.TrimSpace(ref.Value), "-----BEGIN") {
 		file := ref.Value
@@ -131,16 +175,14 @@ func parseCertRef(r *inventory.Report, dir, path string, ref inventory.String) *
 		}
 		var err error
 		if data, err = pemutil.ReadFile(file); err != nil {
-			r.Add(ref.Pos, path, "cannot read %s: %v", file, inventory.UnwrapPathErr(err))
-			return nil
+			return certRef{problem: "cannot read %s: %v", args: []any{file, inventory.UnwrapPathErr(err)}}
 		}
 	}
 	cert, err := pemutil.Certificate(data)
 	if err != nil {
-		r.Add(ref.Pos, path, "is not a PEM certificate: %v", err)
-		return nil
+		return certRef{problem: "is not a PEM certificate: %v", args: []any{err}}
 	}
-	return cert
+	return certRef{cert: cert}
 }
 
 var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)

@@ -1,9 +1,11 @@
 package ccadb
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/vendors/ccadb/ccadbsim"
 )
 
@@ -68,4 +70,18 @@ func BenchmarkSteadyStatePlan1000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(h.sim.Faults().Count(""))/float64(b.N), "requests/op")
+}
+
+// BenchmarkLoadIntermediates1000 loads (and so checks) an inventory of
+// 1,000 intermediates of one parent: reading and parsing each certificate
+// and checking its signature are most of it.
+func BenchmarkLoadIntermediates1000(b *testing.B) {
+	h := newHarness(b, ccadbsim.Options{})
+	h.addIntermediates(1000)
+	h.inventory(steadyExtra)
+	path := filepath.Join(h.dir, "inventory.yaml")
+	b.ReportAllocs()
+	for b.Loop() {
+		testfixture.Load(b, path, Spec())
+	}
 }

@@ -1,6 +1,7 @@
 package markmonitor
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/parallel"
 	"github.com/certsync/certsync/internal/pemutil"
 )
 
@@ -93,6 +95,7 @@ func (m *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	names := map[string]bool{}
 	adopted := map[string]string{} // order id -> the item that adopts it
 	files := map[string]string{}   // path -> the field that writes it
+	keys := readOrderKeys(inv, m.Orders)
 	for i := range m.Orders {
 		o := &m.Orders[i]
 		path := fmt.Sprintf("%s.orders[%d]", base, i)
@@ -155,7 +158,7 @@ func (m *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 				r.Add(o.RenewBefore.Pos, path+".renew_before", "%v", err)
 			}
 		}
-		checkOrderKey(r, inv, path, o)
+		checkOrderKey(r, inv, path, o, keys[i])
 		checkOrderExtras(r, path, o, adopted)
 		if o.Rekey.Value && o.CSR.Value != "" {
 			r.Add(o.Rekey.Pos, path+".rekey", "needs private_key: certsync cannot make a new key for an order that gives a csr")
@@ -191,7 +194,7 @@ func hasEVApprover(org *OrgItem) bool {
 // checkOrderKey checks the CSR or private key: exactly one, parseable, a key
 // the CA accepts (RSA >= 2048 bits, ECDSA on a named curve P-256/P-384), and
 // a CSR whose CN, if any, is the order's common name.
-func checkOrderKey(r *inventory.Report, inv *inventory.Inventory, path string, o *OrderItem) {
+func checkOrderKey(r *inventory.Report, inv *inventory.Inventory, path string, o *OrderItem, k orderKey) {
 	hasCSR, hasKey := o.CSR.Value != "", o.PrivateKey.Value != ""
 	switch {
 	case hasCSR && hasKey:
@@ -232,25 +235,57 @@ func checkOrderKey(r *inventory.Report, inv *inventory.Inventory, path string, o
 		o.ParsedCSR = csr
 		return
 	}
-	o.KeyPath = inv.Resolve(o.PrivateKey)
-	data, err := pemutil.ReadFile(o.KeyPath)
-	if os.IsNotExist(err) {
+	o.KeyPath = k.path
+	if os.IsNotExist(k.readErr) {
 		return // generated at apply time, per key_type
 	}
-	if err != nil {
-		r.Add(o.PrivateKey.Pos, path+".private_key", "cannot read %s: %v", o.KeyPath, inventory.UnwrapPathErr(err))
+	if k.readErr != nil {
+		r.Add(o.PrivateKey.Pos, path+".private_key", "cannot read %s: %v", o.KeyPath, inventory.UnwrapPathErr(k.readErr))
 		return
 	}
-	key, err := pemutil.PrivateKey(data)
-	if err != nil {
-		r.Add(o.PrivateKey.Pos, path+".private_key", "%v", err)
+	if k.parseErr != nil {
+		r.Add(o.PrivateKey.Pos, path+".private_key", "%v", k.parseErr)
 		return
 	}
+	key, stamp, stamped := k.key, k.stamp, k.stamped
 	if msg := keyProblem(key.Public()); msg != "" {
 		r.Add(o.PrivateKey.Pos, path+".private_key", "%s", msg)
 	}
+	if stamped {
+		o.checkedKey = &checkedKey{stamp: stamp, id: keyID(key.Public())}
+	}
 	// key_type is ignored once the key exists: it only says what to generate.
 	checkAlgorithm(r, path, o, key.Public())
+}
+
+// orderKey is an order's private key file as read before its rules run.
+type orderKey struct {
+	path              string
+	stamp             fileStamp
+	stamped           bool
+	key               crypto.Signer
+	readErr, parseErr error
+}
+
+// readOrderKeys reads and parses the key file of every order that names
+// one (and no CSR), spread over the cores: parsing keys is most of what
+// checking many orders costs.
+func readOrderKeys(inv *inventory.Inventory, orders []OrderItem) []orderKey {
+	out := make([]orderKey, len(orders))
+	parallel.Each(len(orders), func(i int) {
+		o := &orders[i]
+		if o.PrivateKey.Value == "" || o.CSR.Value != "" {
+			return
+		}
+		k := &out[i]
+		k.path = inv.Resolve(o.PrivateKey)
+		k.stamp, k.stamped = stampOf(k.path) // before the read: see checkedKey
+		var data []byte
+		if data, k.readErr = pemutil.ReadFile(k.path); k.readErr == nil {
+			k.key, k.parseErr = pemutil.PrivateKey(data)
+		}
+	})
+	return out
 }
 
 func keyProblem(pub any) string {

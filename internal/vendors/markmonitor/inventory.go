@@ -2,6 +2,7 @@ package markmonitor
 
 import (
 	"crypto/x509"
+	"os"
 
 	"github.com/certsync/certsync/internal/inventory"
 )
@@ -98,6 +99,36 @@ type OrderItem struct {
 	// absolute path.
 	ParsedCSR *x509.CertificateRequest `yaml:"-"`
 	KeyPath   string                   `yaml:"-"`
+
+	// checkedKey is the key file as the check parsed it; nil when it did
+	// not (no file yet, a CSR, a bad key).
+	checkedKey *checkedKey
+}
+
+// checkedKey is what plan needs of a key file the check already parsed:
+// parsing it again (an EC key recomputes its public point, an RSA key its
+// CRT values) was a large part of a plan of many orders.
+type checkedKey struct {
+	// stamp is the file's size and modification time before it was read;
+	// the id stands only while the file still has it.
+	stamp fileStamp
+	// id is keyID of its public key.
+	id string
+}
+
+// fileStamp identifies a file's content cheaply.
+type fileStamp struct {
+	size    int64
+	modTime int64
+}
+
+// stampOf is path's stamp; ok is false when it cannot be read.
+func stampOf(path string) (fileStamp, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, false
+	}
+	return fileStamp{size: fi.Size(), modTime: fi.ModTime().UnixNano()}, true
 }
 
 // OutputFiles says where certsync writes what the order issued.

@@ -135,6 +135,12 @@ func wantOf(inv *inventory.Inventory, want *OrderItem) (orderWant, error) {
 		return w, nil
 	}
 	w.KeyFile = want.KeyPath
+	if ck := want.checkedKey; ck != nil {
+		if now, ok := stampOf(want.KeyPath); ok && now == ck.stamp {
+			w.Key = ck.id // parsed by the check, unchanged since
+			return w, nil
+		}
+	}
 	k, ok, err := loadKey(want.KeyPath)
 	if err != nil {
 		return w, err

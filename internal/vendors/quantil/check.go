@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/parallel"
 	"github.com/certsync/certsync/internal/pemutil"
 )
 
@@ -194,6 +195,12 @@ type Bundle struct {
 // ErrSourceMissing; unset environment variables are all named at once
 // (EnvUnsetError).
 func LoadBundle(s Sources, now time.Time) (*Bundle, error) {
+	return loadBundle(s, now, nil)
+}
+
+// loadBundle is LoadBundle, with the chain and key files shared through
+// cache (nil: none).
+func loadBundle(s Sources, now time.Time, cache *pemCache) (*Bundle, error) {
 	s = s.withEnvFields()
 	var b Bundle
 	var err error
@@ -203,19 +210,23 @@ func LoadBundle(s Sources, now time.Time) (*Bundle, error) {
 	if b.Leaf, err = pemutil.Certificate(b.CertPEM); err != nil {
 		return nil, bundleErr("certificate", "certificate %s: %w", s.Certificate, err)
 	}
-	if b.KeyPEM, err = s.Key.Read(); err != nil {
+	key := cache.entry("key", s.Key)
+	if b.KeyPEM, err = key.pem, key.readErr; err != nil {
 		return nil, bundleErr("private_key", "private key: %w", err)
 	}
-	if b.Key, err = pemutil.PrivateKey(b.KeyPEM); err != nil {
+	if b.Key, err = key.key, key.err; err != nil {
 		return nil, bundleErr("private_key", "private key %s: %w", s.Key, err)
 	}
+	linkErr := -1
 	if s.Chain.File != "" || s.Chain.Env != "" {
-		if b.ChainPEM, err = s.Chain.Read(); err != nil {
+		chain := cache.entry("chain", s.Chain)
+		if b.ChainPEM, err = chain.pem, chain.readErr; err != nil {
 			return nil, bundleErr("chain", "chain: %w", err)
 		}
-		if b.Chain, err = pemutil.Certificates(b.ChainPEM); err != nil {
+		if b.Chain, err = chain.chain, chain.err; err != nil {
 			return nil, bundleErr("chain", "chain %s: %w", s.Chain, err)
 		}
+		linkErr = chain.linkErr
 	}
 	if !samePublicKey(b.Leaf.PublicKey, b.Key.Public()) {
 		return nil, bundleErr("private_key", "the private key %s does not match the certificate %s", s.Key, s.Certificate)
@@ -223,12 +234,23 @@ func LoadBundle(s Sources, now time.Time) (*Bundle, error) {
 	if k, ok := b.Key.Public().(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
 		return nil, bundleErr("private_key", "the private key %s is a %d-bit RSA key; QUANTIL needs at least 2048 bits", s.Key, k.N.BitLen())
 	}
-	prev := b.Leaf
-	for i, c := range b.Chain {
-		if err := prev.CheckSignatureFrom(c); err != nil {
-			return nil, bundleErr("chain", "chain %s: certificate %d (%q) did not sign %q: the chain goes from the leaf's issuer towards the root", s.Chain, i+1, c.Subject.CommonName, prev.Subject.CommonName)
+	if len(b.Chain) > 0 {
+		// The leaf against the chain's first certificate here; the chain's
+		// own links were checked when it was parsed.
+		bad := -1
+		if b.Leaf.CheckSignatureFrom(b.Chain[0]) != nil {
+			bad = 0
+		} else if linkErr >= 0 {
+			bad = linkErr + 1
 		}
-		prev = c
+		if bad >= 0 {
+			prev := b.Leaf
+			if bad > 0 {
+				prev = b.Chain[bad-1]
+			}
+			c := b.Chain[bad]
+			return nil, bundleErr("chain", "chain %s: certificate %d (%q) did not sign %q: the chain goes from the leaf's issuer towards the root", s.Chain, bad+1, c.Subject.CommonName, prev.Subject.CommonName)
+		}
 	}
 	if now.After(b.Leaf.NotAfter) {
 		return nil, bundleErr("certificate", "the certificate %s expired on %s", s.Certificate, b.Leaf.NotAfter.UTC().Format("2006-01-02"))
@@ -254,9 +276,12 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	names := map[string]bool{}
 	domainOwner := map[string]string{}
 	for i := range q.Certificates {
+		q.Certificates[i].path = fmt.Sprintf("quantil.certificates[%d]", i)
+	}
+	loaded := q.loadBundles(inv)
+	for i := range q.Certificates {
 		c := &q.Certificates[i]
-		path := fmt.Sprintf("quantil.certificates[%d]", i)
-		c.path = path
+		path := c.path
 		if inventory.Required(r, path+".name", c.Name, c.Pos) {
 			if names[c.Name.Value] {
 				r.Add(c.Name.Pos, path+".name", "%q is already the name of another certificate (names are unique per QUANTIL account)", c.Name.Value)
@@ -341,9 +366,7 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		// Check what can be read now. A source not there yet (an order not
 		// issued, an environment variable only set where certsync runs) is
 		// fine offline; plan and apply need it.
-		src := SourcesOf(inv, c)
-		stamp := src.Certificate.stamp()
-		b, err := LoadBundle(src, time.Now())
+		src, stamp, b, err := loaded[i].src, loaded[i].stamp, loaded[i].bundle, loaded[i].err
 		if err == nil && c.From.Value == "" && stamp != "" {
 			c.checked = &checkedLeaf{leaf: factsOf(b.Leaf), stamp: stamp}
 		}
@@ -388,6 +411,33 @@ func (q *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			r.Add(pos, at, "%s", be.Err)
 		}
 	}
+}
+
+// loadedBundle is what Check reads of one item before its rules run.
+type loadedBundle struct {
+	src    Sources
+	stamp  string
+	bundle *Bundle
+	err    error
+}
+
+// loadBundles reads and checks every item's bundle (but those to delete),
+// spread over the cores: parsing keys and checking signatures is most of
+// what a load of many certificates costs. Each item's paths must be set.
+func (q *Section) loadBundles(inv *inventory.Inventory) []loadedBundle {
+	out := make([]loadedBundle, len(q.Certificates))
+	now, cache := time.Now(), newPEMCache()
+	parallel.Each(len(q.Certificates), func(i int) {
+		c := &q.Certificates[i]
+		if c.State.Value == "absent" {
+			return
+		}
+		l := &out[i]
+		l.src = SourcesOf(inv, c)
+		l.stamp = l.src.Certificate.stamp()
+		l.bundle, l.err = loadBundle(l.src, now, cache)
+	})
+	return out
 }
 
 // checkDomains checks certificates[].domains: host names, each listed once
