@@ -66,7 +66,7 @@ func (a *app) plan(ctx context.Context, args []string) (int, error) {
 	default:
 		return ExitError, fmt.Errorf("-o %q: want text, json or markdown", *format)
 	}
-	inv, err := a.loadInventory(*file)
+	inv, err := a.loadInventoryCached(*file)
 	if err != nil {
 		return ExitError, err
 	}
@@ -226,7 +226,7 @@ func (a *app) apply(ctx context.Context, args []string) (int, error) {
 		return a.applySaved(ctx, pos[0], *sandbox, *auto, guards)
 	}
 
-	inv, err := a.loadInventory(*file)
+	inv, err := a.loadInventoryCached(*file)
 	if err != nil {
 		return ExitError, err
 	}
@@ -302,7 +302,7 @@ func (a *app) applySaved(ctx context.Context, path string, sandbox, auto bool, g
 		}
 		return ExitOK, nil
 	}
-	inv, err := a.loadInventory(saved.Inventory)
+	inv, err := a.loadInventoryCached(saved.Inventory)
 	if err != nil {
 		return ExitError, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/certsync/certsync/internal/engine"
@@ -12,12 +14,49 @@ import (
 	"github.com/certsync/certsync/internal/vendors"
 )
 
+// verifiedFile is the signature cache's file in the state directory.
+const verifiedFile = "verified.json"
+
 // loadInventory loads and checks the inventory, printing every problem.
+// It touches no state: validate stays offline and read-only.
 func (a *app) loadInventory(path string) (*inventory.Inventory, error) {
+	return a.loadInventoryWith(path, false)
+}
+
+// loadInventoryCached is loadInventory for a command that has a state
+// directory (plan, apply, run): certificate signature checks that passed
+// in an earlier run are answered from the state directory's
+// verified.json, read once before the load and written once after a
+// successful one. The file only saves work: one that cannot be read is
+// an empty cache, one that cannot be written is skipped (both logged at
+// debug level), and it is written only where the state directory exists.
+func (a *app) loadInventoryCached(path string) (*inventory.Inventory, error) {
+	return a.loadInventoryWith(path, true)
+}
+
+func (a *app) loadInventoryWith(path string, cached bool) (*inventory.Inventory, error) {
 	if path == "" {
 		path = a.cfg.Inventory
 	}
-	inv, err := inventory.Load(path, vendors.Sections())
+	var opts inventory.LoadOptions
+	cacheFile := ""
+	if cached {
+		dir := a.cfg.stateDir(path)
+		cacheFile = filepath.Join(dir, verifiedFile)
+		c, err := inventory.ReadVerifyCache(cacheFile)
+		if err != nil {
+			a.log.Debug("signature cache ignored", "file", cacheFile, "err", err)
+		}
+		opts.Verified = c
+	}
+	inv, err := inventory.LoadWith(path, vendors.Sections(), opts)
+	if err == nil && cacheFile != "" {
+		if st, serr := os.Stat(filepath.Dir(cacheFile)); serr == nil && st.IsDir() {
+			if werr := opts.Verified.Save(cacheFile); werr != nil {
+				a.log.Debug("signature cache not saved", "file", cacheFile, "err", werr)
+			}
+		}
+	}
 	if err != nil {
 		var ps inventory.Problems
 		if errors.As(err, &ps) {

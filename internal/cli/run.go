@@ -105,7 +105,7 @@ func (a *app) runOnce(ctx context.Context, stop <-chan struct{}, file string, sa
 		a.metrics.ObserveRun(result, took, a.now())
 		a.log.Info("run finished", "result", result, "duration", took, "summary", summary)
 	}()
-	inv, err := a.loadInventory(file)
+	inv, err := a.loadInventoryCached(file)
 	if err != nil {
 		result, summary = "failed", "the inventory has problems"
 		return result, err

@@ -41,6 +41,8 @@ type Inventory struct {
 	// runs for every file of every item, and filepath.Abs asks the
 	// operating system for the working directory each time.
 	absDir, absDirOf string
+	// verified answers SignedBy; nil checks every pair.
+	verified *VerifyCache
 }
 
 // GuardsKey is the top-level key of the guards section. It is not a
@@ -93,18 +95,28 @@ type SectionSpec struct {
 // per spec. A bad inventory returns Problems (which wraps ErrInvalid)
 // listing every mistake found.
 func Load(path string, specs []SectionSpec) (*Inventory, error) {
+	return LoadWith(path, specs, LoadOptions{})
+}
+
+// LoadWith is Load with options (a signature cache).
+func LoadWith(path string, specs []SectionSpec, opts LoadOptions) (*Inventory, error) {
 	data, err := readfile.Limited(path, MaxInventoryBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
-	return Parse(path, data, specs)
+	return ParseWith(path, data, specs, opts)
 }
 
 // Parse is Load for data already in memory; path names the file in errors and
 // anchors relative references.
 func Parse(path string, data []byte, specs []SectionSpec) (*Inventory, error) {
+	return ParseWith(path, data, specs, LoadOptions{})
+}
+
+// ParseWith is Parse with options (a signature cache).
+func ParseWith(path string, data []byte, specs []SectionSpec, opts LoadOptions) (*Inventory, error) {
 	r := &Report{file: path}
-	inv := &Inventory{File: path, Dir: filepath.Dir(path), specs: specs, sections: map[string]Section{}}
+	inv := &Inventory{File: path, Dir: filepath.Dir(path), specs: specs, sections: map[string]Section{}, verified: opts.Verified}
 	if abs, err := filepath.Abs(inv.Dir); err == nil {
 		inv.absDir, inv.absDirOf = abs, inv.Dir
 	}

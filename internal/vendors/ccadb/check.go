@@ -89,7 +89,7 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 		checkRecord(r, path, &it.Record)
 	}
 	errs := make([]error, len(sigs))
-	parallel.Each(len(sigs), func(i int) { errs[i] = sigs[i].child.CheckSignatureFrom(sigs[i].parent) })
+	parallel.Each(len(sigs), func(i int) { errs[i] = inv.SignedBy(sigs[i].child, sigs[i].parent) })
 	for i, err := range errs {
 		if err != nil {
 			s := sigs[i]

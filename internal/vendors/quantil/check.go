@@ -238,7 +238,7 @@ func loadBundle(s Sources, now time.Time, cache *pemCache) (*Bundle, error) {
 		// The leaf against the chain's first certificate here; the chain's
 		// own links were checked when it was parsed.
 		bad := -1
-		if b.Leaf.CheckSignatureFrom(b.Chain[0]) != nil {
+		if cache.checkSignature(b.Leaf, b.Chain[0]) != nil {
 			bad = 0
 		} else if linkErr >= 0 {
 			bad = linkErr + 1
@@ -426,7 +426,7 @@ type loadedBundle struct {
 // what a load of many certificates costs. Each item's paths must be set.
 func (q *Section) loadBundles(inv *inventory.Inventory) []loadedBundle {
 	out := make([]loadedBundle, len(q.Certificates))
-	now, cache := time.Now(), newPEMCache()
+	now, cache := time.Now(), newPEMCache(inv.SignedBy)
 	parallel.Each(len(q.Certificates), func(i int) {
 		c := &q.Certificates[i]
 		if c.State.Value == "absent" {

@@ -16,6 +16,11 @@ import (
 // during the check is read again. It is safe for concurrent use; a nil
 // *pemCache caches nothing.
 type pemCache struct {
+	// signedBy checks one certificate's signature against its issuer
+	// (the inventory's, which may answer from its signature cache); nil
+	// is x509's CheckSignatureFrom.
+	signedBy func(child, parent *x509.Certificate) error
+
 	mu      sync.Mutex
 	entries map[pemCacheKey]*pemEntry
 }
@@ -38,7 +43,18 @@ type pemEntry struct {
 	err     error
 }
 
-func newPEMCache() *pemCache { return &pemCache{entries: map[pemCacheKey]*pemEntry{}} }
+func newPEMCache(signedBy func(child, parent *x509.Certificate) error) *pemCache {
+	return &pemCache{signedBy: signedBy, entries: map[pemCacheKey]*pemEntry{}}
+}
+
+// checkSignature reports whether parent signed child, through signedBy
+// when the cache has one.
+func (c *pemCache) checkSignature(child, parent *x509.Certificate) error {
+	if c == nil || c.signedBy == nil {
+		return child.CheckSignatureFrom(parent)
+	}
+	return c.signedBy(child, parent)
+}
 
 // entry returns the parsed source s of kind ("key" or "chain"), reading and
 // parsing it on first use. Only file sources with a stamp are shared;
@@ -50,7 +66,7 @@ func (c *pemCache) entry(kind string, s PEMSource) *pemEntry {
 	}
 	if stamp == "" {
 		e := &pemEntry{}
-		e.load(kind, s)
+		e.load(c, kind, s)
 		return e
 	}
 	k := pemCacheKey{kind: kind, path: s.File, stamp: stamp}
@@ -61,11 +77,11 @@ func (c *pemCache) entry(kind string, s PEMSource) *pemEntry {
 		c.entries[k] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.load(kind, s) })
+	e.once.Do(func() { e.load(c, kind, s) })
 	return e
 }
 
-func (e *pemEntry) load(kind string, s PEMSource) {
+func (e *pemEntry) load(c *pemCache, kind string, s PEMSource) {
 	e.linkErr = -1
 	if e.pem, e.readErr = s.Read(); e.readErr != nil {
 		return
@@ -78,7 +94,7 @@ func (e *pemEntry) load(kind string, s PEMSource) {
 			return
 		}
 		for i := 0; i+1 < len(e.chain); i++ {
-			if e.chain[i].CheckSignatureFrom(e.chain[i+1]) != nil {
+			if c.checkSignature(e.chain[i], e.chain[i+1]) != nil {
 				e.linkErr = i
 				return
 			}

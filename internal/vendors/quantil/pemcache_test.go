@@ -57,7 +57,7 @@ func TestLoadBundleCacheSameVerdicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srcs := sharedPKI(t, t.TempDir(), 3, tt.top)
-			cache := newPEMCache()
+			cache := newPEMCache(nil)
 			for i, s := range srcs {
 				for _, c := range []*pemCache{nil, cache} {
 					b, err := loadBundle(s, time.Now(), c)
@@ -83,7 +83,7 @@ func TestLoadBundleCacheSameVerdicts(t *testing.T) {
 func TestLoadBundleCacheRereadsChangedFile(t *testing.T) {
 	dir := t.TempDir()
 	srcs := sharedPKI(t, dir, 1, nil)
-	cache := newPEMCache()
+	cache := newPEMCache(nil)
 	if _, err := loadBundle(srcs[0], time.Now(), cache); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func BenchmarkLoadBundleShared(b *testing.B) {
 			for b.Loop() {
 				var cache *pemCache
 				if cached {
-					cache = newPEMCache()
+					cache = newPEMCache(nil)
 				}
 				for _, s := range srcs {
 					if _, err := loadBundle(s, time.Now(), cache); err != nil {
