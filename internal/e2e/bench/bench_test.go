@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/x509"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/certsync/certsync/internal/inventory"
@@ -11,6 +13,33 @@ import (
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
 	"github.com/certsync/certsync/internal/vendors/quantil/quantilsim"
 )
+
+// Every vendor's signature checks go through the inventory's cache: the
+// first load checks each (intermediate, parent) and (leaf, chain) pair,
+// a second load with the same cache checks none.
+func TestLoadChecksEachSignatureOnce(t *testing.T) {
+	f, err := generate(t.TempDir(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	c := inventory.NewVerifyCacheFunc(func(child, parent *x509.Certificate) error {
+		calls.Add(1)
+		return child.CheckSignatureFrom(parent)
+	})
+	for run, want := range []string{"each pair", "none"} {
+		calls.Store(0)
+		if _, err := inventory.LoadWith(f.inventory, vendors.Sections(), inventory.LoadOptions{Verified: c}); err != nil {
+			t.Fatal(err)
+		}
+		n := calls.Load()
+		// 3 CCADB intermediates against their parent, 3 QUANTIL leaves
+		// against their chain.
+		if (run == 0 && n < 2*int64(f.perKind)) || (run == 1 && n != 0) {
+			t.Errorf("load %d: %d signature checks, want %s", run+1, n, want)
+		}
+	}
+}
 
 // The generated inventory is valid, splits the items evenly, and the seeded
 // simulators hold one live object per item (plus what the CCADB report of
@@ -92,6 +121,46 @@ func BenchmarkLoadInventory10000(b *testing.B) { benchmarkLoad(b, 10000) }
 
 // BenchmarkLoadInventory3000 is the same at 3,000 items.
 func BenchmarkLoadInventory3000(b *testing.B) { benchmarkLoad(b, 3000) }
+
+// BenchmarkLoadInventory10000Warm is BenchmarkLoadInventory10000 as a
+// steady-state plan does it: with the signature cache a previous run
+// saved, read before and written after each load.
+func BenchmarkLoadInventory10000Warm(b *testing.B) { benchmarkLoadWarm(b, 10000) }
+
+func benchmarkLoadWarm(b *testing.B, n int) {
+	f, err := generate(b.TempDir(), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	specs := vendors.Sections()
+	cacheFile := filepath.Join(b.TempDir(), "verified.json")
+	prime := inventory.NewVerifyCache()
+	if _, err := inventory.LoadWith(f.inventory, specs, inventory.LoadOptions{Verified: prime}); err != nil {
+		b.Fatal(err)
+	}
+	if err := prime.Save(cacheFile); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := inventory.ReadVerifyCache(cacheFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inv, err := inventory.LoadWith(f.inventory, specs, inventory.LoadOptions{Verified: c})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if inv.Items() != 3*f.perKind+1 {
+			b.Fatalf("%d items loaded, want %d", inv.Items(), 3*f.perKind+1)
+		}
+		if err := c.Save(cacheFile); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(3*f.perKind), "µs/item")
+}
 
 func benchmarkLoad(b *testing.B, n int) {
 	f, err := generate(b.TempDir(), n)

@@ -291,6 +291,13 @@ func startSandbox(bin, dir, stateDir string, latency time.Duration) (*sandbox, e
 			sb.env = append(sb.env, kv)
 		}
 	}
+	// The state directory exists, as after the apply that reached the
+	// steady state: without it a plan would run as a fresh CI runner's
+	// (no records, nothing kept for the next run).
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o700); err != nil {
+		sb.stop()
+		return nil, err
+	}
 	sb.env = append(sb.env, "CERTSYNC_STATE_DIR="+filepath.Join(dir, "state"))
 	return sb, nil
 }
