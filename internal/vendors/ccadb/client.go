@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -347,14 +348,28 @@ func (c *Client) AddUpdate(ctx context.Context, body map[string]any) (*Response,
 }
 
 // Report fetches the public report and keeps the rows whose SHA-256 is in
-// want: one GET under the read policy, not paced (it is not the API), no
-// credentials sent. The body is parsed as it arrives, never held whole.
+// want (see getCSV). The body is parsed as it arrives, never held whole.
 func (c *Client) Report(ctx context.Context, want map[string]bool) (*report, error) {
 	var rep *report
-	res, err := c.retrier(readPolicy).Do(ctx, "report", true, func(ctx context.Context) (httpx.Result, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.reportURL, nil)
+	err := c.getCSV(ctx, "report", c.reportURL, errReportFormat, func(body io.Reader) error {
+		r, err := parseReport(body, want)
+		rep = r
+		return err
+	})
+	return rep, err
+}
+
+// getCSV fetches one of the CCADB's public CSV reports at u and hands the
+// body to parse as it arrives: one GET under the read policy, not paced (a
+// report is not the API), no credentials sent. A body that parse refuses as
+// malformed (a csv.ParseError, or an error wrapping badFormat) is final; a
+// connection that breaks mid-body is retried, and parse then starts again
+// on the new body, so it must reset what it keeps.
+func (c *Client) getCSV(ctx context.Context, what, u string, badFormat error, parse func(io.Reader) error) error {
+	res, err := c.retrier(readPolicy).Do(ctx, what, true, func(ctx context.Context) (httpx.Result, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return httpx.Result{}, httpx.Final(fmt.Errorf("CCADB report URL: %w", err))
+			return httpx.Result{}, httpx.Final(fmt.Errorf("CCADB %s URL: %w", what, err))
 		}
 		req.Header.Set("Accept", "text/csv")
 		start := time.Now()
@@ -368,25 +383,24 @@ func (c *Client) Report(ctx context.Context, want map[string]bool) (*report, err
 			body, _ := httpx.ReadAll(resp.Body, 64<<10)
 			return httpx.Result{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil // the policy decides
 		}
-		r, err := parseReport(resp.Body, want)
-		c.log.Debug("ccadb: request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "duration", time.Since(start))
+		err = parse(resp.Body)
+		c.log.Debug("ccadb: request", "method", req.Method, "path", req.URL.Path, "query", req.URL.RawQuery, "status", resp.StatusCode, "duration", time.Since(start))
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) || errors.Is(err, errReportFormat) {
+			if errors.As(err, &pe) || errors.Is(err, badFormat) {
 				return httpx.Result{}, httpx.Final(err)
 			}
 			return httpx.Result{}, err // the connection broke mid-report: retried
 		}
-		rep = r
 		return httpx.Result{Status: resp.StatusCode, Header: resp.Header}, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fetch the CCADB report: %w", err)
+		return fmt.Errorf("fetch the CCADB %s: %w", what, err)
 	}
-	if res.Status != http.StatusOK || rep == nil {
-		return nil, fmt.Errorf("fetch the CCADB report: HTTP %d: %s", res.Status, snippet(res.Body))
+	if res.Status != http.StatusOK {
+		return fmt.Errorf("fetch the CCADB %s: HTTP %d: %s", what, res.Status, snippet(res.Body))
 	}
-	return rep, nil
+	return nil
 }
 
 const (

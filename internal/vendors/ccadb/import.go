@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/certsync/certsync/internal/engine"
-	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
 	"go.yaml.in/yaml/v3"
@@ -253,47 +251,36 @@ func importValue(f field, raw string, shape any) (any, string) {
 	return raw, ""
 }
 
-// importReport reads the whole public report (every CA owner's rows).
+// importReport reads the whole public report (every CA owner's rows: a
+// record's parent may belong to another owner), through the client's report
+// fetch and its retries.
 func (v *Vendor) importReport(ctx context.Context) ([]string, [][]string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.client.reportURL, nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("CCADB report URL: %w", err)
-	}
-	req.Header.Set("Accept", "text/csv")
-	hc := v.client.http
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("fetch the CCADB report: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := httpx.ReadAll(resp.Body, 512)
-		return nil, nil, fmt.Errorf("fetch the CCADB report: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	cr := csv.NewReader(io.LimitReader(resp.Body, importMaxReport))
-	cr.FieldsPerRecord, cr.LazyQuotes = -1, true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, nil, fmt.Errorf("read the CCADB report header: %w", err)
-	}
-	for i := range header {
-		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
-	}
+	var header []string
 	var rows [][]string
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
+	err := v.client.getCSV(ctx, "report", v.client.reportURL, errReportFormat, func(body io.Reader) error {
+		header, rows = nil, nil // a retried body starts afresh
+		cr := csv.NewReader(io.LimitReader(body, importMaxReport))
+		cr.FieldsPerRecord, cr.LazyQuotes = -1, true
+		h, err := cr.Read()
 		if err != nil {
-			return nil, nil, fmt.Errorf("read the CCADB report: %w", err)
+			return fmt.Errorf("read the CCADB report header: %w", err)
 		}
-		rows = append(rows, rec)
-	}
-	return header, rows, nil
+		for i := range h {
+			h[i] = strings.TrimSpace(strings.TrimPrefix(h[i], "\ufeff"))
+		}
+		header = h
+		for {
+			rec, err := cr.Read()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("read the CCADB report: %w", err)
+			}
+			rows = append(rows, rec)
+		}
+	})
+	return header, rows, err
 }
 
 // pemsBySHA reads every certificate in the PEM files of dir (not below),

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/pemutil"
@@ -128,43 +126,16 @@ func parsePEMReport(r io.Reader, want map[string]bool, into map[string][]byte) e
 // paced (it is not the API), no credentials sent, the body parsed as it
 // arrives.
 func (c *Client) PEMReport(ctx context.Context, u string, want map[string]bool, into map[string][]byte) error {
-	res, err := c.retrier(readPolicy).Do(ctx, "PEM report", true, func(ctx context.Context) (httpx.Result, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return httpx.Result{}, httpx.Final(fmt.Errorf("CCADB PEM report URL: %w", err))
-		}
-		req.Header.Set("Accept", "text/csv")
-		start := time.Now()
-		resp, err := c.http.Do(req)
-		if err != nil {
-			c.log.Debug("ccadb: request failed", "method", req.Method, "path", req.URL.Path, "error", err)
-			return httpx.Result{}, err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			body, _ := httpx.ReadAll(resp.Body, 64<<10)
-			return httpx.Result{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil // the policy decides
-		}
-		got := map[string][]byte{}
-		err = parsePEMReport(io.LimitReader(resp.Body, importMaxReport), want, got)
-		c.log.Debug("ccadb: request", "method", req.Method, "path", req.URL.Path, "query", req.URL.RawQuery, "status", resp.StatusCode, "duration", time.Since(start))
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) || errors.Is(err, errPEMReportFormat) {
-				return httpx.Result{}, httpx.Final(err)
-			}
-			return httpx.Result{}, err // the connection broke mid-report: retried
-		}
-		for k, v := range got {
-			into[k] = v
-		}
-		return httpx.Result{Status: resp.StatusCode, Header: resp.Header}, nil
+	var got map[string][]byte
+	err := c.getCSV(ctx, "PEM report "+u, u, errPEMReportFormat, func(body io.Reader) error {
+		got = map[string][]byte{} // a retried body starts afresh
+		return parsePEMReport(io.LimitReader(body, importMaxReport), want, got)
 	})
 	if err != nil {
-		return fmt.Errorf("fetch the CCADB PEM report %s: %w", u, err)
+		return err
 	}
-	if res.Status != http.StatusOK {
-		return fmt.Errorf("fetch the CCADB PEM report %s: HTTP %d: %s", u, res.Status, snippet(res.Body))
+	for k, v := range got {
+		into[k] = v
 	}
 	return nil
 }
