@@ -35,14 +35,19 @@ func CheckAmount(s string) error {
 }
 
 // String is the price as plans print it: "295.50 USD", or "295.50 (in the
-// account's currency)" without a currency; the note follows in brackets.
+// account's currency)" without a currency; a note joins it in the brackets
+// ("295 (in the account's currency; price-list term 1)").
 func (p Price) String() string {
-	s := p.Amount + " " + p.Currency
+	var notes []string
 	if p.Currency == "" {
-		s = p.Amount + " (in the account's currency)"
+		notes = append(notes, "in the account's currency")
 	}
 	if p.Note != "" {
-		s += " (" + p.Note + ")"
+		notes = append(notes, p.Note)
+	}
+	s := strings.TrimSpace(p.Amount + " " + p.Currency)
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, "; ") + ")"
 	}
 	return s
 }
