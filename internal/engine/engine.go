@@ -35,12 +35,24 @@ type Vendor interface {
 
 // Downstream is implemented by a vendor whose desired state comes partly
 // from other vendors' results (a CDN deploys what a CA issues). The engine
-// observes it after every other vendor and hands it the artifacts their
-// pairs published; it learns nothing else about them, so vendors stay
-// independent of each other.
+// observes it at the same time as the other vendors, and hands it a
+// function that waits for their observations and returns the artifacts
+// their pairs published: a downstream vendor reads its own live state
+// first and calls upstream only when it needs the artifacts, so that its
+// requests overlap the others' instead of following them. It learns nothing
+// else about the other vendors, so vendors stay independent of each other.
 type Downstream interface {
-	ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream diff.Artifacts) ([]diff.Pair, error)
+	ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream Upstream) ([]diff.Pair, error)
 }
+
+// Upstream waits until every vendor that is not downstream has been
+// observed (successfully or not) and returns the artifacts their pairs
+// published. It may be called any number of times, from any goroutine.
+type Upstream func() diff.Artifacts
+
+// Ready is an Upstream whose vendors have been observed already and
+// published a.
+func Ready(a diff.Artifacts) Upstream { return func() diff.Artifacts { return a } }
 
 // Member is one vendor taking part in a run: its name (the inventory
 // section and address prefix), what it can do, and the vendor itself.
@@ -126,41 +138,46 @@ func (o *Observation) Err() error {
 	return errors.New(strings.Join(errs, "\n"))
 }
 
-// Observe asks every member for its pairs. Members that stand alone are
-// observed concurrently; downstream ones after them, with the artifacts
-// their pairs published. A failed vendor's result carries its error; the
+// Observe asks every member for its pairs, all at the same time; a
+// downstream member waits (through its Upstream) for the artifacts the
+// others' pairs published. A failed vendor's result carries its error; the
 // others keep theirs. A downstream vendor is observed even when a vendor
 // before it failed: Plan makes an error of each of its pairs that uses an
 // item of the failed vendor, and the others go on.
 func (e *Engine) Observe(ctx context.Context, inv *inventory.Inventory) *Observation {
 	results := make([]VendorResult, len(e.members))
-	var down []int
-	var wg sync.WaitGroup
+	var up, down sync.WaitGroup
+	artifacts := diff.Artifacts{}
+	observed := make(chan struct{}) // closed once artifacts is complete
+	upstream := func() diff.Artifacts {
+		<-observed
+		return artifacts
+	}
 	for i, m := range e.members {
 		results[i].Vendor = m.Name
-		if _, ok := m.Vendor.(Downstream); ok {
-			down = append(down, i)
+		if d, ok := m.Vendor.(Downstream); ok {
+			down.Go(func() {
+				results[i].Pairs, results[i].Err = d.ObserveAfter(ctx, inv, upstream)
+			})
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		up.Go(func() {
 			results[i].Pairs, results[i].Err = m.Vendor.Observe(ctx, inv)
-		}()
+		})
 	}
-	wg.Wait()
-	artifacts := diff.Artifacts{}
-	for i := range results {
+	up.Wait()
+	for i, m := range e.members {
+		if _, ok := m.Vendor.(Downstream); ok {
+			continue
+		}
 		for _, p := range results[i].Pairs {
 			if p.Bundle != nil {
 				artifacts[p.Address] = p.Bundle
 			}
 		}
 	}
-	for _, i := range down {
-		p, err := e.members[i].Vendor.(Downstream).ObserveAfter(ctx, inv, artifacts)
-		results[i].Pairs, results[i].Err = p, err
-	}
+	close(observed)
+	down.Wait()
 	return &Observation{Results: results}
 }
 

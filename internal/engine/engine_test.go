@@ -38,8 +38,9 @@ type down struct {
 	got diff.Artifacts
 }
 
-func (d *down) ObserveAfter(_ context.Context, _ *inventory.Inventory, up diff.Artifacts) ([]diff.Pair, error) {
+func (d *down) ObserveAfter(_ context.Context, _ *inventory.Inventory, upstream engine.Upstream) ([]diff.Pair, error) {
 	d.observed.Add(1)
+	up := upstream()
 	d.got = up
 	var out []diff.Pair
 	for a, b := range up {
@@ -118,7 +119,7 @@ func TestPlanOrdersDownstreamAfterUpstream(t *testing.T) {
 // fixedDown is a downstream vendor with fixed pairs.
 type fixedDown struct{ fake }
 
-func (d *fixedDown) ObserveAfter(context.Context, *inventory.Inventory, diff.Artifacts) ([]diff.Pair, error) {
+func (d *fixedDown) ObserveAfter(context.Context, *inventory.Inventory, engine.Upstream) ([]diff.Pair, error) {
 	d.observed.Add(1)
 	return d.pairs, d.err
 }
@@ -324,5 +325,52 @@ func TestTargets(t *testing.T) {
 	}
 	if _, err := engine.Targets([]string{"ca/order/nope"}, pairs); !errors.Is(err, engine.ErrUnknownTarget) {
 		t.Errorf("unknown target: %v", err)
+	}
+}
+
+// gated is an upstream vendor whose observation cannot finish before the
+// downstream one has started reading: it proves the two overlap.
+type gated struct {
+	fake
+	started <-chan struct{}
+}
+
+func (g *gated) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
+	select {
+	case <-g.started:
+	case <-time.After(10 * time.Second): // a guard against a hang, not a measurement
+		return nil, errors.New("the downstream vendor did not start reading while the upstream one was observed")
+	}
+	return g.fake.Observe(ctx, inv)
+}
+
+// early is a downstream vendor that reads its own state before it asks for
+// the upstream artifacts.
+type early struct {
+	down
+	started chan struct{}
+}
+
+func (e *early) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream engine.Upstream) ([]diff.Pair, error) {
+	close(e.started) // its own list request would be here
+	return e.down.ObserveAfter(ctx, inv, upstream)
+}
+
+// A downstream vendor's own reading overlaps the upstream vendors': only
+// its use of their artifacts waits for them.
+func TestDownstreamReadsWhileUpstreamIsObserved(t *testing.T) {
+	started := make(chan struct{})
+	b := diff.Bundle{CertificateFile: "/out/www.crt", Fresh: true}
+	ca := &gated{fake: fake{pairs: []diff.Pair{{Address: caAddr, Action: "renew", Desired: &diff.Object{}, Bundle: &b}}}, started: started}
+	cdn := &early{started: started}
+	plan, _, err := engine.New(members(ca, cdn), stamp).Plan(context.Background(), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Errors) != 0 {
+		t.Fatalf("plan errors: %v", plan.Errors)
+	}
+	if cdn.got[caAddr] == nil || len(plan.Changes) != 2 {
+		t.Errorf("the downstream vendor got %v and the plan has %d changes, want the upstream bundle and 2", cdn.got, len(plan.Changes))
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
 	"github.com/certsync/certsync/internal/pemutil"
 )
 
@@ -71,7 +72,7 @@ func TestRewrittenBundleWithFileMissing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pairs, err := h.vendor().ObserveAfter(context.Background(), inv, rewriteBundle(t, h.dir, tc.bundle))
+			pairs, err := h.vendor().ObserveAfter(context.Background(), inv, engine.Ready(rewriteBundle(t, h.dir, tc.bundle)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +138,7 @@ func TestRewrittenBundleSerialIsEnforced(t *testing.T) {
 	h.issue("www.example.com", time.Now().Add(200*24*time.Hour))
 	named, _ := os.ReadFile(filepath.Join(h.dir, "www.example.com.crt"))
 	other := h.issue("www.example.com", time.Now().Add(300*24*time.Hour))
-	pairs, err := h.vendor().ObserveAfter(context.Background(), inv, rewriteBundle(t, h.dir, named))
+	pairs, err := h.vendor().ObserveAfter(context.Background(), inv, engine.Ready(rewriteBundle(t, h.dir, named)))
 	if err != nil {
 		t.Fatal(err)
 	}

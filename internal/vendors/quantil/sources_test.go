@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
 	"github.com/certsync/certsync/internal/inventory"
 )
 
@@ -98,7 +99,7 @@ func TestMissingSourceIsErrorUnlessUpstreamPending(t *testing.T) {
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			pairs, err := h.vendor().ObserveAfter(context.Background(), inv, tt.up)
+			pairs, err := h.vendor().ObserveAfter(context.Background(), inv, engine.Ready(tt.up))
 			if err != nil {
 				t.Fatal(err)
 			}

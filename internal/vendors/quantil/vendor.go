@@ -24,6 +24,7 @@ import (
 
 	"github.com/certsync/certsync/internal/apply"
 	"github.com/certsync/certsync/internal/diff"
+	"github.com/certsync/certsync/internal/engine"
 	"github.com/certsync/certsync/internal/httpx"
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/pemutil"
@@ -113,16 +114,17 @@ func fromAddress(from string) diff.Address {
 
 // Observe is ObserveAfter with no upstream artifacts.
 func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.Pair, error) {
-	return v.ObserveAfter(ctx, inv, nil)
+	return v.ObserveAfter(ctx, inv, engine.Ready(nil))
 }
 
 // ObserveAfter lists the CDN's certificates once and returns one pair per
-// inventory certificate. upstream are the bundles other vendors' items
-// published: one that may be renewed in this run is deployed after its
-// change. On the V2 API the domains using a certificate to delete are read
+// inventory certificate. upstreamOf waits for the bundles other vendors'
+// items published (called only after the list was read, so that the list
+// request overlaps theirs): one that may be renewed in this run is
+// deployed after its change. On the V2 API the domains using a certificate to delete are read
 // again from its own route; a steady-state plan is one request on either
 // API.
-func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstream diff.Artifacts) ([]diff.Pair, error) {
+func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, upstreamOf engine.Upstream) ([]diff.Pair, error) {
 	sec := SectionOf(inv)
 	if sec == nil || len(sec.Certificates) == 0 {
 		return nil, nil
@@ -147,6 +149,9 @@ func (v *Vendor) ObserveAfter(ctx context.Context, inv *inventory.Inventory, ups
 			}
 		}
 	}
+	// The list above was read while the upstream vendors were still being
+	// observed; only the pairs need their artifacts.
+	upstream := upstreamOf()
 	pairs := make([]diff.Pair, 0, len(sec.Certificates))
 	for i := range sec.Certificates {
 		pairs = append(pairs, v.pair(ctx, inv, &sec.Certificates[i], o, upstream))
