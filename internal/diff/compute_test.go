@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/certsync/certsync/internal/diff"
 )
@@ -38,11 +39,24 @@ func TestEqual(t *testing.T) {
 		{"empty string vs empty list", "", []string{}, false},
 		{"bool", true, true, true},
 		{"nil vs nil", nil, nil, true},
+		{"bool vs its text", true, "true", false},
+		{"different bools", true, false, false},
+		{"list vs one-item text", []string{"a"}, "a", false},
+		{"different lengths", []string{"a"}, []string{"a", "b"}, false},
+		{"maps go to go-cmp", map[string]string{"a": ""}, map[string]string{"a": ""}, true},
+		{"empty map vs nil map", map[string]string{}, map[string]string(nil), true},
+		{"ints", 3, 3, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := diff.Equal(tt.a, tt.b); got != tt.want {
 				t.Errorf("Equal(%#v, %#v) = %v, want %v", tt.a, tt.b, got, tt.want)
+			}
+			// The direct comparisons must agree with go-cmp's, both ways round.
+			for _, ab := range [][2]any{{tt.a, tt.b}, {tt.b, tt.a}} {
+				if got, ref := diff.Equal(ab[0], ab[1]), cmp.Equal(ab[0], ab[1], cmpopts.EquateEmpty()); got != ref {
+					t.Errorf("Equal(%#v, %#v) = %v but go-cmp says %v", ab[0], ab[1], got, ref)
+				}
 			}
 		})
 	}

@@ -33,6 +33,44 @@ var (
 type decoder struct {
 	r *Report
 	expansion
+	// structs caches what mapping needs of each struct type: working it
+	// out per mapping was a tenth of loading a 10,000-item inventory.
+	structs map[reflect.Type]*structInfo
+}
+
+// structInfo is what decoding a mapping into a struct type needs.
+type structInfo struct {
+	fields map[string][]int // yaml key -> field index path (fieldIndex)
+	pos    []int            // the fields of type Pos, which receive the mapping's position
+	// retired and retiredScalar are the keys' `retired` and
+	// `retired_scalar` tags, where set.
+	retired, retiredScalar map[string]string
+}
+
+func (d *decoder) structOf(t reflect.Type) *structInfo {
+	if si, ok := d.structs[t]; ok {
+		return si
+	}
+	si := &structInfo{fields: fieldIndex(t), retired: map[string]string{}, retiredScalar: map[string]string{}}
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Type == posType {
+			si.pos = append(si.pos, i)
+		}
+	}
+	for key, idx := range si.fields {
+		sf := t.FieldByIndex(idx)
+		if msg := sf.Tag.Get("retired"); msg != "" {
+			si.retired[key] = msg
+		}
+		if msg := sf.Tag.Get("retired_scalar"); msg != "" {
+			si.retiredScalar[key] = msg
+		}
+	}
+	if d.structs == nil {
+		d.structs = map[reflect.Type]*structInfo{}
+	}
+	d.structs[t] = si
+	return si
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -194,12 +232,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).Type == posType {
-			v.Field(i).Set(reflect.ValueOf(posOf(n)))
-		}
+	si := d.structOf(t)
+	for _, i := range si.pos {
+		v.Field(i).Set(reflect.ValueOf(posOf(n)))
 	}
-	fields := fieldIndex(t)
+	fields := si.fields
 	seen := map[string]bool{}
 	for _, p := range d.pairs(n, path) {
 		k, val := p.key, p.val
@@ -221,13 +258,12 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		// message naming its replacement (`retired:"…"`); a key whose value
 		// changed from a single value to a list says so when given the old
 		// form (`retired_scalar:"…"`).
-		sf := t.FieldByIndex(idx)
-		if msg := sf.Tag.Get("retired"); msg != "" {
+		if msg := si.retired[key]; msg != "" {
 			d.r.Add(posOf(k), sub, "is retired: %s", msg)
 			seen[key] = true
 			continue
 		}
-		if msg := sf.Tag.Get("retired_scalar"); msg != "" {
+		if msg := si.retiredScalar[key]; msg != "" {
 			if rv := resolveAlias(val); rv.Kind == yaml.ScalarNode && !isNull(rv) {
 				d.r.Add(posOf(val), sub, "a single value is the retired form: %s", msg)
 				seen[key] = true
