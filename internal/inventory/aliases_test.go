@@ -9,6 +9,7 @@ import (
 	"github.com/certsync/certsync/internal/inventory"
 	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/ccadb"
+	"github.com/certsync/certsync/internal/vendors/markmonitor"
 )
 
 // Merge keys follow YAML 1.1: a key written in the mapping wins over a merged
@@ -150,5 +151,62 @@ func TestAliasesWithinTheLimit(t *testing.T) {
 	b.WriteString("      tls_br: {<<: *std}\n      tls_evg: *std\n      code_signing: *std\n      smime: {<<: [*std], url: https://a.example.com/x.pdf}\n")
 	if _, err := inventory.Parse("inv.yaml", []byte(b.String()), vendors.Sections()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The decoder drops each list item's nodes once it is decoded, to save
+// memory; nodes an alias can reach again must survive: a list with an
+// anchor, and a list under an anchored mapping reached by a merge key.
+func TestAliasedListsDecodeTwice(t *testing.T) {
+	const doc = `markmonitor:
+  organizations:
+    - &first
+      name: First Inc.
+      address1: 1 Example Way
+      city: Boise
+      state: Idaho
+      country: US
+      zipcode: "83702"
+      phone: "+1 208 555 0100"
+      contacts: &people
+        - email: pki@example.com
+          first_name: Pat
+          last_name: Example
+          job_title: PKI Lead
+          phone: "+1 208 555 0101"
+          types: [ORGANIZATION_CONTACT]
+        - email: ev@example.com
+          first_name: Eve
+          last_name: Example
+          job_title: Approver
+          phone: "+1 208 555 0102"
+          types: [EXTENDED_VALIDATION_APPROVER]
+    - <<: *first
+      name: Second Inc.
+    - name: Third Inc.
+      address1: 3 Example Way
+      city: Boise
+      state: Idaho
+      country: US
+      zipcode: "83702"
+      phone: "+1 208 555 0300"
+      contacts: *people
+`
+	inv, err := inventory.Parse("inv.yaml", []byte(doc), vendors.Sections())
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs := markmonitor.SectionOf(inv).Organizations
+	if len(orgs) != 3 {
+		t.Fatalf("%d organizations, want 3", len(orgs))
+	}
+	for _, o := range orgs {
+		var emails []string
+		for _, c := range o.Contacts {
+			emails = append(emails, c.Email.Value)
+		}
+		if got := strings.Join(emails, " "); got != "pki@example.com ev@example.com" {
+			t.Errorf("%s has contacts %q, want both of the anchored list's", o.Name.Value, got)
+		}
 	}
 }

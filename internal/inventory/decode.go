@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -33,6 +34,9 @@ var (
 type decoder struct {
 	r *Report
 	expansion
+	// anchored counts the anchors on the path being decoded: a node under
+	// one may be decoded again through an alias, so it is kept.
+	anchored int
 	// structs caches what mapping needs of each struct type: working it
 	// out per mapping was a tenth of loading a 10,000-item inventory.
 	structs map[reflect.Type]*structInfo
@@ -108,6 +112,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	defer done()
+	if n.Anchor != "" {
+		d.anchored++ // see the release of list items below
+		defer func() { d.anchored-- }()
+	}
 	switch v.Type() {
 	case stringType:
 		d.scalar(n, v, path)
@@ -139,7 +147,17 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
-			d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			d.decode(item, s.Index(i), path+"["+strconv.Itoa(i)+"]")
+			if d.depth == 0 && d.anchored == 0 {
+				// The item's nodes are not needed again (problems keep
+				// positions, not nodes; an alias to an anchor inside the
+				// item holds that node itself): drop them, so that the
+				// parsed tree (about 25 MB at 10,000 items) shrinks as the
+				// decoded items grow instead of both being held at once.
+				// Not inside an alias or merge, nor under an anchor: those
+				// nodes are (or may be) decoded again through an alias.
+				n.Content[i] = nil
+			}
 		}
 		v.Set(s)
 	default:

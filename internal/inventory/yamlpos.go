@@ -78,7 +78,10 @@ func syntaxProblem(data []byte, err error) (Pos, string) {
 		// yaml.v3's line is usually within a line or two of the mistake:
 		// try those lines first, so that a large file is parsed ~10 times
 		// rather than ~2·log2(lines).
-		a, b := max(yamlLine-3, 0), min(yamlLine+1, len(ends)-1)
+		// (yaml.v3 also counts a lone CR as a line break, so its line can
+		// be past the last of ours.)
+		b := min(yamlLine+1, len(ends)-1)
+		a := min(max(yamlLine-3, 0), b)
 		if (a == 0 || !same(ends[a-1])) && same(ends[b]) {
 			lo, hi = a, b+1
 		}
