@@ -69,7 +69,7 @@ type OrgValidation struct {
 
 // OrderHistory reads an order's whole history, oldest line first.
 func (c *Client) OrderHistory(ctx context.Context, id string) ([]History, error) {
-	h, err := listAll[History](ctx, c, "/order/"+url.PathEscape(id)+"/history", nil)
+	h, err := listAll[History](ctx, c, "/order/"+url.PathEscape(id)+"/history", nil, nil)
 	if err != nil {
 		return nil, err
 	}
