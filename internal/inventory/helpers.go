@@ -79,12 +79,25 @@ func UnwrapPathErr(err error) error {
 }
 
 // MergeDefaults copies every String, Bool and Strings that dst leaves unset
-// from def; dst and def are values of the same struct type.
+// from def; dst and def are values of the same struct type. A pointer to a
+// group of fields that dst leaves nil takes def's pointer: the group is then
+// shared, not copied, and must not be written to through dst. When both are
+// set, def's group is merged into dst's (which must be dst's own).
 func MergeDefaults(dst, def reflect.Value) {
 	switch dst.Type() {
 	case stringType, boolType, stringsType:
 		if !dst.FieldByName("Set").Bool() {
 			dst.Set(def)
+		}
+		return
+	}
+	if dst.Kind() == reflect.Pointer {
+		switch {
+		case def.IsNil():
+		case dst.IsNil():
+			dst.Set(def)
+		default:
+			MergeDefaults(dst.Elem(), def.Elem())
 		}
 		return
 	}

@@ -17,7 +17,8 @@ type Leaf struct {
 }
 
 // Leaves lists every String, Bool and Strings field below v (a struct or a
-// pointer to one) in declaration order, following `yaml` tags and inline
+// pointer to one) in declaration order (those under a nil pointer to a
+// group of fields too, unset), following `yaml` tags and inline
 // structs. Vendors use it to turn an item into fields without repeating the
 // inventory's key names.
 func Leaves(v any) []Leaf {
@@ -50,9 +51,11 @@ func walkLeaves(v reflect.Value, prefix string, out *[]Leaf) {
 	}
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
-			return
+			// A group nobody set: its fields are all there, all unset.
+			v = reflect.Zero(v.Type().Elem())
+		} else {
+			v = v.Elem()
 		}
-		v = v.Elem()
 	}
 	if v.Kind() != reflect.Struct {
 		return

@@ -21,7 +21,9 @@ import (
 func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 	dir := inv.Dir
 	const base = "ccadb"
+	empty := &Record{Audits: &Audits{}, Policy: &Policy{}, Issuance: &Issuance{}}
 	if c.Defaults != nil {
+		fillGroups(c.Defaults, empty)
 		checkRecord(r, base+".defaults", c.Defaults)
 	}
 	names := map[string]string{}
@@ -45,6 +47,7 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 			def := inheritable(&it.Record, c.Defaults)
 			inventory.MergeDefaults(reflect.ValueOf(&it.Record).Elem(), reflect.ValueOf(&def).Elem())
 		}
+		fillGroups(&it.Record, empty)
 		cert := loadCert(r, dir, path+".certificate", it.Certificate, it.Pos, nil, &own[i])
 		it.ParentCert = loadCert(r, dir, path+".parent", it.Parent, it.Pos, parents, nil)
 		if cert != nil {
@@ -112,22 +115,53 @@ type sigCheck struct {
 // and each document it says is the parent's. Those fields would otherwise
 // be sent for a record that does not have its own.
 func inheritable(own, defaults *Record) Record {
-	def := *defaults
-	if own.Audits.SameAsParent.Set && own.Audits.SameAsParent.Value {
-		def.Audits = Audits{SameAsParent: def.Audits.SameAsParent}
+	def := *defaults // its Audits and Policy are the defaults': copied before a change
+	if own.Audits != nil && own.Audits.SameAsParent.Set && own.Audits.SameAsParent.Value && def.Audits != nil {
+		def.Audits = &Audits{SameAsParent: def.Audits.SameAsParent}
 	}
-	for _, d := range []struct{ own, def *Document }{
-		{&own.Policy.CP, &def.Policy.CP}, {&own.Policy.CPS, &def.Policy.CPS},
-		{&own.Policy.CPCPS, &def.Policy.CPCPS}, {&own.Policy.MarkdownCPCPS, &def.Policy.MarkdownCPCPS},
+	if own.Policy == nil || def.Policy == nil {
+		return def
+	}
+	var policy *Policy // def's own copy, made at the first change
+	writable := func() *Policy {
+		if policy == nil {
+			p := *def.Policy
+			policy, def.Policy = &p, &p
+		}
+		return policy
+	}
+	for _, d := range []struct {
+		own   *Document
+		clear func(*Policy)
+	}{
+		{&own.Policy.CP, func(p *Policy) { p.CP = Document{} }},
+		{&own.Policy.CPS, func(p *Policy) { p.CPS = Document{} }},
+		{&own.Policy.CPCPS, func(p *Policy) { p.CPCPS = Document{} }},
+		{&own.Policy.MarkdownCPCPS, func(p *Policy) { p.MarkdownCPCPS = Document{} }},
 	} {
 		if d.own.SameAsParent.Set && d.own.SameAsParent.Value {
-			*d.def = Document{}
+			d.clear(writable())
 		}
 	}
 	if sa := own.Policy.SelfAssessment.SameAsParent; sa.Set && sa.Value {
-		def.Policy.SelfAssessment = SelfAssessment{}
+		writable().SelfAssessment = SelfAssessment{}
 	}
 	return def
+}
+
+// fillGroups points a record's groups that are still nil (neither it nor
+// the defaults set them) at empty ones, so that readers need no nil checks.
+// empty is shared by every record of a section and never written to.
+func fillGroups(r *Record, empty *Record) {
+	if r.Audits == nil {
+		r.Audits = empty.Audits
+	}
+	if r.Policy == nil {
+		r.Policy = empty.Policy
+	}
+	if r.Issuance == nil {
+		r.Issuance = empty.Issuance
+	}
 }
 
 // loadCert reads and parses a certificate reference; cache, when not nil,

@@ -27,7 +27,11 @@ func desiredObject(it *Intermediate, sha string) *diff.Object {
 	rec := reflect.ValueOf(&it.Record).Elem()
 	obj := &diff.Object{Keys: map[string]string{keySHA256: sha}}
 	for i, f := range fields {
-		switch v := rec.FieldByIndex(recordIndex[i]).Addr().Interface().(type) {
+		fv, ok := fieldAt(rec, recordIndex[i])
+		if !ok {
+			continue // under a group nobody set
+		}
+		switch v := fv.Addr().Interface().(type) {
 		case *inventory.String:
 			if v.Set {
 				obj.Fields = append(obj.Fields, diff.Field{Name: f.path, Value: v.Value})
@@ -47,6 +51,21 @@ func desiredObject(it *Intermediate, sha string) *diff.Object {
 		}
 	}
 	return obj
+}
+
+// fieldAt is v.FieldByIndex(idx), stepping through the pointers to groups
+// of fields (Record.Audits, Record.Policy); ok is false under a nil one.
+func fieldAt(v reflect.Value, idx []int) (reflect.Value, bool) {
+	for _, i := range idx {
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(i)
+	}
+	return v, true
 }
 
 // recordIndex holds, for each entry of fields, its reflect index path in
@@ -72,8 +91,11 @@ func buildRecordIndex() [][]int {
 			case reflect.TypeOf(inventory.String{}), reflect.TypeOf(inventory.Bool{}), reflect.TypeOf(inventory.Strings{}):
 				paths[p] = at
 			default:
-				if f.Type.Kind() == reflect.Struct {
+				switch {
+				case f.Type.Kind() == reflect.Struct:
 					walk(f.Type, p, at)
+				case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct:
+					walk(f.Type.Elem(), p, at) // fieldAt steps through the pointer
 				}
 			}
 		}

@@ -227,6 +227,55 @@ func TestSameAsParentInheritsNothing(t *testing.T) {
 	}
 }
 
+// Intermediates that take a group (audits, policy) from the defaults share
+// the defaults' copy: one that says its audits or a document are its
+// parent's, or overrides one field, must change only its own record.
+func TestDefaultsGroupsSharedNotChanged(t *testing.T) {
+	h := newHarness(t, ccadbsim.Options{})
+	h.addIntermediates(3)
+	h.write("inventory.yaml", `ccadb:
+  defaults:
+    ca_owner: Example CA
+    audits:
+      standard: {url: "https://a.example/s.pdf", type: WebTrust, statement_date: "2025-06-30", period_start: "2024-04-01", period_end: "2025-03-31"}
+    policy:
+      cps: {url: "https://pki.example.com/cps.pdf", effective_date: "2025-02-01"}
+  intermediates:
+    - certificate: ica0.pem
+      parent: root.pem
+      audits: {same_as_parent: true}
+      policy:
+        cps: {same_as_parent: true}
+    - certificate: ica1.pem
+      parent: root.pem
+    - certificate: ica2.pem
+      parent: root.pem
+      audits:
+        standard: {url: "https://a.example/own.pdf"}
+`)
+	inv := reload(t, h)
+	p := plan(t, h.vendor(nil), inv)
+	if len(p.Changes) != 3 {
+		t.Fatalf("%d changes, want 3: %s", len(p.Changes), p.Summary())
+	}
+	want := []map[string]any{
+		{"audits.standard.url": nil, "audits.standard.type": nil, "policy.cps.url": nil, "audits.same_as_parent": true},
+		{"audits.standard.url": "https://a.example/s.pdf", "audits.standard.type": "WebTrust", "policy.cps.url": "https://pki.example.com/cps.pdf", "audits.same_as_parent": nil},
+		{"audits.standard.url": "https://a.example/own.pdf", "audits.standard.type": "WebTrust", "policy.cps.url": "https://pki.example.com/cps.pdf", "audits.same_as_parent": nil},
+	}
+	for i, c := range p.Changes {
+		for k, w := range want[i] {
+			if got := c.Desired[k]; got != w {
+				t.Errorf("%s: %s = %v, want %v", c.Address, k, got, w)
+			}
+		}
+	}
+	d := SectionOf(inv).Defaults
+	if d.Audits.SameAsParent.Set || d.Audits.Standard.URL.Value != "https://a.example/s.pdf" || d.Policy.CPS.URL.Value == "" {
+		t.Errorf("the defaults were changed through an intermediate: %+v %+v", d.Audits, d.Policy)
+	}
+}
+
 func loadCCADB(t *testing.T, src string) (*inventory.Inventory, error) {
 	t.Helper()
 	return inventory.Load(testfixture.WriteInventory(t, src, nil), []inventory.SectionSpec{Spec()})
