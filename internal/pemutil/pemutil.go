@@ -98,13 +98,13 @@ func Certificate(data []byte) (*x509.Certificate, error) {
 // subjectPublicKeyInfo; what follows them is not read.
 type publicKeyInfo struct {
 	TBS struct {
-		Raw          asn1.RawContent
-		Version      int `asn1:"optional,explicit,default:0,tag:0"`
-		Serial       asn1.RawValue
-		Signature    asn1.RawValue
-		Issuer       asn1.RawValue
-		Validity     asn1.RawValue
-		Subject      asn1.RawValue
+		Raw                  asn1.RawContent
+		Version              int `asn1:"optional,explicit,default:0,tag:0"`
+		Serial               asn1.RawValue
+		Signature            asn1.RawValue
+		Issuer               asn1.RawValue
+		Validity             asn1.RawValue
+		Subject              asn1.RawValue
 		SubjectPublicKeyInfo asn1.RawValue
 	}
 }
