@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certsync/certsync/internal/inventory"
+	"github.com/certsync/certsync/internal/pemutil"
 	"github.com/certsync/certsync/internal/testfixture"
 	"github.com/certsync/certsync/internal/vendors"
 	"github.com/certsync/certsync/internal/vendors/ccadb"
@@ -619,12 +620,16 @@ func TestLoadExample(t *testing.T) {
 		t.Fatalf("names (-want +got):\n%s", diff)
 	}
 	for i, it := range its {
-		if it.CertDER == nil || it.ParentCert == nil {
+		if it.CertSHA256 == "" || it.ParentCert == nil {
 			t.Fatalf("intermediates[%d]: certificates not parsed", i)
 		}
-		cert, err := x509.ParseCertificate(it.CertDER)
+		der, err := it.CertificateDER(inv.Dir)
 		if err != nil {
-			t.Fatalf("intermediates[%d]: the kept DER does not parse: %v", i, err)
+			t.Fatalf("intermediates[%d]: the certificate cannot be read again: %v", i, err)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatalf("intermediates[%d]: the DER read again does not parse: %v", i, err)
 		}
 		if err := cert.CheckSignatureFrom(it.ParentCert); err != nil {
 			t.Errorf("intermediates[%d]: parent did not sign: %v", i, err)
@@ -813,7 +818,7 @@ func TestPEMForms(t *testing.T) {
 				t.Fatalf("Load:\n%v", err)
 			}
 			it := ccadb.SectionOf(inv).Intermediates[0]
-			if it.CertDER == nil || !cmp.Equal(it.CertDER, wantDER) {
+			if der, err := it.CertificateDER(inv.Dir); err != nil || !cmp.Equal(der, wantDER) || it.CertSHA256 != pemutil.SHA256(wantDER) {
 				t.Errorf("certificate does not match tls-issuing.pem")
 			}
 			if it.Name.Value != "certsync Test TLS Issuing CA 1" {

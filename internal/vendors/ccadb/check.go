@@ -1,7 +1,6 @@
 package ccadb
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -70,12 +69,10 @@ func (c *Section) Check(r *inventory.Report, inv *inventory.Inventory) {
 				r.Add(it.Certificate.Pos, path+".certificate", "is the same certificate as %s (SHA-256 %s)", prev, sha)
 			}
 			shas[sha] = path
+			it.CertSHA256 = sha
 		}
 		if cert != nil && it.ParentCert != nil {
 			sigs = append(sigs, sigCheck{pos: it.Parent.Pos, path: path + ".parent", child: cert, parent: it.ParentCert})
-		}
-		if cert != nil {
-			it.CertDER = bytes.Clone(cert.Raw) // not the buffer of the whole file
 		}
 		if it.Name.Set {
 			if strings.TrimSpace(it.Name.Value) == "" || strings.Contains(it.Name.Value, "/") {
@@ -162,6 +159,21 @@ func fillGroups(r *Record, empty *Record) {
 	if r.Issuance == nil {
 		r.Issuance = empty.Issuance
 	}
+}
+
+// CertificateDER reads the intermediate's certificate again (dir is the
+// inventory's directory) for a request that sends it, and fails if it is
+// no longer the certificate Load checked: a change applies what the plan
+// showed, or nothing.
+func (it *Intermediate) CertificateDER(dir string) ([]byte, error) {
+	ref := readCertRef(dir, it.Certificate)
+	if ref.problem != "" {
+		return nil, fmt.Errorf("certificate: "+ref.problem, ref.args...)
+	}
+	if sha := pemutil.SHA256(ref.cert.Raw); sha != it.CertSHA256 {
+		return nil, fmt.Errorf("%w: %s now holds the certificate with SHA-256 %s, not %s; plan again", ErrCertificateChanged, it.Certificate.Value, sha, it.CertSHA256) // a file: inline PEM cannot change
+	}
+	return ref.cert.Raw, nil
 }
 
 // loadCert reads and parses a certificate reference; cache, when not nil,

@@ -32,6 +32,9 @@ var (
 	ErrRejected = errors.New("the CCADB rejected the request")
 	// ErrLimit is Salesforce's REQUEST_LIMIT_EXCEEDED: no retry helps this run.
 	ErrLimit = errors.New("the CCADB API request limit is exceeded; try again later")
+	// ErrCertificateChanged means an intermediate's certificate file no
+	// longer holds the certificate the plan was made from: nothing is sent.
+	ErrCertificateChanged = errors.New("the certificate changed since the plan")
 )
 
 // Client talks to the CCADB: the Salesforce token endpoint, the two Apex

@@ -209,7 +209,12 @@ func requestBody(c diff.Change, id, certPEM, parentPEM string) map[string]any {
 	return body
 }
 
-// flatPEMs flattens an intermediate's certificate and parent for a request.
-func flatPEMs(it *Intermediate) (cert, parent string) {
-	return pemutil.Flatten(it.CertDER), pemutil.Flatten(it.ParentCert.Raw)
+// flatPEMs reads an intermediate's certificate again (see CertificateDER)
+// and flattens it and its parent for a request.
+func flatPEMs(it *Intermediate, dir string) (cert, parent string, err error) {
+	der, err := it.CertificateDER(dir)
+	if err != nil {
+		return "", "", err
+	}
+	return pemutil.Flatten(der), pemutil.Flatten(it.ParentCert.Raw), nil
 }

@@ -387,3 +387,39 @@ func TestLookupAnswersAnotherOwnersRecord(t *testing.T) {
 		}
 	}
 }
+
+// Apply reads an intermediate's certificate again when it sends it: a file
+// that changed since the plan fails its change and nothing is sent; the
+// other intermediates are applied.
+func TestCertificateChangedSincePlan(t *testing.T) {
+	h := newHarness(t, ccadbsim.Options{})
+	h.addIntermediates(3)
+	inv := h.inventory(nil)
+	v := h.vendor(nil)
+	p := plan(t, v, inv)
+	if len(p.Changes) != 3 {
+		t.Fatalf("%d changes, want 3: %s", len(p.Changes), p.Summary())
+	}
+	h.write("ica0.pem", h.certs[2].PEM()) // swapped after the plan was shown
+	rep := run(t, v, p)
+	var failed []string
+	for _, r := range rep.Results {
+		if r.Status == "failed" {
+			failed = append(failed, r.Address.Name)
+			if !strings.Contains(r.Error, "changed since the plan") || !strings.Contains(r.Error, h.certs[2].SHA256()) {
+				t.Errorf("%s failed with %q, want the changed certificate named", r.Address, r.Error)
+			}
+		}
+	}
+	if len(failed) != 1 || failed[0] != "Harness ICA 0" {
+		t.Fatalf("failed changes %v, want only Harness ICA 0's", failed)
+	}
+	if _, ok := h.sim.RecordBySHA256(h.certs[0].SHA256()); ok {
+		t.Error("the certificate the plan showed was added although its file changed")
+	}
+	for _, c := range h.certs[1:] {
+		if _, ok := h.sim.RecordBySHA256(c.SHA256()); !ok {
+			t.Errorf("%s was not added", c.Cert.Subject.CommonName)
+		}
+	}
+}

@@ -62,6 +62,9 @@ type Vendor struct {
 	// items are the inventory's intermediates by SHA-256, from the last
 	// Observe: apply flattens their PEMs when it sends them.
 	items map[string]*Intermediate
+	// dir is the directory of the inventory items came from, to read an
+	// intermediate's certificate again when a change sends it.
+	dir string
 }
 
 // ErrConfig means required settings are missing.
@@ -138,13 +141,13 @@ func (v *Vendor) Observe(ctx context.Context, inv *inventory.Inventory) ([]diff.
 	items := make(map[string]*Intermediate, len(its))
 	addrBySHA := make(map[string]diff.Address, len(its))
 	for i := range its {
-		shas[i], parentSHAs[i] = pemutil.SHA256(its[i].CertDER), hash(its[i].ParentCert)
+		shas[i], parentSHAs[i] = its[i].CertSHA256, hash(its[i].ParentCert)
 		want[shas[i]], want[parentSHAs[i]] = true, true
 		items[shas[i]] = &its[i]
 		addrBySHA[shas[i]] = address(its[i].Name.Value)
 	}
 	v.mu.Lock()
-	v.items = items
+	v.items, v.dir = items, inv.Dir
 	v.mu.Unlock()
 	rep, err := v.client.Report(ctx, want)
 	if err != nil {
@@ -197,12 +200,15 @@ func (v *Vendor) Apply(ctx context.Context, c diff.Change) (apply.Outcome, error
 	}
 	sha := c.Keys[keySHA256]
 	v.mu.Lock()
-	it := v.items[sha]
+	it, dir := v.items[sha], v.dir
 	v.mu.Unlock()
-	if it == nil || it.CertDER == nil || it.ParentCert == nil {
+	if it == nil || it.CertSHA256 == "" || it.ParentCert == nil {
 		return out, fmt.Errorf("the change's certificate (SHA-256 %q) is not in the inventory this run read; plan again", sha)
 	}
-	certPEM, parentPEM := flatPEMs(it)
+	certPEM, parentPEM, err := flatPEMs(it, dir)
+	if err != nil {
+		return out, err
+	}
 	st, err := v.load(sha)
 	if err != nil {
 		return out, fmt.Errorf("read state: %w", err)
