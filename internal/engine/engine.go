@@ -200,7 +200,11 @@ func (e *Engine) Plan(ctx context.Context, inv *inventory.Inventory) (*diff.Plan
 			failed[r.Vendor] = r.Err
 		}
 	}
-	var all []diff.Pair
+	n := 0
+	for _, r := range obs.Results {
+		n += len(r.Pairs)
+	}
+	all := make([]diff.Pair, 0, n) // a pair is 330 bytes: 10,000 of them are not grown by doubling
 	var vendorErrs []diff.Info
 	for _, r := range obs.Results {
 		if r.Err != nil {
