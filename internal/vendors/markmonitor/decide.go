@@ -186,6 +186,22 @@ func (w orderWant) spec() string { return specHash(w.Org, w.CertType, w.CN, w.SA
 type orderHistory struct {
 	Orders []*Order
 	OrgOf  map[string]string
+	// keys memoises liveKey for the planning of one item (decide and the
+	// live object both need it); nil works out every key afresh.
+	keys map[*Order]string
+}
+
+// liveKey is liveKey(o), worked out once per order when h memoises.
+func (h orderHistory) liveKey(o *Order) string {
+	if h.keys == nil {
+		return liveKey(o)
+	}
+	k, ok := h.keys[o]
+	if !ok {
+		k = liveKey(o)
+		h.keys[o] = k
+	}
+	return k
 }
 
 // outputFiles are the current contents of the item's output files by path;
@@ -337,7 +353,7 @@ func decidePresent(want orderWant, hist orderHistory, files outputFiles, now tim
 	renewing := !now.Before(due) && !replacing && !blocked
 	// The key the certificate was issued for is gone: replacing it with a
 	// new key is a person's decision (rekey), never a side effect.
-	liveKeyID := liveKey(current)
+	liveKeyID := hist.liveKey(current)
 	if want.KeyElsewhere {
 		d.Info = append(d.Info, "the private key file "+want.KeyFile+" is not on this machine (CI mode): the key is not compared")
 	}

@@ -162,7 +162,7 @@ func orderPair(inv *inventory.Inventory, want *OrderItem, hist []*Order, orgsByI
 		return diff.Pair{}, err
 	}
 	w.KeyElsewhere = ci && w.KeyFile != "" && w.Key == ""
-	h := orderHistory{Orders: hist, OrgOf: map[string]string{}}
+	h := orderHistory{Orders: hist, OrgOf: map[string]string{}, keys: map[*Order]string{}}
 	for _, o := range hist {
 		if org := orgsByID[o.OrganizationID]; org != nil {
 			h.OrgOf[o.ID] = org.Name
@@ -281,7 +281,7 @@ func liveOrder(o *Order, h orderHistory) *diff.Object {
 		{Name: "cert_type", Value: o.CertType},
 		{Name: "common_name", Value: cn},
 		{Name: "dns_names", Value: liveSANs},
-		{Name: "key", Value: liveKey(o)},
+		{Name: "key", Value: h.liveKey(o)},
 		{Name: "additional_emails", Value: sortedCopy(o.AdditionalEmails)},
 		{Name: "status", Value: o.Status},
 	}}
