@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // The runner reports the command's exit code and resource use, and an
@@ -55,5 +56,35 @@ func TestRunMeasured(t *testing.T) {
 	}
 	if err := runMeasured([]string{"only-a-file"}); err == nil {
 		t.Error("a runner without a command did not fail")
+	}
+}
+
+// The apply phase is read from the "apply finished" JSON log line among
+// the text results; a log without one (text logs, info level) is an error,
+// not a zero.
+func TestReadApplyPhase(t *testing.T) {
+	tests := []struct {
+		name    string
+		log     string
+		want    applyPhase
+		wantErr bool
+	}{
+		{"among text and other records", "certsync will perform\n" +
+			`{"time":"t","level":"INFO","msg":"change finished","changes":9}` + "\n" +
+			"ok      update ccadb/intermediate/x\n" +
+			`{"time":"t","level":"DEBUG","msg":"apply finished","changes":100,"wall_seconds":1.5,"cpu_seconds":0.25}` + "\n" +
+			"Apply complete: 100 ok, 0 failed, 0 skipped.\n",
+			applyPhase{changes: 100, cpu: 250 * time.Millisecond, wall: 1500 * time.Millisecond}, false},
+		{"no CPU reported", `{"msg":"apply finished","changes":1,"wall_seconds":1}` + "\n", applyPhase{}, true},
+		{"text logs", "time=t level=DEBUG msg=\"apply finished\" changes=1 cpu_seconds=0.1\n", applyPhase{}, true},
+		{"empty", "", applyPhase{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readApplyPhase([]byte(tt.log))
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("readApplyPhase = %+v, %v; want %+v, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }
