@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -38,6 +39,10 @@ type sample struct {
 	// apply is the apply phase as certsync itself measured it (zero
 	// for a plan).
 	apply applyPhase
+	// sandboxCPU is the CPU time the sandbox process used meanwhile
+	// (serving the requests, writing the simulators' state); -1 when
+	// unknown.
+	sandboxCPU time.Duration
 }
 
 func (s sample) total() int {
@@ -102,8 +107,9 @@ func measure(o options, out io.Writer) error {
 func printApplies(out io.Writer, applies []applyRow) {
 	fmt.Fprintf(out, "\nApply of N CCADB field updates (crls.full) on %d CCADB intermediates, the real binary, median of the runs by apply CPU.\n", applies[0].items)
 	fmt.Fprintln(out, "apply = the apply phase as certsync logs it (\"apply finished\", debug level): every change, its state write and log line, the printed results; not the loading and planning before it.")
+	fmt.Fprintln(out, "sandbox = the `certsync sandbox` process's CPU during the whole run (plan included; 10 ms ticks): serving the requests and writing the simulators' state.")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "changes\twall\tCPU\tpeak RSS\tCPU/change\tapply wall\tapply CPU\tapply CPU/change\tccadb req\t")
+	fmt.Fprintln(tw, "changes\twall\tCPU\tpeak RSS\tCPU/change\tapply wall\tapply CPU\tapply CPU/change\tsandbox CPU/change\tccadb req\t")
 	var lo, hi float64
 	for i, r := range applies {
 		s := r.s
@@ -112,8 +118,9 @@ func printApplies(out io.Writer, applies []applyRow) {
 			lo = per
 		}
 		hi = max(hi, per)
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.changes, round(s.wall), round(s.cpu), mib(s.maxRSS),
-			perChange(s.cpu, r.changes), round(s.apply.wall), round(s.apply.cpu), perChange(s.apply.cpu, r.changes), s.requests["ccadb"])
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.changes, round(s.wall), round(s.cpu), mib(s.maxRSS),
+			perChange(s.cpu, r.changes), round(s.apply.wall), round(s.apply.cpu), perChange(s.apply.cpu, r.changes),
+			perChange(s.sandboxCPU, r.changes), s.requests["ccadb"])
 	}
 	tw.Flush()
 	if len(applies) > 1 && lo > 0 {
@@ -295,8 +302,8 @@ func measureApplies(o options, out io.Writer) ([]applyRow, error) {
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(out, "  apply of %d changes, run %d: %s wall, %s CPU; apply phase %s wall, %s CPU (%s per change); %d requests\n",
-				c, k+1, round(s.wall), round(s.cpu), round(s.apply.wall), round(s.apply.cpu), perChange(s.apply.cpu, c), s.total())
+			fmt.Fprintf(out, "  apply of %d changes, run %d: %s wall, %s CPU; apply phase %s wall, %s CPU (%s per change); sandbox %s CPU per change; %d requests\n",
+				c, k+1, round(s.wall), round(s.cpu), round(s.apply.wall), round(s.apply.cpu), perChange(s.apply.cpu, c), perChange(s.sandboxCPU, c), s.total())
 			runs = append(runs, s)
 		}
 		slices.SortFunc(runs, func(a, b sample) int { return int(a.apply.cpu - b.apply.cpu) })
@@ -436,6 +443,7 @@ func (sb *sandbox) certsync(bin string, env []string, args ...string) (sample, i
 	if err != nil {
 		return sample{}, 0, err
 	}
+	sbBefore, sbOK := procCPU(sb.cmd.Process.Pid)
 	sb.runs++
 	sb.lastOutput = filepath.Join(sb.dir, fmt.Sprintf("run%02d-%s.log", sb.runs, args[0]))
 	logf, err := os.Create(sb.lastOutput)
@@ -469,7 +477,10 @@ func (sb *sandbox) certsync(bin string, env []string, args ...string) (sample, i
 	if err != nil {
 		return sample{}, 0, err
 	}
-	s := sample{wall: res.Wall, cpu: res.CPU, maxRSS: res.MaxRSS, runnerRSS: res.RunnerRSS, requests: map[string]int{}}
+	s := sample{wall: res.Wall, cpu: res.CPU, maxRSS: res.MaxRSS, runnerRSS: res.RunnerRSS, requests: map[string]int{}, sandboxCPU: -1}
+	if sbAfter, ok := procCPU(sb.cmd.Process.Pid); ok && sbOK {
+		s.sandboxCPU = sbAfter - sbBefore
+	}
 	for _, v := range vendorNames {
 		s.requests[v] = after[v] - before[v]
 	}
@@ -529,6 +540,39 @@ func readApplyPhase(log []byte) (applyPhase, error) {
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
 
+// procCPU is the CPU time (user + system) process pid has used so far, from
+// /proc/PID/stat (Linux; false elsewhere). Its unit is the kernel's clock
+// tick, 1/100 s on Linux (USER_HZ): too coarse for one short run, enough
+// per change over hundreds of changes.
+func procCPU(pid int) (time.Duration, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	return parseStatCPU(string(data))
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) of a /proc/PID/stat
+// line. The command name (field 2) is in parentheses and may hold spaces,
+// so fields are counted after its closing parenthesis.
+func parseStatCPU(stat string) (time.Duration, bool) {
+	const tick = 10 * time.Millisecond // USER_HZ = 100
+	end := strings.LastIndexByte(stat, ')')
+	if end < 0 {
+		return 0, false
+	}
+	f := strings.Fields(stat[end+1:]) // f[0] is field 3
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * tick, true
+}
+
 // machine describes where the numbers come from.
 func machine() string {
 	model := "unknown CPU"
@@ -555,6 +599,9 @@ func round(d time.Duration) string {
 }
 
 func perChange(cpu time.Duration, n int) string {
+	if cpu < 0 {
+		return "-"
+	}
 	return fmt.Sprintf("%.2fms", float64(cpu)/float64(time.Millisecond)/float64(n))
 }
 

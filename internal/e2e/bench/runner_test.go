@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -86,5 +87,29 @@ func TestReadApplyPhase(t *testing.T) {
 				t.Errorf("readApplyPhase = %+v, %v; want %+v, error %v", got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// A process's CPU time is read from /proc/PID/stat after the command name,
+// which may hold spaces and parentheses.
+func TestParseStatCPU(t *testing.T) {
+	tests := []struct {
+		stat string
+		want time.Duration
+		ok   bool
+	}{
+		{"4242 (certsync) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 25 0 0 20 0 9 0 100 1 2", 1750 * time.Millisecond, true},
+		{"7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0", 70 * time.Millisecond, true},
+		{"7 (truncated) R 1 7", 0, false},
+		{"no parenthesis", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseStatCPU(tt.stat)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseStatCPU(%q) = %v, %v; want %v, %v", tt.stat, got, ok, tt.want, tt.ok)
+		}
+	}
+	if _, ok := procCPU(os.Getpid()); !ok && runtime.GOOS == "linux" {
+		t.Error("procCPU of this process failed on Linux")
 	}
 }
