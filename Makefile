@@ -40,14 +40,17 @@ bench:
 
 # End to end: the real binary against `certsync sandbox` (a separate process,
 # 20 ms per request) over generated items already in their steady state,
-# plus applies of 100 and 1,000 changes; prints one table (README,
-# "Performance"). N sets the item counts (N=10000), REPORT_ROWS adds other
-# CAs' records to the CCADB report (11000 is about the real report's size).
+# plus applies of CHANGES CCADB field updates on an inventory of their own;
+# prints the tables (README, "Performance"). N sets the item counts
+# (N=10000), REPORT_ROWS adds other CAs' records to the CCADB report (11000
+# is about the real report's size), CHANGES=100,1000,10000 measures apply
+# up to 10,000 changes (a few minutes; N= skips the plans).
 N           ?= 300,3000
 REPORT_ROWS ?= 0
 LATENCY     ?= 20ms
+CHANGES     ?= 100,1000
 bench-e2e: build
-	$(GO) run ./internal/e2e/bench -bin $(BIN) -sizes $(N) -report-rows $(REPORT_ROWS) -latency $(LATENCY)
+	$(GO) run ./internal/e2e/bench -bin $(BIN) -sizes "$(N)" -report-rows $(REPORT_ROWS) -latency $(LATENCY) -changes "$(CHANGES)"
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/inventory/

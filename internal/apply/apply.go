@@ -62,8 +62,9 @@ type Result struct {
 type Options struct {
 	// Concurrency bounds how many changes run at once; default 4.
 	Concurrency int
-	// OnResult, if set, is called as each change ends (for progress logs).
-	// Calls may come from several goroutines but never at the same time.
+	// OnResult, if set, is called as each change ends (for progress logs),
+	// one call at a time, from the goroutine that called Run. A slow
+	// OnResult delays the start of the next changes.
 	OnResult func(Result)
 	// Stop, when closed, keeps every change that has not started from
 	// starting (it ends Skipped), while changes already running go on with
@@ -109,108 +110,296 @@ func (r *Report) Summary() string {
 var ErrCycle = errors.New("dependency cycle")
 
 // Run executes plan with the appliers, keyed by vendor name.
+//
+// Changes start in plan order as far as their dependencies allow, on at
+// most Concurrency goroutines (a fixed pool, whatever the number of
+// changes): a change becomes ready when everything it depends on within the
+// plan has ended, and ends at once, without a slot, when one of those did
+// not succeed. The bookkeeping is done by the calling goroutine alone and
+// costs the same per change at 10 or 10,000 changes.
 func Run(ctx context.Context, plan *diff.Plan, appliers map[string]Applier, opts Options) *Report {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
 	n := len(plan.Changes)
 	rep := &Report{Results: make([]Result, n)}
-	index := map[diff.Address]int{}
+	if n == 0 {
+		return rep
+	}
+	index := make(map[diff.Address]int, n)
 	for i, c := range plan.Changes {
 		index[c.Address] = i
 	}
-	cyclic := cycles(plan, index)
-
-	done := make([]chan struct{}, n)
-	for i := range done {
-		done[i] = make(chan struct{})
+	r := &runner{
+		ctx: ctx, plan: plan, appliers: appliers, opts: opts, rep: rep, index: index,
+		pending:    make([]int, n),
+		dependents: make([][]int, n),
+		ended:      make([]bool, n),
 	}
-	sem := make(chan struct{}, opts.Concurrency)
-	var mu sync.Mutex // serialises OnResult
-	finish := func(i int, r Result) {
-		rep.Results[i] = r
-		if opts.OnResult != nil {
-			mu.Lock()
-			opts.OnResult(r)
-			mu.Unlock()
-		}
-		close(done[i])
-	}
-
-	var wg sync.WaitGroup
 	for i, c := range plan.Changes {
+		for _, dep := range c.DependsOn {
+			if j, ok := index[dep]; ok { // a dependency outside the plan is already in place
+				r.pending[i]++
+				r.dependents[j] = append(r.dependents[j], i)
+			}
+		}
+	}
+	// Every change on a cycle fails, before any of them settles the
+	// changes that depend on it (those on the cycle must not end Skipped).
+	var onCycle []int
+	for i, cyclic := range cycles(plan, index) {
+		if cyclic {
+			r.record(i, fail(Result{Address: plan.Changes[i].Address, Action: plan.Changes[i].Action}, ErrCycle))
+			onCycle = append(onCycle, i)
+		}
+	}
+	for _, i := range onCycle {
+		r.settle(i)
+	}
+	for i := range n {
+		if r.pending[i] == 0 && !r.ended[i] {
+			r.resolve(i)
+		}
+	}
+	r.loop()
+	return rep
+}
+
+// runner is the state of one Run. Only Run's goroutine touches it; the
+// workers receive a change's index and send back its Result.
+type runner struct {
+	ctx      context.Context
+	plan     *diff.Plan
+	appliers map[string]Applier
+	opts     Options
+	rep      *Report
+	index    map[diff.Address]int
+
+	pending    []int   // dependencies within the plan that have not ended
+	dependents [][]int // the changes that depend on each change
+	ended      []bool
+	done       int        // changes ended
+	ready      readyQueue // changes whose dependencies all succeeded
+	running    int
+}
+
+// finished is a worker's answer: change i ended with r.
+type finished struct {
+	i int
+	r Result
+}
+
+// loop hands ready changes to a fixed pool of workers and ends every
+// change, until all have ended. Once ctx is done or Stop is closed, a ready
+// change ends Skipped instead of starting.
+func (r *runner) loop() {
+	work := make(chan int)
+	results := make(chan finished)
+	var wg sync.WaitGroup
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	for range min(r.opts.Concurrency, len(r.plan.Changes)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			base := Result{Address: c.Address, Action: c.Action}
-			if cyclic[i] {
-				finish(i, fail(base, ErrCycle))
-				return
+			for i := range work {
+				results <- finished{i, r.execute(i)}
 			}
-			for _, dep := range c.DependsOn {
-				j, inPlan := index[dep]
-				if !inPlan {
-					continue // nothing to do for it: already in place
-				}
-				<-done[j]
-				switch rep.Results[j].Status {
-				case OK:
-				case Waiting:
-					base.Status, base.Error = Waiting, fmt.Sprintf("waiting for %s", dep)
-					finish(i, base)
-					return
-				default:
-					base.Status, base.Error = Skipped, fmt.Sprintf("skipped: %s did not succeed", dep)
-					finish(i, base)
-					return
-				}
-			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				base.Status, base.Error = Skipped, "skipped: "+context.Cause(ctx).Error()
-				finish(i, base)
-				return
-			case <-opts.Stop:
-				base.Status, base.Error = Skipped, "skipped: "+errStopped.Error()
-				finish(i, base)
-				return
-			}
-			defer func() { <-sem }()
-			if ctx.Err() != nil { // cancelled while we waited for a slot
-				base.Status, base.Error = Skipped, "skipped: "+context.Cause(ctx).Error()
-				finish(i, base)
-				return
-			}
-			select {
-			case <-opts.Stop: // stopped while we waited for a slot
-				base.Status, base.Error = Skipped, "skipped: "+errStopped.Error()
-				finish(i, base)
-				return
-			default:
-			}
-			a, ok := appliers[c.Address.Vendor]
-			if !ok {
-				finish(i, fail(base, fmt.Errorf("no vendor %q is configured", c.Address.Vendor)))
-				return
-			}
-			start := time.Now()
-			out, err := safeApply(ctx, a, c)
-			base.Duration = time.Since(start)
-			base.Messages, base.ID = out.Messages, out.ID
-			switch {
-			case errors.Is(err, ErrNotReady):
-				base.Status, base.Error = Waiting, err.Error()
-			case err != nil:
-				base = fail(base, err)
-			default:
-				base.Status = OK
-			}
-			finish(i, base)
 		}()
 	}
-	wg.Wait()
-	return rep
+	for r.done < len(r.plan.Changes) {
+		if r.ready.Len() > 0 {
+			if cause := r.stopped(); cause != "" {
+				for r.ready.Len() > 0 {
+					i := r.ready.pop()
+					r.finish(i, r.base(i, Skipped, "skipped: "+cause))
+				}
+				continue
+			}
+		}
+		var (
+			send       chan<- int
+			next       int
+			cancelled  <-chan struct{}
+			stopSignal <-chan struct{}
+		)
+		if r.ready.Len() > 0 {
+			// Changes are waiting: wake up for a free slot, or to skip
+			// them when the run is cancelled or stopped.
+			cancelled, stopSignal = r.ctx.Done(), r.opts.Stop
+			if r.running < r.opts.Concurrency {
+				send, next = work, r.ready.peek()
+			}
+		}
+		select {
+		case send <- next:
+			r.ready.pop()
+			r.running++
+		case f := <-results:
+			r.running--
+			r.finish(f.i, f.r)
+		case <-cancelled:
+		case <-stopSignal:
+		}
+	}
+}
+
+// stopped returns why no change may start any more ("" while they may).
+func (r *runner) stopped() string {
+	if r.ctx.Err() != nil {
+		return context.Cause(r.ctx).Error()
+	}
+	select {
+	case <-r.opts.Stop:
+		return errStopped.Error()
+	default:
+		return ""
+	}
+}
+
+func (r *runner) base(i int, s Status, msg string) Result {
+	c := r.plan.Changes[i]
+	return Result{Address: c.Address, Action: c.Action, Status: s, Error: msg}
+}
+
+// execute applies change i on a worker. It checks ctx and Stop once more:
+// either may have come while the change was handed over.
+func (r *runner) execute(i int) Result {
+	c := r.plan.Changes[i]
+	base := Result{Address: c.Address, Action: c.Action}
+	if cause := r.stopped(); cause != "" {
+		base.Status, base.Error = Skipped, "skipped: "+cause
+		return base
+	}
+	a, ok := r.appliers[c.Address.Vendor]
+	if !ok {
+		return fail(base, fmt.Errorf("no vendor %q is configured", c.Address.Vendor))
+	}
+	start := time.Now()
+	out, err := safeApply(r.ctx, a, c)
+	base.Duration = time.Since(start)
+	base.Messages, base.ID = out.Messages, out.ID
+	switch {
+	case errors.Is(err, ErrNotReady):
+		base.Status, base.Error = Waiting, err.Error()
+	case err != nil:
+		base = fail(base, err)
+	default:
+		base.Status = OK
+	}
+	return base
+}
+
+// finish records change i's result and settles the changes that were
+// waiting only for it.
+func (r *runner) finish(i int, res Result) {
+	r.record(i, res)
+	r.settle(i)
+}
+
+// record ends change i with res and reports it.
+func (r *runner) record(i int, res Result) {
+	r.ended[i] = true
+	r.done++
+	r.rep.Results[i] = res
+	if r.opts.OnResult != nil {
+		r.opts.OnResult(res)
+	}
+}
+
+// settle counts change i's end in the changes that depend on it: one whose
+// last dependency this was starts, or ends at once behind a dependency
+// that did not succeed (a chain of such ends is walked without recursion).
+func (r *runner) settle(i int) {
+	todo := []int{i}
+	for len(todo) > 0 {
+		j := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		for _, d := range r.dependents[j] {
+			if r.pending[d]--; r.pending[d] > 0 || r.ended[d] {
+				continue
+			}
+			if res, ok := r.blocked(d); ok {
+				r.record(d, res)
+				todo = append(todo, d)
+			} else {
+				r.ready.push(d)
+			}
+		}
+	}
+}
+
+// resolve settles change i, whose dependencies have all ended: it ends at
+// once when one of them did not succeed, else it is ready to start.
+func (r *runner) resolve(i int) {
+	if res, ok := r.blocked(i); ok {
+		r.finish(i, res)
+		return
+	}
+	r.ready.push(i)
+}
+
+// blocked returns the result of change i when a dependency, the first in
+// its DependsOn order that did not succeed, keeps it from running: Waiting
+// behind a waiting change, Skipped behind any other.
+func (r *runner) blocked(i int) (Result, bool) {
+	for _, dep := range r.plan.Changes[i].DependsOn {
+		j, ok := r.index[dep]
+		if !ok {
+			continue
+		}
+		switch r.rep.Results[j].Status {
+		case OK:
+		case Waiting:
+			return r.base(i, Waiting, fmt.Sprintf("waiting for %s", dep)), true
+		default:
+			return r.base(i, Skipped, fmt.Sprintf("skipped: %s did not succeed", dep)), true
+		}
+	}
+	return Result{}, false
+}
+
+// readyQueue holds the indexes of changes ready to start, lowest (earliest
+// in the plan) first.
+type readyQueue struct{ h []int }
+
+func (q *readyQueue) Len() int  { return len(q.h) }
+func (q *readyQueue) peek() int { return q.h[0] }
+
+func (q *readyQueue) push(i int) {
+	q.h = append(q.h, i)
+	for k := len(q.h) - 1; k > 0; {
+		parent := (k - 1) / 2
+		if q.h[parent] <= q.h[k] {
+			break
+		}
+		q.h[parent], q.h[k] = q.h[k], q.h[parent]
+		k = parent
+	}
+}
+
+func (q *readyQueue) pop() int {
+	top := q.h[0]
+	last := len(q.h) - 1
+	q.h[0] = q.h[last]
+	q.h = q.h[:last]
+	for k := 0; ; {
+		l, small := 2*k+1, k
+		if l < len(q.h) && q.h[l] < q.h[small] {
+			small = l
+		}
+		if l+1 < len(q.h) && q.h[l+1] < q.h[small] {
+			small = l + 1
+		}
+		if small == k {
+			break
+		}
+		q.h[k], q.h[small] = q.h[small], q.h[k]
+		k = small
+	}
+	return top
 }
 
 func fail(r Result, err error) Result {

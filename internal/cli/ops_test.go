@@ -456,3 +456,45 @@ func TestRunFailedNotification(t *testing.T) {
 		t.Errorf("events %q: %+v", k, got)
 	}
 }
+
+// apply logs its own cost at debug level, once, after the results: the
+// number of changes, the wall time and the process's CPU time of the apply
+// phase (the benchmark reads it). At info level it is not logged.
+func TestApplyLogsItsCost(t *testing.T) {
+	for _, level := range []string{"info", "debug"} {
+		r := newRunner(t) // a fresh state: the example's 7 changes each time
+		r.env["CERTSYNC_LOG_FORMAT"], r.env["CERTSYNC_LOG_LEVEL"] = "json", level
+		res := r.run("apply", "--sandbox", "--auto-approve", "-i", exampleCopy(t), "-o", "text")
+		if res.code != ExitOK || !strings.Contains(res.stdout, "Apply complete: 7 ok") {
+			t.Fatalf("apply: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+		}
+		var found []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("not a JSON log line: %q", line)
+			}
+			if rec["msg"] == "apply finished" {
+				found = append(found, rec)
+			}
+		}
+		if level == "info" {
+			if len(found) != 0 {
+				t.Errorf("apply finished logged at info level: %v", found)
+			}
+			continue
+		}
+		if len(found) != 1 {
+			t.Fatalf("%d \"apply finished\" records, want 1:\n%s", len(found), res.stderr)
+		}
+		rec := found[0]
+		if rec["level"] != "DEBUG" || rec["changes"] != float64(7) {
+			t.Errorf("apply finished: %v; want level DEBUG and 7 changes", rec)
+		}
+		for _, k := range []string{"cpu_seconds", "wall_seconds"} {
+			if v, ok := rec[k].(float64); !ok || v < 0 {
+				t.Errorf("apply finished: %s = %v, want a number of seconds", k, rec[k])
+			}
+		}
+	}
+}

@@ -94,6 +94,36 @@ func TestGenerateAndSeed(t *testing.T) {
 	}
 }
 
+// The applies' inventory holds CCADB intermediates only, and seeding it
+// leaves the other simulators empty.
+func TestGenerateCCADBOnly(t *testing.T) {
+	dir := t.TempDir()
+	f, err := generateCCADB(dir, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load(f.inventory, vendors.Sections())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"ccadb": 4, "markmonitor": 0, "quantil": 0} {
+		if n := inv.SectionItems(name); n != want {
+			t.Errorf("%s: %d items, want %d", name, n, want)
+		}
+	}
+	state := filepath.Join(dir, "sandbox")
+	if err := seed(f, state, 0); err != nil {
+		t.Fatal(err)
+	}
+	cc, err := ccadbsim.New(ccadbsim.Options{ClientID: sim.SandboxUser, ClientSecret: "x", StatePath: filepath.Join(state, ccadbState)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cc.Records()); n != 1+4 {
+		t.Errorf("CCADB holds %d records, want 5 (the root, 4 intermediates)", n)
+	}
+}
+
 func TestInts(t *testing.T) {
 	tests := []struct {
 		in   string

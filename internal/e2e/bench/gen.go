@@ -20,13 +20,18 @@ import (
 
 // fixture is a generated inventory and the test PKI behind it: n items
 // split evenly over CCADB intermediates, Markmonitor orders and QUANTIL
-// certificates (n = 10,000 gives 3,334 of each). Its files live under dir.
+// certificates (n = 10,000 gives 3,334 of each), or CCADB intermediates
+// only (generateCCADB). Its files live under dir.
 type fixture struct {
 	dir string
 	// inventory is the path of the inventory file (not inventory.yaml, so
 	// that a `certsync sandbox` started in dir does not load it).
 	inventory string
-	perKind   int
+	perKind   int // items of each kind; of the most numerous kind when they differ
+	// seedRev is the revision of the CRL URLs seeded into the CCADB: ""
+	// for the inventory's steady state, something else to seed every
+	// record one change away from it.
+	seedRev string
 
 	root          *testpki.Cert
 	intermediates []*testpki.Cert // one per CCADB item
@@ -53,11 +58,29 @@ const (
 // itemsPerKind is how many items of each kind n items make.
 func itemsPerKind(n int) int { return (n + 2) / 3 }
 
-// generate writes the PKI files and the inventory for n items into dir.
-// rev(i) is appended to CCADB item i's CRL URL: "" for the state seeded,
-// something else to make item i a change.
+// generate writes the PKI files and the inventory for n items into dir,
+// split evenly over the three kinds.
 func generate(dir string, n int) (*fixture, error) {
-	f := &fixture{dir: dir, perKind: itemsPerKind(n), key: testpki.NewKey()}
+	k := itemsPerKind(n)
+	return generateKinds(dir, k, k, k)
+}
+
+// generateCCADB writes an inventory of n CCADB intermediates and nothing
+// else: what the applies are measured on (the other vendors' items would
+// only add their share of the plan, which the apply phase does not include).
+// Its records are seeded one change away from the inventory (see seedRev).
+func generateCCADB(dir string, n int) (*fixture, error) {
+	f, err := generateKinds(dir, n, 0, 0)
+	if f != nil {
+		f.seedRev = "-seeded"
+	}
+	return f, err
+}
+
+// generateKinds writes the PKI files and the inventory for the given number
+// of CCADB intermediates, Markmonitor orders and QUANTIL certificates.
+func generateKinds(dir string, intermediates, orders, cdn int) (*fixture, error) {
+	f := &fixture{dir: dir, perKind: max(intermediates, orders, cdn), key: testpki.NewKey()}
 	der, err := x509.MarshalPKCS8PrivateKey(f.key)
 	if err != nil {
 		return nil, err
@@ -81,13 +104,14 @@ func generate(dir string, n int) (*fixture, error) {
 			return nil, err
 		}
 	}
-	for i := 0; i < f.perKind; i++ {
+	for i := 0; i < intermediates; i++ {
 		ica := testpki.Issue(f.root, testpki.Options{CommonName: fmt.Sprintf("Bench Issuing CA %d", i), Organization: benchOwner, Key: f.key})
 		f.intermediates = append(f.intermediates, ica)
 		if err := os.WriteFile(filepath.Join(dir, "pki", fmt.Sprintf("ica%d.pem", i)), []byte(ica.PEM()), 0o644); err != nil {
 			return nil, err
 		}
-
+	}
+	for i := 0; i < orders; i++ {
 		name := fmt.Sprintf("o%d", i)
 		o := order{name: name, cn: name + ".example.com", sans: []string{name + "-alt.example.com"}}
 		if o.csr, err = makeCSR(f.key, o.cn, o.sans); err != nil {
@@ -97,7 +121,8 @@ func generate(dir string, n int) (*fixture, error) {
 		if err := os.WriteFile(filepath.Join(dir, "keys", name+".key"), f.keyPEM, 0o600); err != nil {
 			return nil, err
 		}
-
+	}
+	for i := 0; i < cdn; i++ {
 		host := fmt.Sprintf("cdn%d.example.com", i)
 		leaf := testpki.Issue(f.issuer, testpki.Options{CommonName: host, Leaf: true, DNSNames: []string{host}, Key: f.key,
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(200 * 24 * time.Hour)})
@@ -127,14 +152,18 @@ func (f *fixture) writeInventory(path string, changed int, rev string) error {
 		}
 		fmt.Fprintf(&b, "    - certificate: pki/ica%d.pem\n      parent: pki/root.pem\n      crls:\n        full: [%s]\n", i, crlURL(i, r))
 	}
-	// The organization every test uses (benchOrg); the bench is a
-	// program, but it shares the fixture rather than keep a copy.
-	b.WriteString(testfixture.MarkmonitorOrg("ORGANIZATION_CONTACT", "EXTENDED_VALIDATION_APPROVER") + "  orders:\n")
+	if len(f.orders) > 0 {
+		// The organization every test uses (benchOrg); the bench is a
+		// program, but it shares the fixture rather than keep a copy.
+		b.WriteString(testfixture.MarkmonitorOrg("ORGANIZATION_CONTACT", "EXTENDED_VALIDATION_APPROVER") + "  orders:\n")
+	}
 	for _, o := range f.orders {
 		fmt.Fprintf(&b, "    - name: %s\n      organization: %s\n      cert_type: %s\n      common_name: %s\n      dns_names: [%s]\n      private_key: keys/%s.key\n      dcv_method: DNS_TXT_TOKEN\n",
 			o.name, benchOrg, benchCertType, o.cn, strings.Join(o.sans, ", "), o.name)
 	}
-	b.WriteString("quantil:\n  certificates:\n")
+	if len(f.leaves) > 0 {
+		b.WriteString("quantil:\n  certificates:\n")
+	}
 	for i := range f.leaves {
 		host := fmt.Sprintf("cdn%d.example.com", i)
 		fmt.Fprintf(&b, "    - name: %s\n      comment: managed by certsync\n      certificate: cdn/%s.pem\n      chain: cdn/chain.pem\n      private_key: keys/cdn.key\n", host, host)

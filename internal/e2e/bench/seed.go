@@ -64,7 +64,7 @@ func seedCCADB(f *fixture, path string, otherRows int) error {
 		recs = append(recs, ccadbsim.Record{
 			RecordType: ccadbsim.IntermediateCertificate, CAOwner: benchOwner, Name: c.Cert.Subject.CommonName,
 			PEM: c.PEM(), ParentSHA256: rootSHA,
-			Fields: map[string]string{ccadbsim.FieldAuditor: "Auditor Name", ccadbsim.FieldAuditorLocation: "United States", ccadbsim.FieldAllFullCRLURLs: jsonList(crlURL(i, ""))},
+			Fields: map[string]string{ccadbsim.FieldAuditor: "Auditor Name", ccadbsim.FieldAuditorLocation: "United States", ccadbsim.FieldAllFullCRLURLs: jsonList(crlURL(i, f.seedRev))},
 		})
 	}
 	if _, err := s.SeedAll(recs); err != nil {
@@ -97,6 +97,9 @@ func otherCAFields(owner string, i int) map[string]string {
 }
 
 func seedMarkmonitor(f *fixture, path string) error {
+	if len(f.orders) == 0 {
+		return nil
+	}
 	s, err := mmsim.New(mmsim.Options{APIKey: seedSecret, Username: sim.SandboxUser, Password: seedSecret, StatePath: path})
 	if err != nil {
 		return err
@@ -125,6 +128,9 @@ func seedMarkmonitor(f *fixture, path string) error {
 }
 
 func seedQuantil(f *fixture, path string) error {
+	if len(f.leaves) == 0 {
+		return nil
+	}
 	s, err := quantilsim.New(quantilsim.Options{User: sim.SandboxUser, APIKey: seedSecret, StatePath: path})
 	if err != nil {
 		return err
