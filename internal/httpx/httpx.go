@@ -39,6 +39,10 @@ func CheckURL(setting, raw string) error {
 	return fmt.Errorf("%s=%q: %w (http is allowed only to localhost)", setting, raw, ErrInsecure)
 }
 
+// IdleConnsPerHost is how many idle connections to one vendor a client
+// made by Client keeps for reuse: above any sensible CERTSYNC_CONCURRENCY.
+const IdleConnsPerHost = 16
+
 // Client returns a copy of c (or a new client with the timeout) that refuses
 // to follow a redirect to another host, since requests carry API keys and
 // tokens in their headers.
@@ -48,6 +52,14 @@ func Client(c *http.Client, timeout time.Duration) *http.Client {
 		out = *c
 	} else {
 		out.Timeout = timeout
+	}
+	if out.Transport == nil {
+		// net/http keeps 2 idle connections per host by default: with
+		// several changes applied at once (CERTSYNC_CONCURRENCY), every
+		// other request opened a new connection, and a TLS handshake.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = IdleConnsPerHost
+		out.Transport = t
 	}
 	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > 0 && req.URL.Host != via[0].URL.Host {

@@ -45,3 +45,23 @@ func TestNoCrossHostRedirect(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A client made by Client keeps enough idle connections for concurrent
+// changes; a caller's own transport is left as it is.
+func TestClientKeepsIdleConnections(t *testing.T) {
+	c := Client(nil, time.Minute)
+	tr, ok := c.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport %T, want an *http.Transport", c.Transport)
+	}
+	if tr.MaxIdleConnsPerHost < 4 {
+		t.Fatalf("%d idle connections per host, want at least 4", tr.MaxIdleConnsPerHost)
+	}
+	if tr == http.DefaultTransport {
+		t.Fatal("the shared default transport was changed")
+	}
+	own := &http.Transport{}
+	if got := Client(&http.Client{Transport: own}, 0).Transport; got != own {
+		t.Errorf("the caller's transport was replaced")
+	}
+}
