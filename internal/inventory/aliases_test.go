@@ -210,3 +210,23 @@ func TestAliasedListsDecodeTwice(t *testing.T) {
 		}
 	}
 }
+
+// A group of fields held by pointer (so that items share their defaults'
+// copy) must still be a mapping when written: an empty one is refused, as
+// it was when the group was a plain struct, rather than taken as unset.
+func TestEmptyGroupRefused(t *testing.T) {
+	const doc = "ccadb:\n  defaults:\n    ca_owner: X\n    audits:\n    policy: ~\n    issuance:\n"
+	_, err := inventory.Parse("inv.yaml", []byte(doc), vendors.Sections())
+	if err == nil {
+		t.Fatal("empty audits, policy and issuance were accepted")
+	}
+	for _, want := range []string{
+		"inv.yaml:4:12: ccadb.defaults.audits: must be a mapping of keys to values, found empty",
+		"ccadb.defaults.policy: must be a mapping",
+		"ccadb.defaults.issuance: must be a mapping",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q\nlacks %q", err, want)
+		}
+	}
+}

@@ -22,6 +22,14 @@ import (
 // schema leaves it out. A list field tagged `retired_scalar:"MESSAGE"` was a
 // single value once: given one, it is refused with MESSAGE instead of the
 // generic "must be a list".
+//
+// A pointer field tagged `yaml:"key,group"` (GroupOption) is a group of
+// fields held by pointer only so that items can share their defaults' copy:
+// like a struct field, it must be a mapping when written, never empty.
+
+// GroupOption is the `yaml` tag option of a pointer to a group of fields
+// that must be written as a mapping (see the decoder's doc above).
+const GroupOption = "group"
 
 var (
 	stringType  = reflect.TypeOf(String{})
@@ -49,13 +57,15 @@ type structInfo struct {
 	// retired and retiredScalar are the keys' `retired` and
 	// `retired_scalar` tags, where set.
 	retired, retiredScalar map[string]string
+	// groups are the keys tagged with GroupOption.
+	groups map[string]bool
 }
 
 func (d *decoder) structOf(t reflect.Type) *structInfo {
 	if si, ok := d.structs[t]; ok {
 		return si
 	}
-	si := &structInfo{fields: fieldIndex(t), retired: map[string]string{}, retiredScalar: map[string]string{}}
+	si := &structInfo{fields: fieldIndex(t), retired: map[string]string{}, retiredScalar: map[string]string{}, groups: map[string]bool{}}
 	for i := 0; i < t.NumField(); i++ {
 		if t.Field(i).Type == posType {
 			si.pos = append(si.pos, i)
@@ -68,6 +78,9 @@ func (d *decoder) structOf(t reflect.Type) *structInfo {
 		}
 		if msg := sf.Tag.Get("retired_scalar"); msg != "" {
 			si.retiredScalar[key] = msg
+		}
+		if _, opts, _ := strings.Cut(sf.Tag.Get("yaml"), ","); opts == GroupOption {
+			si.groups[key] = true
 		}
 	}
 	if d.structs == nil {
@@ -289,6 +302,10 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			}
 		}
 		seen[key] = true
+		if rv := resolveAlias(val); si.groups[key] && rv != nil && isNull(rv) {
+			d.r.Add(posOf(val), sub, "must be a mapping of keys to values, found %s", kindName(rv))
+			continue
+		}
 		if p.merged {
 			d.depth++ // a merged value is expanded like an alias
 		}

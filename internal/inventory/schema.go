@@ -126,6 +126,10 @@ func addProps(t reflect.Type, path string, props map[string]any, h SchemaHints) 
 		if path != "" {
 			sub = path + "." + name
 		}
+		if opts == GroupOption {
+			props[name] = schemaOf(f.Type.Elem(), sub, h) // a mapping, never empty
+			continue
+		}
 		props[name] = schemaOf(f.Type, sub, h)
 	}
 }

@@ -57,15 +57,16 @@ type Record struct {
 	Revocation    Revocation `yaml:"revocation"`
 	CAInformation OtherCA    `yaml:"ca_information"`
 	CRLs          CRLs       `yaml:"crls"`
-	Issuance      *Issuance  `yaml:"issuance"` // a pointer, like Audits and Policy
+	Issuance      *Issuance  `yaml:"issuance,group"` // a pointer, like Audits and Policy
 	Auditor       Auditor    `yaml:"auditor"`
 	// Audits, Policy and Issuance, the largest groups (four fifths of a
 	// Record), are pointers: an intermediate that takes them from
 	// ccadb.defaults shares the defaults' group instead of holding a copy
 	// (about 9 MB at 3,334 intermediates). Load leaves none of them nil; a
 	// group shared with the defaults or another item is never written to.
-	Audits *Audits `yaml:"audits"`
-	Policy *Policy `yaml:"policy"`
+	// (`group`: written, each must be a mapping, as a struct would.)
+	Audits *Audits `yaml:"audits,group"`
+	Policy *Policy `yaml:"policy,group"`
 
 	Description    inventory.String `yaml:"description"`
 	PublicComments inventory.String `yaml:"public_comments"`
