@@ -31,8 +31,8 @@ import (
 // 10,000 items peaked at 91-105 MiB of resident memory with 100 and peaks
 // at 82-87 MiB with 50, for about a tenth more CPU (measured: 1.0 against
 // 1.1 s): the data kept is small, so collections are cheap. A CronJob's
-// memory limit is what ends runs, not CPU; GOGC (or GOMEMLIMIT) in the
-// environment overrides this.
+// memory limit is what ends runs, not CPU. GOGC in the environment
+// overrides this; GOMEMLIMIT caps the heap either way.
 const defaultGCPercent = 50
 
 // gcPercent is the GOGC to set, if any: defaultGCPercent when the

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -329,6 +330,11 @@ func (c *Client) attempt(ctx context.Context, method, u string, payload []byte, 
 // far inside the 100 requests a minute the pacer enforces anyway.
 const listPagesAtOnce = 4
 
+// maxListPages bounds the pages a list may claim (five million orders at
+// 500 a page): a wrong total must not become a huge allocation or hours
+// of requests at 95 a minute.
+const maxListPages = 10_000
+
 // listAll fetches every page of a paged list: the first page, then the rest
 // (as many as the first page's total says) a few at a time, concatenated in
 // page order. A list that grew while it was read (a later page reports more
@@ -359,13 +365,36 @@ func listAll[T any](ctx context.Context, c *Client, path string, query url.Value
 	}
 	all := first.Content
 	for done, total := 1, first.totalPages(); done < total && len(all) > 0; {
+		if total > maxListPages {
+			return nil, fmt.Errorf("GET %s: the API says the list has %d pages of %d; certsync reads at most %d", path, total, c.pageSize, maxListPages)
+		}
 		pages := make([]page[T], total-done)
+		// last is the last page worth asking for: a page that comes back
+		// empty, or says the list now has fewer pages, ends it there, and
+		// the pages after it that have not started are not asked for.
+		var last atomic.Int64
+		last.Store(int64(total - 1))
+		shorten := func(n int64) {
+			for cur := last.Load(); n < cur && !last.CompareAndSwap(cur, n); cur = last.Load() {
+			}
+		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(listPagesAtOnce)
 		for i := range pages {
+			n := done + i
 			g.Go(func() (err error) {
-				pages[i], err = get(gctx, done+i)
-				return err
+				if int64(n) > last.Load() {
+					return nil // past the end: left empty, which ends the list below
+				}
+				if pages[i], err = get(gctx, n); err != nil {
+					return err
+				}
+				if len(pages[i].Content) == 0 {
+					shorten(int64(n - 1))
+				} else {
+					shorten(int64(pages[i].totalPages() - 1))
+				}
+				return nil
 			})
 		}
 		if err := g.Wait(); err != nil {

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/certsync/certsync/internal/vendors/markmonitor/mmsim"
 )
@@ -106,5 +108,64 @@ func TestListAllFailsOnAFailedPage(t *testing.T) {
 	v.client.pageSize = 2
 	if orgs, err := v.client.Organizations(context.Background()); err == nil {
 		t.Fatalf("listed %d organizations with a failed page, want an error", len(orgs))
+	}
+}
+
+// A list that shrank after its first page was read ends at the first empty
+// page: the pages after it that have not started are not asked for, and
+// the items read are all returned.
+func TestListAllStopsAtAShrunkList(t *testing.T) {
+	h := newHarness(t, mmsim.Options{RateLimit: -1})
+	seedOrgs(t, h.sim, 0, 11)
+	var mu sync.Mutex
+	var asked []string
+	shrunk := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page := r.URL.Query().Get("page")
+		if r.URL.Path != "/certs/v1/organization" || page == "" {
+			h.sim.ServeHTTP(w, r)
+			return
+		}
+		mu.Lock()
+		asked = append(asked, page)
+		mu.Unlock()
+		if page != "1" {
+			time.Sleep(500 * time.Millisecond) // page 1 is answered (and read) well before these
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"content":[],"page":{"size":2,"totalElements":2,"totalPages":1,"number":%s}}`, page)
+	})
+	srv := httptest.NewServer(shrunk)
+	t.Cleanup(srv.Close)
+	h.srv = srv
+	v := h.vendor()
+	v.client.pageSize = 2 // 6 pages when the first was read
+	orgs, err := v.client.Organizations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := orgNames(orgs); len(got) != 2 || got[0] != "Org 00" {
+		t.Errorf("listed %v, want the first page's two", got)
+	}
+	if slices.Contains(asked, "5") || len(asked) > listPagesAtOnce {
+		t.Errorf("asked for pages %v after the list ended at page 1; want only those already started", asked)
+	}
+}
+
+// A total no account can have is refused, not allocated and requested.
+func TestListAllRefusesAnImplausibleTotal(t *testing.T) {
+	h := newHarness(t, mmsim.Options{RateLimit: -1})
+	huge := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/certs/v1/organization" {
+			h.sim.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"content":[{"id":"1","name":"A"}],"page":{"size":1,"totalElements":2000000000,"totalPages":2000000000,"number":0}}`)
+	})
+	srv := httptest.NewServer(huge)
+	t.Cleanup(srv.Close)
+	h.srv = srv
+	if _, err := h.vendor().client.Organizations(context.Background()); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("error %v, want the page count refused", err)
 	}
 }
