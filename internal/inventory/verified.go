@@ -41,6 +41,8 @@ type VerifyCache struct {
 	mu   sync.Mutex
 	old  map[verifiedKey]struct{} // read from the file
 	seen map[verifiedKey]struct{} // verified or confirmed by this run
+	// added is set once this run verified a pair the file did not hold.
+	added bool
 }
 
 // NewVerifyCache returns an empty cache.
@@ -94,8 +96,17 @@ func ReadVerifyCache(path string) (*VerifyCache, error) {
 // Save writes the cache to path (mode 0600, replaced atomically): the
 // pairs this run verified or confirmed, then older ones, at most
 // MaxVerifiedPairs in all.
+//
+// When the run verified nothing the file did not hold, and the file is
+// below the bound (so no pair would be dropped in favour of this run's),
+// the file already says it all and is not written: a steady-state run of
+// 10,000 items rewrote and synced 900 KB for nothing.
 func (c *VerifyCache) Save(path string) error {
 	c.mu.Lock()
+	if !c.added && len(c.old) < MaxVerifiedPairs {
+		c.mu.Unlock()
+		return nil
+	}
 	pairs := make([]string, 0, min(len(c.seen)+len(c.old), MaxVerifiedPairs))
 	for k := range c.seen {
 		if len(pairs) == MaxVerifiedPairs {
@@ -153,6 +164,7 @@ func (c *VerifyCache) SignedBy(child, parent *x509.Certificate) error {
 	}
 	c.mu.Lock()
 	c.seen[k] = struct{}{}
+	c.added = true
 	c.mu.Unlock()
 	return nil
 }

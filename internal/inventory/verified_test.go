@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"crypto/x509"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -172,5 +174,59 @@ func TestInventorySignedByUsesTheCache(t *testing.T) {
 	}
 	if err := plain.SignedBy(mid.Cert, mid.Cert); err == nil {
 		t.Error("an inventory without a cache accepted a bad signature")
+	}
+}
+
+// A run that verified nothing new leaves the file as it is; one that did
+// writes it.
+func TestVerifyCacheWritesOnlyWhatIsNew(t *testing.T) {
+	root := testpki.Root(testpki.Options{CommonName: "Root"})
+	mid := testpki.Issue(root, testpki.Options{CommonName: "Mid"})
+	mid2 := testpki.Issue(root, testpki.Options{CommonName: "Mid 2"})
+	path := filepath.Join(t.TempDir(), "verified.json")
+	first := NewVerifyCache()
+	if err := first.SignedBy(mid.Cert, root.Cert); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	steady, err := ReadVerifyCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := steady.SignedBy(mid.Cert, root.Cert); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil { // a write would bring it back
+		t.Fatal(err)
+	}
+	if err := steady.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a run that found every pair in the file wrote it again (%v)", err)
+	}
+
+	if err := os.WriteFile(path, saved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	grown, err := ReadVerifyCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := grown.SignedBy(mid2.Cert, root.Cert); err != nil {
+		t.Fatal(err)
+	}
+	if err := grown.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := ReadVerifyCache(path); err != nil || again.Len() != 2 {
+		t.Errorf("after a new pair the file holds %d pairs (%v), want 2", again.Len(), err)
 	}
 }
